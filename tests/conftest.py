@@ -1,0 +1,93 @@
+"""The two-firm world every test can use, and shared fixtures.
+
+Firm A ("Fjord Regnskap AS", Team plan): owner, admin, accountant (Member role), billing.
+Firm B ("Bergen Byrå AS", Team plan): its owner, the outsider in isolation tests.
+`nobody`: a user in no firm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_scopes import scope, scopes_disabled
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, CompanyFactory, MembershipFactory, UserFactory
+from uku import services
+from uku.models import Company, Membership, Role, User
+
+
+@dataclass
+class World:
+    firm_a: Company
+    firm_b: Company
+    owner: User
+    admin: User
+    accountant: User
+    billing: User
+    outsider: User
+    nobody: User
+
+    def membership(self, user: User, company: Company | None = None) -> Membership:
+        with scopes_disabled():
+            return Membership.objects.get(user=user, company=company or self.firm_a)
+
+    def scope_a(self):  # type: ignore[no-untyped-def]
+        return scope(company=self.firm_a)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    firm_a = CompanyFactory(name="Fjord Regnskap AS", organisation_number="923609016")
+    firm_b = CompanyFactory(name="Bergen Byrå AS")
+    people = {
+        role: MembershipFactory(
+            company=firm_a, user=UserFactory(email=f"{role}@fjord.no"), role=role
+        ).user
+        for role in (Role.OWNER, Role.ADMIN, Role.MEMBER, Role.BILLING)
+    }
+    outsider = MembershipFactory(
+        company=firm_b, user=UserFactory(email="owner@bergen.no"), role=Role.OWNER
+    ).user
+    return World(
+        firm_a=firm_a,
+        firm_b=firm_b,
+        owner=people[Role.OWNER],
+        admin=people[Role.ADMIN],
+        accountant=people[Role.MEMBER],
+        billing=people[Role.BILLING],
+        outsider=outsider,
+        nobody=UserFactory(email="nobody@example.no"),
+    )
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user, backend="uku.auth.EmailBackend")
+    return client
+
+
+@pytest.fixture
+def as_user(client: Client):  # type: ignore[no-untyped-def]
+    """`as_user(user)` -> a Django test client logged in as `user`."""
+    return lambda user: login(client, user)
+
+
+@pytest.fixture
+def api_as():  # type: ignore[no-untyped-def]
+    """`api_as(user, company=None)` -> an APIClient authenticated with a fresh personal API token."""
+
+    def make(user: User, company: Company | None = None) -> APIClient:
+        with scopes_disabled():
+            company = company or Membership.objects.filter(user=user).first().company
+        with scope(company=company):
+            _token, raw = services.create_api_token(company=company, actor=user, name="test")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+        return api
+
+    return make
+
+
+__all__ = ["PASSWORD", "World"]

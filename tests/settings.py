@@ -1,0 +1,29 @@
+"""Settings for the test suite: the real settings, on PostgreSQL, with test-only speed-ups.
+
+`make test` runs against the machine's PostgreSQL and Redis. `UKU_TEST_DATABASE_URL` and
+`UKU_TEST_REDIS_URL` point elsewhere if needed.
+"""
+
+import os
+
+os.environ["UKU_TESTING"] = "1"
+os.environ.setdefault(
+    "DATABASE_URL",
+    os.environ.get("UKU_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/uku"),
+)
+os.environ.setdefault(
+    "REDIS_URL", os.environ.get("UKU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+)
+
+from uku.settings import *  # noqa: F403
+
+# Unit tests run tasks eagerly; tests/uku/test_celery_worker.py runs a real worker on Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SITE_URL = "http://testserver"

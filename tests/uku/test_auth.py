@@ -1,0 +1,155 @@
+"""Login, logout, password reset, invitations and personal API tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from tests.factories import PASSWORD
+from uku import services
+from uku.models import ApiToken, Invitation, Membership, Role, User
+
+
+def test_it_logs_in_with_the_email_in_any_case(world, client) -> None:
+    response = client.post(reverse("login"), {"username": "OWNER@Fjord.no", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_it_refuses_a_wrong_password_with_a_message(world, client) -> None:
+    response = client.post(reverse("login"), {"username": "owner@fjord.no", "password": "nope"})
+    assert response.status_code == 200
+    assert "enter a correct" in response.content.decode().lower()
+
+
+def test_it_logs_out(world, as_user) -> None:
+    client = as_user(world.owner)
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_it_resets_a_password_through_the_emailed_link(world, client) -> None:
+    client.post(reverse("password_reset"), {"email": "owner@fjord.no"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://\S+/reset/\S+/", mail.outbox[0].body).group(0)
+    form_url = client.get(link).url  # Django swaps the token for a session marker
+    response = client.post(
+        form_url,
+        {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 302
+    assert client.login(username="owner@fjord.no", password="a-new-long-passphrase")
+
+
+def _invite(world, email: str = "new@fjord.no", role: str = Role.BILLING):  # type: ignore[no-untyped-def]
+    with world.scope_a():
+        issued = services.invite_member(
+            company=world.firm_a, actor=world.membership(world.owner), email=email, role=role
+        )
+    return issued, issued.accept_url.removeprefix("http://testserver")
+
+
+def test_it_invites_by_email_and_a_new_person_joins_with_the_role(
+    world, as_user, client, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(world.admin).post(
+            reverse("members"), {"email": "New@Fjord.no", "role": Role.BILLING}
+        )
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["new@fjord.no"]
+    path = re.search(r"http://testserver(\S+)", mail.outbox[-1].body).group(1)
+    client.logout()
+    response = client.post(path, {"name": "Nora Ny", "password": "a-good-long-passphrase"})
+    assert response.status_code == 302
+    with scopes_disabled():
+        membership = Membership.objects.get(user__email="new@fjord.no")
+        assert (membership.company, membership.role) == (world.firm_a, Role.BILLING)
+        assert Invitation.objects.get(email="new@fjord.no").accepted_at is not None
+    assert client.get(reverse("home")).status_code == 200
+    assert client.get(path).status_code == 404  # the link works once
+
+
+def test_it_asks_an_existing_user_to_log_in_and_accept(world, client) -> None:
+    issued, path = _invite(world, email="owner@bergen.no")
+    assert client.get(path)["Location"].startswith(reverse("login"))
+    client.force_login(world.outsider, backend="uku.auth.EmailBackend")
+    assert client.post(path).status_code == 302
+    with scopes_disabled():
+        assert Membership.objects.filter(user=world.outsider, company=world.firm_a).exists()
+        # a second acceptance (double click) adds nothing
+        services.accept_invitation(invitation=issued.invitation, user=world.outsider)
+        assert Membership.objects.filter(user=world.outsider, company=world.firm_a).count() == 1
+
+
+def test_it_refuses_an_invitation_for_another_address(world, as_user) -> None:
+    _issued, path = _invite(world)
+    assert as_user(world.outsider).post(path).status_code == 403
+
+
+def test_it_refuses_an_expired_invitation(world, client) -> None:
+    issued, path = _invite(world)
+    with scopes_disabled():
+        Invitation.objects.filter(pk=issued.invitation.pk).update(
+            expires_at=timezone.now() - timedelta(minutes=1)
+        )
+    assert client.get(path).status_code == 404
+
+
+def test_it_refuses_to_invite_an_existing_member(world, as_user) -> None:
+    response = as_user(world.owner).post(
+        reverse("members"), {"email": "admin@fjord.no", "role": "member"}
+    )
+    assert "already a member" in response.content.decode()
+
+
+def test_it_shows_an_api_token_once_and_stores_only_its_hash(world, as_user) -> None:
+    client = as_user(world.owner)
+    response = client.post(reverse("api_tokens"), {"name": "Script"})
+    raw = re.search(r"uku_[A-Za-z0-9_\-]{40}", response.content.decode()).group(0)
+    assert response["Cache-Control"] == "no-store"
+    with scopes_disabled():
+        token = ApiToken.objects.get(name="Script")
+    assert token.token_hash == ApiToken.hash(raw) and raw not in token.token_hash
+    assert raw not in client.get(reverse("api_tokens")).content.decode()
+
+
+def test_an_api_token_acts_as_its_user_inside_its_firm(world, api_as) -> None:
+    body = api_as(world.admin).get(reverse("api-me")).json()
+    assert body["user"]["email"] == "admin@fjord.no"
+    assert body["current_firm"]["name"] == "Fjord Regnskap AS"
+    assert body["role"] == Role.ADMIN
+
+
+def test_a_revoked_api_token_gets_401(world, api_as) -> None:
+    api = api_as(world.owner)
+    with scopes_disabled():
+        token = ApiToken.objects.get(user=world.owner)
+    with world.scope_a():
+        services.revoke_api_token(company=world.firm_a, actor=world.owner, token=token)
+    response = api.get(reverse("api-me"))
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "authentication_failed",
+        "detail": "The API token is invalid or has been revoked.",
+    }
+
+
+def test_a_removed_members_tokens_stop_working(world, api_as, as_user) -> None:
+    api = api_as(world.accountant)
+    url = reverse("member_remove", args=[world.membership(world.accountant).public_id])
+    assert as_user(world.owner).post(url).status_code == 302
+    assert api.get(reverse("api-me")).status_code == 401
+    assert User.objects.filter(email="member@fjord.no").exists()  # the person stays
+
+
+def test_revoking_someone_elses_token_is_404(world, as_user) -> None:
+    with world.scope_a():
+        token, _raw = services.create_api_token(company=world.firm_a, actor=world.owner, name="x")
+    response = as_user(world.admin).post(reverse("api_token_revoke", args=[token.public_id]))
+    assert response.status_code == 404

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from uku.models import ApiToken, Company, Membership, Role
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Company
+        fields = ["id", "name", "organisation_number", "plan"]
+
+
+class FirmMembershipSerializer(serializers.ModelSerializer):
+    """A firm the current user belongs to, with their role there."""
+
+    id = serializers.UUIDField(source="company.public_id", read_only=True)
+    name = serializers.CharField(source="company.name", read_only=True)
+    plan = serializers.CharField(source="company.plan", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "name", "plan", "role"]
+
+
+class MeSerializer(serializers.Serializer):
+    user = serializers.SerializerMethodField()
+    firms = FirmMembershipSerializer(many=True)
+    current_firm = CompanySerializer(allow_null=True)
+    role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
+
+    def get_user(self, obj: dict) -> dict[str, str]:
+        user = obj["user"]
+        return {"email": user.email, "name": user.name}
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "name", "role", "external_id", "created_at"]
+        read_only_fields = ["created_at"]
+        extra_kwargs = {"role": {"required": False}, "external_id": {"required": False}}
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields

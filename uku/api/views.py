@@ -1,0 +1,125 @@
+"""The firm-level API: who am I, members and invitations."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from uku import services
+from uku.api.permissions import HasRole, IsCompanyMember
+from uku.api.serializers import InvitationCreateSerializer, MemberSerializer, MeSerializer
+from uku.models import Membership, Role
+from uku.tenancy import memberships_of
+
+
+def as_drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's Django ValidationError as a DRF one (field errors kept)."""
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError(exc.messages)
+
+
+class MeView(APIView):
+    """The authenticated user, their firms, the current firm and their role in it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        membership = request._request.membership
+        data = {
+            "user": request.user,
+            "firms": memberships_of(request.user),
+            "current_firm": request._request.company,
+            "role": membership.role if membership else None,
+        }
+        return Response(MeSerializer(data).data)
+
+
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Members of the current firm. Everyone may list; owners and admins change and remove."""
+
+    serializer_class = MemberSerializer
+    lookup_field = "public_id"
+    http_method_names = ["get", "patch", "delete"]
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.action in ("list", "retrieve"):
+            return [IsCompanyMember()]
+        if self.action == "partial_update":
+            return [IsCompanyMember()]  # members may set their own External ID; the service checks
+        return [HasRole(Role.OWNER, Role.ADMIN)()]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no firm
+            return Membership.objects.none()
+        return Membership.objects.filter(company=self.request._request.company).select_related(
+            "user"
+        )
+
+    def perform_update(self, serializer: MemberSerializer) -> None:
+        try:
+            serializer.instance = services.update_membership(
+                company=self.request._request.company,
+                actor=self.request._request.membership,
+                membership=serializer.instance,
+                role=serializer.validated_data.get("role"),
+                external_id=serializer.validated_data.get("external_id"),
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc) or None) from exc
+
+    def perform_destroy(self, instance: Membership) -> None:
+        try:
+            services.remove_member(
+                company=self.request._request.company,
+                actor=self.request._request.membership,
+                membership=instance,
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc) or None) from exc
+
+
+class InvitationView(APIView):
+    """Invite someone by e-mail (owners and admins)."""
+
+    permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
+
+    @extend_schema(request=InvitationCreateSerializer, responses={201: None})
+    def post(self, request: Request) -> Response:
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            issued = services.invite_member(
+                company=request._request.company,
+                actor=request._request.membership,
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc) or None) from exc
+        return Response(
+            {
+                "id": str(issued.invitation.public_id),
+                "email": issued.invitation.email,
+                "role": issued.invitation.role,
+                "expires_at": issued.invitation.expires_at,
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,26 @@
+"""The Celery application. Tasks live in `<app>/tasks.py` and are autodiscovered.
+
+Configuration comes from Django settings (the `CELERY_` prefix), including the beat schedule.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uku.settings")
+
+app = Celery("uku")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_filesystem_queue_folders(sender: Celery, **kwargs: object) -> None:
+    """The filesystem transport (embedded default) needs its folders to exist."""
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,221 @@
+"""Use cases for firms, members, invitations and API tokens: the only code that changes them.
+
+Every function takes the firm (`company`) and, where a person acts, `actor`; views and API views
+validate input and call exactly one of these.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
+
+from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
+from uku.validators import normalise_orgnr, validate_orgnr
+
+
+def create_company(
+    *,
+    name: str,
+    owner_email: str,
+    plan: str = Plan.FREE,
+    password: str | None = None,
+    organisation_number: str = "",
+) -> tuple[Company, User, bool]:
+    """Create a firm with its owner (an existing user, or a new one with `password`).
+
+    Returns (company, owner, user_created). Not idempotent on its own: callers that must be
+    (the demo seed) look the firm up first.
+    """
+    orgnr = normalise_orgnr(organisation_number)
+    validate_orgnr(orgnr)
+    with transaction.atomic():
+        company = Company.objects.create(name=name, plan=plan, organisation_number=orgnr)
+        user = User.objects.filter(email__iexact=owner_email).first()
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(owner_email, password)
+        elif password:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        with scope(company=company):
+            Membership.objects.create(company=company, user=user, role=Role.OWNER)
+    return company, user, created
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+def _assert_can_manage(actor_membership: Membership, target_role: str | None = None) -> None:
+    if actor_membership.role not in (Role.OWNER, Role.ADMIN):
+        raise PermissionDenied(_("Only owners and admins manage members."))
+    if target_role == Role.OWNER and actor_membership.role != Role.OWNER:
+        raise PermissionDenied(_("Only an owner can make or change an owner."))
+
+
+def update_membership(
+    *,
+    company: Company,
+    actor: Membership,
+    membership: Membership,
+    role: str | None = None,
+    external_id: str | None = None,
+) -> Membership:
+    """Change a member's role and/or External ID. The last owner cannot stop being an owner."""
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk, company=company)
+        if role is not None and role != locked.role:
+            _assert_can_manage(actor, target_role=role)
+            _assert_can_manage(actor, target_role=locked.role)
+            if locked.role == Role.OWNER:
+                owners = Membership.objects.filter(company=company, role=Role.OWNER).count()
+                if owners <= 1:
+                    raise ValidationError(
+                        {
+                            "role": _(
+                                "A firm needs at least one owner. Make someone else owner first."
+                            )
+                        }
+                    )
+            locked.role = role
+        if external_id is not None:
+            if actor.pk != locked.pk:
+                _assert_can_manage(actor)
+            locked.external_id = external_id.strip()
+        locked.save(update_fields=["role", "external_id"])
+    return locked
+
+
+def remove_member(*, company: Company, actor: Membership, membership: Membership) -> None:
+    """Remove someone from the firm (their user account stays). The last owner cannot be removed."""
+    _assert_can_manage(actor, target_role=membership.role)
+    with transaction.atomic():
+        if membership.role == Role.OWNER and (
+            Membership.objects.filter(company=company, role=Role.OWNER).count() <= 1
+        ):
+            raise ValidationError(_("A firm needs at least one owner."))
+        ApiToken.objects.filter(company=company, user=membership.user_id).update(
+            revoked_at=timezone.now()
+        )
+        membership.delete()
+
+
+# --- Invitations ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    accept_url: str
+
+
+def invite_member(
+    *, company: Company, actor: Membership, email: str, role: str = Role.MEMBER
+) -> IssuedInvitation:
+    """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link."""
+    _assert_can_manage(actor, target_role=role)
+    email = email.strip().lower()
+    if Membership.objects.filter(company=company, user__email__iexact=email).exists():
+        raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
+    raw = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        Invitation.objects.filter(company=company, email=email, accepted_at__isnull=True).delete()
+        invitation = Invitation.objects.create(
+            company=company,
+            email=email,
+            role=role,
+            token_hash=_hash_token(raw),
+            invited_by=actor.user,
+            expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
+        )
+    url = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[raw])
+    transaction.on_commit(
+        lambda: send_mail(
+            _("You are invited to %(firm)s on uku") % {"firm": company.name},
+            _(
+                "%(inviter)s invited you to join %(firm)s on uku as %(role)s.\n\n"
+                "Accept the invitation: %(url)s\n\nThe link works for %(days)s days."
+            )
+            % {
+                "inviter": actor.user,
+                "firm": company.name,
+                "role": Role(role).label,
+                "url": url,
+                "days": settings.UKU_INVITATION_DAYS,
+            },
+            None,
+            [email],
+        )
+    )
+    return IssuedInvitation(invitation, url)
+
+
+def find_invitation(raw_token: str) -> Invitation | None:
+    """The pending invitation for a link token, across firms (the link is the credential)."""
+    with scopes_disabled():
+        invitation = (
+            Invitation.objects.select_related("company")
+            .filter(token_hash=_hash_token(raw_token))
+            .first()
+        )
+    return invitation if invitation and invitation.is_pending else None
+
+
+def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
+    """Add `user` to the invitation's firm. Idempotent: accepting twice returns the same membership."""
+    if user.email.lower() != invitation.email.lower():
+        raise PermissionDenied(_("This invitation was sent to another e-mail address."))
+    company = invitation.company
+    with scope(company=company), transaction.atomic():
+        membership = Membership.objects.filter(company=company, user=user).first()
+        if membership is None:
+            try:
+                with transaction.atomic():
+                    membership = Membership.objects.create(
+                        company=company, user=user, role=invitation.role
+                    )
+            except IntegrityError:
+                membership = Membership.objects.get(company=company, user=user)
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+    return membership
+
+
+def purge_expired_invitations() -> int:
+    """Delete invitations that expired unanswered more than a week ago. Safe to run twice."""
+    with scopes_disabled():
+        deleted, _details = Invitation.objects.filter(
+            accepted_at__isnull=True, expires_at__lt=timezone.now() - timedelta(days=7)
+        ).delete()
+    return deleted
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+def create_api_token(*, company: Company, actor: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal API token for `actor` in `company`. Returns (token row, raw token).
+
+    The raw token is returned exactly once; only its hash is stored.
+    """
+    name = name.strip() or _("API token")
+    raw, prefix, digest = ApiToken.generate()
+    token = ApiToken.objects.create(
+        company=company, user=actor, name=name[:100], prefix=prefix, token_hash=digest
+    )
+    return token, raw
+
+
+def revoke_api_token(*, company: Company, actor: User, token: ApiToken) -> None:
+    """Revoke one of the actor's own tokens. Idempotent."""
+    if token.user_id != actor.pk or token.company_id != company.pk:
+        raise PermissionDenied
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,142 @@
+"""Resolving the current firm for a request, and the checks built on it.
+
+The one middleware (`uku.middleware.CompanyMiddleware`) calls `resolve_request_company`, sets
+`request.company` and `request.membership`, and runs the view inside `scope(company=...)`. A request
+with no firm runs with NO scope: any tenant query then raises (fail closed). Never activate
+`scope(company=None)`: django-scopes treats None as "no filter".
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from uku.models import ApiToken, Company, Membership, Plan, Role
+
+SESSION_KEY = "uku_company"
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+
+class PlanRequired(PermissionDenied):
+    """Raised when the firm's plan is below what a feature needs; rendered with an explanation."""
+
+    def __init__(self, minimum: str) -> None:
+        super().__init__(minimum)
+        self.minimum = Plan(minimum)
+
+
+def memberships_of(user: Any) -> list[Membership]:
+    """Every firm the user belongs to, ordered by firm name (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    with scopes_disabled():
+        return list(
+            Membership.objects.filter(user=user).select_related("company").order_by("company__name")
+        )
+
+
+def resolve_session_membership(request: HttpRequest) -> Membership | None:
+    """The membership for the firm chosen in the session, else the user's first firm."""
+    memberships = memberships_of(request.user)
+    wanted = request.session.get(SESSION_KEY)
+    for membership in memberships:
+        if str(membership.company.public_id) == wanted:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def authenticate_api_token(raw: str) -> ApiToken | None:
+    """The live token for `raw` (user, firm and `.membership` loaded), or None.
+
+    `last_used_at` is touched at most once a minute, so a busy script does not write on every call.
+    """
+    raw = raw.strip()
+    if not raw.startswith(ApiToken.PREFIX):
+        return None
+    with scopes_disabled():
+        token = (
+            ApiToken.objects.select_related("user", "company")
+            .filter(token_hash=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if token is None:
+            return None
+        # The user must still belong to the firm the token was issued in.
+        membership = Membership.objects.filter(company=token.company, user=token.user).first()
+        if membership is None:
+            return None
+        membership.company = token.company
+        token.membership = membership  # type: ignore[attr-defined]
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+    return token
+
+
+def membership_for(request: HttpRequest) -> Membership | None:
+    return getattr(request, "membership", None)
+
+
+def has_role(request: HttpRequest, *roles: str) -> bool:
+    membership = membership_for(request)
+    return membership is not None and membership.role in roles
+
+
+ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
+
+
+def company_required(view: F) -> F:
+    """Login required, and a current firm; a user with no firm is sent to the no-firm page."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(request, "company", None) is None:
+            return redirect("no_company")
+        return view(request, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def requires_role(*roles: str) -> Callable[[F], F]:
+    """View decorator: the member's role must be one of `roles` (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @company_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request, *roles):
+                raise PermissionDenied("role")
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def requires_plan(minimum: str) -> Callable[[F], F]:
+    """View decorator: the firm's plan must be at least `minimum` (an explanatory 403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @company_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            company: Company = request.company  # type: ignore[attr-defined]
+            if not company.has_plan(minimum):
+                raise PlanRequired(minimum)
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

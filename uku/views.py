@@ -1,0 +1,259 @@
+"""Pages of the firm shell: home, firm switch, firm settings, members, invitations, API tokens,
+and the health check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from uku import services
+from uku.forms import ApiTokenForm, CompanyForm, InviteForm, MembershipForm, SignupForm
+from uku.models import ApiToken, Invitation, Membership, Role, User
+from uku.tenancy import ADMIN_ROLES, SESSION_KEY, company_required, memberships_of, requires_role
+
+
+@company_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: the firm at a glance, and where to go next."""
+    memberships = Membership.objects.filter(company=request.company)
+    return render(
+        request,
+        "uku/home.html",
+        {
+            "member_count": memberships.count(),
+            "pending_invitations": Invitation.objects.filter(
+                company=request.company, accepted_at__isnull=True
+            ).count(),
+        },
+    )
+
+
+@login_required
+def no_company(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "company", None) is not None:
+        return redirect("home")
+    return render(request, "uku/no_company.html")
+
+
+@require_POST
+@login_required
+def switch_company(request: HttpRequest) -> HttpResponse:
+    """Make another of the user's firms current. Someone else's firm is a 404."""
+    wanted = request.POST.get("company", "")
+    for membership in memberships_of(request.user):
+        if str(membership.company.public_id) == wanted:
+            request.session[SESSION_KEY] = wanted
+            messages.success(request, _("Switched to %(firm)s.") % {"firm": membership.company})
+            target = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+                target = reverse("home")
+            return redirect(target)
+    raise Http404
+
+
+@requires_role(*ADMIN_ROLES)
+def company_settings(request: HttpRequest) -> HttpResponse:
+    form = CompanyForm(request.POST or None, instance=request.company)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Firm details saved."))
+        return redirect("company_settings")
+    return render(request, "uku/company_settings.html", {"form": form})
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+@company_required
+def members(request: HttpRequest) -> HttpResponse:
+    is_admin = request.membership.role in ADMIN_ROLES
+    invite_form = InviteForm(request.POST or None) if is_admin else None
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionDenied
+        if invite_form is not None and invite_form.is_valid():
+            try:
+                services.invite_member(
+                    company=request.company, actor=request.membership, **invite_form.cleaned_data
+                )
+            except ValidationError as exc:
+                invite_form.add_error("email", exc.message_dict.get("email", exc.messages))
+            except PermissionDenied as exc:
+                invite_form.add_error("role", str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.")
+                    % {"email": invite_form.cleaned_data["email"]},
+                )
+                return redirect("members")
+    member_list = Membership.objects.filter(company=request.company).select_related("user")
+    invitations = Invitation.objects.filter(company=request.company, accepted_at__isnull=True)
+    return render(
+        request,
+        "uku/members.html",
+        {
+            "members": member_list,
+            "invitations": invitations,
+            "invite_form": invite_form,
+            "is_admin": is_admin,
+            "roles": Role.choices,
+        },
+    )
+
+
+@company_required
+def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Change a member's role (owners/admins) or External ID (owners/admins, or yourself)."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), public_id=public_id, company=request.company
+    )
+    is_admin = request.membership.role in ADMIN_ROLES
+    if not is_admin and membership.pk != request.membership.pk:
+        raise PermissionDenied
+    form = MembershipForm(request.POST or None, instance=membership)
+    if not is_admin:
+        form.fields["role"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_membership(
+                company=request.company,
+                actor=request.membership,
+                membership=membership,
+                role=form.cleaned_data["role"] if is_admin else None,
+                external_id=form.cleaned_data["external_id"],
+            )
+        except ValidationError as exc:
+            form.add_error("role", exc.message_dict.get("role", exc.messages))
+        except PermissionDenied as exc:
+            form.add_error("role", str(exc))
+        else:
+            messages.success(request, _("Saved %(member)s.") % {"member": membership.user})
+            return redirect("members")
+    return render(request, "uku/member_edit.html", {"form": form, "member": membership})
+
+
+@require_POST
+@requires_role(*ADMIN_ROLES)
+def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), public_id=public_id, company=request.company
+    )
+    try:
+        services.remove_member(
+            company=request.company, actor=request.membership, membership=membership
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, _("%(member)s was removed.") % {"member": membership.user})
+    return redirect("members")
+
+
+@require_POST
+@requires_role(*ADMIN_ROLES)
+def invitation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, public_id=public_id, company=request.company)
+    invitation.delete()
+    messages.success(request, _("Invitation to %(email)s cancelled.") % {"email": invitation.email})
+    return redirect("members")
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the invitation e-mail: sign in (or create an account) and join the firm."""
+    invitation = services.find_invitation(token)
+    if invitation is None:
+        return render(request, "uku/invitation_invalid.html", status=404)
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    if request.user.is_authenticated:
+        if request.user.email.lower() != invitation.email.lower():
+            return render(
+                request, "uku/invitation_wrong_user.html", {"invitation": invitation}, status=403
+            )
+        if request.method == "POST":
+            services.accept_invitation(invitation=invitation, user=request.user)
+            request.session[SESSION_KEY] = str(invitation.company.public_id)
+            messages.success(request, _("Welcome to %(firm)s.") % {"firm": invitation.company})
+            return redirect("home")
+        return render(request, "uku/invitation_accept.html", {"invitation": invitation})
+    if existing is not None:
+        messages.info(request, _("Sign in as %(email)s to accept.") % {"email": existing.email})
+        return redirect(f"{reverse('login')}?next={request.path}")
+    form = SignupForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.create_user(
+            invitation.email, form.cleaned_data["password"], name=form.cleaned_data["name"]
+        )
+        services.accept_invitation(invitation=invitation, user=user)
+        login(request, user, backend="uku.auth.EmailBackend")
+        request.session[SESSION_KEY] = str(invitation.company.public_id)
+        return redirect("home")
+    return render(request, "uku/invitation_signup.html", {"invitation": invitation, "form": form})
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+@company_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _row, new_token = services.create_api_token(
+            company=request.company, actor=request.user, name=form.cleaned_data["name"]
+        )
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(company=request.company, user=request.user)
+    response = render(
+        request, "uku/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token}
+    )
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@company_required
+def api_token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+    token = get_object_or_404(
+        ApiToken, public_id=public_id, company=request.company, user=request.user
+    )
+    services.revoke_api_token(company=request.company, actor=request.user, token=token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("api_tokens")
+
+
+# --- Operations -----------------------------------------------------------------------------------
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and broker reachable? 200 with details, or 503 naming what is down."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        from uku.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"error: {type(exc).__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
