@@ -39,6 +39,14 @@ EXEMPT: dict[str, str] = {
     "password_reset_confirm": "Django's password reset link, not a firm object",
     "admin:": "staff-only Django admin, outside tenancy by design",
     "set_language": "no id",
+    # Settings & Apps routes take a vendor key from the code's registry, not a firm object: the
+    # firm is always the request's own.
+    "integration_detail": "vendor key, not a firm object",
+    "integration_enable": "vendor key, not a firm object",
+    "integration_disable": "vendor key, not a firm object",
+    "integration_test": "vendor key, not a firm object",
+    "integration_connect": "vendor key, not a firm object",
+    "integration_disconnect": "vendor key, not a firm object",
 }
 
 
@@ -69,6 +77,24 @@ def _owner_token(world: Any) -> dict[str, Any]:
     return {"public_id": token.public_id}
 
 
+def _job(world: Any) -> dict[str, Any]:
+    from integrations import services as integration_services
+
+    with world.scope_a():
+        job, _created = integration_services.start_job(
+            company=world.firm_a, actor=world.owner, vendor="tripletex", kind="connection_test"
+        )
+    return {"public_id": job.public_id}
+
+
+def _notification(world: Any) -> dict[str, Any]:
+    from integrations import services as integration_services
+
+    with world.scope_a():
+        (note,) = integration_services.notify(company=world.firm_a, text="x", users=[world.owner])
+    return {"public_id": note.public_id}
+
+
 register("member_edit", "get", _accountant_membership)
 register("member_edit", "post", _accountant_membership, data=lambda w: {"role": "admin"})
 register("member_remove", "post", _accountant_membership)
@@ -79,6 +105,10 @@ register(
     "member-detail", "patch", _accountant_membership, data=lambda w: {"role": "admin"}, api=True
 )
 register("member-detail", "delete", _accountant_membership, api=True)
+register("integration_job", "get", lambda w: {"vendor": "tripletex", **_job(w)})
+register("notification_read", "post", _notification)
+register("syncjob-detail", "get", _job, api=True)
+register("notification-read", "post", _notification, api=True)
 
 
 def firm_a_unchanged(world: Any) -> bool:

@@ -16,4 +16,16 @@ def company(request: HttpRequest) -> dict[str, Any]:
         "membership": membership,
         "is_company_admin": membership is not None and membership.role in ADMIN_ROLES,
         "user_firms": (lambda: memberships_of(user)),
+        "unread_notifications": (lambda: _unread(request)),
     }
+
+
+def _unread(request: HttpRequest) -> int:
+    from integrations.models import Notification
+
+    company = getattr(request, "company", None)
+    if company is None:
+        return 0
+    return Notification.objects.filter(
+        company=company, recipient=request.user, read_at__isnull=True
+    ).count()

@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": _cron("UKU_CRON_PURGE_INVITATIONS", "17 3 * * *"),
         "options": {"expires": 23 * 3600},
     },
+    "warn-expiring-integration-tokens": {
+        "task": "integrations.tasks.warn_expiring_tokens",
+        "schedule": _cron("UKU_CRON_TOKEN_EXPIRY", "5 7 * * *"),
+        "options": {"expires": 23 * 3600},
+    },
 }
 
 # --- Redis (shared state such as the Tripletex rate-limit budget) ---------------------------------
@@ -286,6 +291,21 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# --- Tripletex ----------------------------------------------------------------------------------------
+# Base URLs per environment, and the platform's own consumer token per environment (uku's, not
+# the firm's). `make run` points the Test environment at the bundled sandbox.
+TRIPLETEX_PRODUCTION_URL = env.str("TRIPLETEX_PRODUCTION_URL", default="https://tripletex.no/v2")
+TRIPLETEX_TEST_URL = env.str("TRIPLETEX_TEST_URL", default="https://api-test.tripletex.tech/v2")
+TRIPLETEX_CONSUMER_TOKEN_PRODUCTION = env.str("TRIPLETEX_CONSUMER_TOKEN_PRODUCTION", default="")
+TRIPLETEX_CONSUMER_TOKEN_TEST = env.str("TRIPLETEX_CONSUMER_TOKEN_TEST", default="")
+# Seconds: connect, read. Retries: attempts for transient failures of reads.
+TRIPLETEX_CONNECT_TIMEOUT = env.float("TRIPLETEX_CONNECT_TIMEOUT", default=5.0)
+TRIPLETEX_READ_TIMEOUT = env.float("TRIPLETEX_READ_TIMEOUT", default=30.0)
+TRIPLETEX_MAX_ATTEMPTS = env.int("TRIPLETEX_MAX_ATTEMPTS", default=4)
+# Longest a call waits in-process for the shared rate-limit budget before raising RateLimited
+# (a Celery task then retries later instead of holding a worker).
+TRIPLETEX_MAX_INLINE_WAIT = env.float("TRIPLETEX_MAX_INLINE_WAIT", default=30.0)
 
 # --- uku ----------------------------------------------------------------------------------------------
 UKU_INVITATION_DAYS = env.int("UKU_INVITATION_DAYS", default=14)

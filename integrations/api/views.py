@@ -1,0 +1,234 @@
+"""The integrations API: the same services as Settings & Apps, for scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations import services
+from integrations.api.serializers import (
+    ConnectionTestResultSerializer,
+    ConnectionTestSerializer,
+    ConnectionWriteSerializer,
+    IntegrationSerializer,
+    NotificationSerializer,
+    SyncJobDetailSerializer,
+    SyncJobSerializer,
+    represent,
+)
+from integrations.base import AuthError, IntegrationError, RateLimited, TransientError, get_vendor
+from integrations.base import iter_vendors as vendors
+from integrations.models import IntegrationConnection, Notification, SyncJob
+from integrations.status import describe
+from uku.api.permissions import HasRole, IsCompanyMember, PlanRequiredError
+from uku.models import Plan, Role
+from uku.tenancy import PlanRequired
+
+ADMINS = HasRole(Role.OWNER, Role.ADMIN)
+
+
+class IntegrationAPIError(exceptions.APIException):
+    """An accounting system refused or failed; the body keeps the vendor's diagnostics."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
+    """Translate a service error into the API's one error shape."""
+    if isinstance(exc, PlanRequired):
+        raise PlanRequiredError(
+            f"This needs the {Plan(exc.minimum).label} plan or higher."
+        ) from None
+    if isinstance(exc, DjangoPermissionDenied):
+        raise exceptions.PermissionDenied(str(exc) or None) from None
+    field = exc.details.get("field")
+    if field:
+        raise exceptions.ValidationError({field: [exc.message]}) from None
+    error = IntegrationAPIError(exc.message)
+    if isinstance(exc, AuthError):
+        error.default_code, code = "integration_auth_failed", "integration_auth_failed"
+    elif isinstance(exc, RateLimited):
+        error.status_code, code = status.HTTP_429_TOO_MANY_REQUESTS, "integration_rate_limited"
+    elif isinstance(exc, TransientError):
+        error.status_code, code = status.HTTP_503_SERVICE_UNAVAILABLE, "integration_unavailable"
+    else:
+        code = "integration_error"
+    error.detail = exceptions.ErrorDetail(exc.message, code=code)
+    raise error from None
+
+
+def _state(request: Request, vendor: str) -> dict[str, Any]:
+    connection = (
+        IntegrationConnection.objects.filter(company=request._request.company, vendor=vendor)
+        .prefetch_related("credentials")
+        .first()
+    )
+    info = get_vendor(vendor)
+    return represent(describe(request._request.company, info, connection, timezone.localdate()))
+
+
+class IntegrationListView(APIView):
+    """Every registered integration with the firm's state. Owners and admins."""
+
+    permission_classes = [ADMINS]
+
+    @extend_schema(responses=IntegrationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response([_state(request, v.key) for v in vendors()])
+
+
+class _VendorView(APIView):
+    permission_classes = [ADMINS]
+    vendor = ""
+
+    def call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(
+                company=self.request._request.company,
+                actor=self.request.user,
+                vendor=self.vendor,
+                **kwargs,
+            )
+        except (IntegrationError, DjangoPermissionDenied) as exc:
+            raise_for(exc)
+
+
+class EnableView(_VendorView):
+    @extend_schema(request=None, responses=IntegrationSerializer)
+    def post(self, request: Request) -> Response:
+        self.call(services.enable_integration)
+        return Response(_state(request, self.vendor))
+
+
+class DisableView(_VendorView):
+    @extend_schema(request=None, responses=IntegrationSerializer)
+    def post(self, request: Request) -> Response:
+        self.call(services.disable_integration)
+        return Response(_state(request, self.vendor))
+
+
+class ConnectionView(_VendorView):
+    @extend_schema(request=ConnectionWriteSerializer, responses=IntegrationSerializer)
+    def put(self, request: Request) -> Response:
+        """Test and save a token for an environment, making it active. The token is never returned."""
+        data = ConnectionWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.call(
+            services.save_connection,
+            environment=data.validated_data["environment"],
+            credentials={"employee_token": data.validated_data["employee_token"]},
+            expires_on=data.validated_data["token_expires_on"],
+        )
+        return Response(_state(request, self.vendor))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Disconnect: delete the saved tokens. Links and history stay."""
+        self.call(services.disconnect)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConnectionTestView(_VendorView):
+    @extend_schema(request=ConnectionTestSerializer, responses=ConnectionTestResultSerializer)
+    def post(self, request: Request) -> Response:
+        """Test an unsaved token (in the body) or the saved one; saves nothing."""
+        data = ConnectionTestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        connection = services.get_connection(request._request.company, self.vendor)
+        token = data.validated_data.get("employee_token")
+        result = self.call(
+            services.test_connection,
+            environment=data.validated_data.get("environment") or connection.environment,
+            credentials={"employee_token": token} if token is not None else None,
+        )
+        return Response(
+            {
+                "company_name": result.remote.name,
+                "company_id": result.remote.id,
+                "employee_name": result.remote.employee_name,
+                "job": result.job.public_id,
+            }
+        )
+
+
+class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background syncs of the firm, newest first; a job's detail includes its API calls."""
+
+    permission_classes = [ADMINS]
+    lookup_field = "public_id"
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return SyncJob.objects.none()
+        jobs = SyncJob.objects.filter(company=self.request._request.company).select_related(
+            "requested_by"
+        )
+        for param in ("vendor", "kind", "status"):
+            if value := self.request.query_params.get(param):
+                jobs = jobs.filter(**{param: value})
+        if self.action == "retrieve":
+            jobs = jobs.prefetch_related("calls")
+        return jobs
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return SyncJobDetailSerializer if self.action == "retrieve" else SyncJobSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("vendor", str),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("status", str),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The current member's notifications in this firm (`?unread=1` for unread only)."""
+
+    permission_classes = [IsCompanyMember]
+    serializer_class = NotificationSerializer
+    lookup_field = "public_id"
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        items = Notification.objects.filter(
+            company=self.request._request.company, recipient=self.request.user
+        )
+        if self.request.query_params.get("unread") in ("1", "true"):
+            items = items.filter(read_at__isnull=True)
+        return items
+
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, public_id: str | None = None) -> Response:
+        notification = self.get_object()
+        services.mark_notifications_read(
+            company=request._request.company,
+            actor=request.user,
+            public_ids=[str(notification.public_id)],
+        )
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        count = services.mark_notifications_read(
+            company=request._request.company, actor=request.user
+        )
+        return Response({"marked_read": count})

@@ -1,0 +1,251 @@
+"""Connections to accounting systems, their encrypted credentials, sync jobs and notifications."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", _("Production")
+    TEST = "test", _("Test")
+
+
+class ConnectionStatus(models.TextChoices):
+    NOT_CONNECTED = "not_connected", _("Not connected")
+    CONNECTED = "connected", _("Connected")
+    ERROR = "error", _("Error")
+
+
+class IntegrationConnection(models.Model):
+    """A firm's connection to one accounting system (one per firm and vendor).
+
+    Credentials are kept per environment (`IntegrationCredential`); `environment` says which one
+    is active. Replacing a token touches only the credential row, so links, mappings and job
+    history, which hang off the connection, survive.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    vendor = models.CharField(max_length=32)
+    enabled = models.BooleanField(default=False)
+    environment = models.CharField(
+        max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    status = models.CharField(
+        max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.NOT_CONNECTED
+    )
+    remote_company_name = models.CharField(max_length=255, blank=True)
+    remote_company_id = models.CharField(max_length=64, blank=True)
+    remote_employee_name = models.CharField(max_length=255, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "vendor"], name="connection_unique_vendor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} for {self.company_id}"
+
+    @property
+    def active_credential(self) -> IntegrationCredential | None:
+        return next((c for c in self.credentials.all() if c.environment == self.environment), None)
+
+
+class IntegrationCredential(models.Model):
+    """The secret for one connection and environment, encrypted with MultiFernet.
+
+    Write-only: nothing renders `secret_encrypted`; the UI shows `last4` and `expires_on`.
+    `expiry_warnings_sent` lists the day thresholds (14, 7, 3, 1, 0) already warned about for
+    this token, so each warning goes out once; saving a new token resets it.
+    """
+
+    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        IntegrationConnection, on_delete=models.CASCADE, related_name="credentials"
+    )
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    secret_encrypted = models.TextField()
+    last4 = models.CharField(max_length=4)
+    expires_on = models.DateField(null=True, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField()
+    expiry_warnings_sent = models.JSONField(default=list, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "environment"], name="credential_unique_environment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"credential …{self.last4} ({self.environment})"
+
+    def __repr__(self) -> str:  # never the ciphertext either
+        return f"<IntegrationCredential {self.pk} …{self.last4} {self.environment}>"
+
+
+class SyncJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+ACTIVE_JOB_STATUSES = (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING)
+
+
+class SyncJob(models.Model):
+    """One background sync: what, for whom, how far, and how it ended.
+
+    At most one queued-or-running job per (firm, vendor, kind, scope): a database constraint, so a
+    second request joins the running job instead of starting another (see `services.start_job`).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    vendor = models.CharField(max_length=32)
+    kind = models.CharField(max_length=64)
+    scope = models.CharField(max_length=128, blank=True)
+    status = models.CharField(
+        max_length=16, choices=SyncJobStatus.choices, default=SyncJobStatus.QUEUED
+    )
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    error_details = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "vendor", "kind", "scope"],
+                condition=Q(status__in=["queued", "running"]),
+                name="syncjob_one_active_per_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}/{self.kind} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_JOB_STATUSES
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class SyncJobCall(models.Model):
+    """One API call a job made: method, path template, status, duration and the vendor's own
+    diagnostics for a failed call. Never a token, never a body."""
+
+    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="calls")
+    at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    error_code = models.CharField(max_length=32, blank=True)
+    developer_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}"
+
+
+class NotificationLevel(models.TextChoices):
+    INFO = "info", _("Info")
+    SUCCESS = "success", _("Success")
+    WARNING = "warning", _("Warning")
+    ERROR = "error", _("Error")
+
+
+class Notification(models.Model):
+    """An in-app message to one member. Sending to a role fans out to one row per member, so
+    each person reads (and dismisses) their own. `key` de-duplicates: one notification per key
+    and recipient."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    level = models.CharField(
+        max_length=8, choices=NotificationLevel.choices, default=NotificationLevel.INFO
+    )
+    text = models.TextField()
+    link = models.CharField(max_length=500, blank=True)
+    key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["company", "recipient", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "recipient", "key"],
+                condition=~Q(key=""),
+                name="notification_unique_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class RateLimitState(models.Model):
+    """Shared rate-limit state for one vendor credential when no Redis is configured.
+
+    Keyed by a hash of the credential (never the credential), so every worker of every process
+    sees the same budget. Infrastructure, not tenant data: no company, no scope.
+    """
+
+    key = models.CharField(max_length=128, unique=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    limit = models.IntegerField(null=True, blank=True)
+    remaining = models.IntegerField(null=True, blank=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.key

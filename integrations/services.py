@@ -1,0 +1,499 @@
+"""Use cases of the integration core: the only code that changes connections, credentials, jobs
+and notifications. Views, API views and tasks call these with `company` and `actor`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from integrations import crypto
+from integrations.base import (
+    AccountingAdapter,
+    CallRecord,
+    ConfigError,
+    IntegrationError,
+    RemoteCompany,
+    get_vendor,
+)
+from integrations.models import (
+    ACTIVE_JOB_STATUSES,
+    ConnectionStatus,
+    Environment,
+    IntegrationConnection,
+    IntegrationCredential,
+    Notification,
+    NotificationLevel,
+    SyncJob,
+    SyncJobCall,
+    SyncJobStatus,
+)
+from uku.models import Company, Membership, User
+from uku.tenancy import ADMIN_ROLES, PlanRequired
+
+logger = logging.getLogger(__name__)
+
+EXPIRY_THRESHOLDS = (14, 7, 3, 1, 0)
+EXPIRED = -1
+
+
+# --- Access ---------------------------------------------------------------------------------------
+
+
+def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
+    """Integration settings are for owners and admins, on a plan that includes the vendor."""
+    membership = Membership.objects.filter(company=company, user=actor).first()
+    if membership is None or membership.role not in ADMIN_ROLES:
+        raise PermissionDenied(_("Only owners and admins manage integrations."))
+    required = get_vendor(vendor).required_plan
+    if not company.has_plan(required):
+        raise PlanRequired(required)
+
+
+def get_connection(company: Company, vendor: str) -> IntegrationConnection:
+    """The firm's connection to `vendor`, created (disabled) on first use."""
+    get_vendor(vendor)  # unknown vendors fail loudly
+    connection, _created = IntegrationConnection.objects.get_or_create(
+        company=company, vendor=vendor
+    )
+    return connection
+
+
+# --- Enable, disable ------------------------------------------------------------------------------
+
+
+def enable_integration(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
+    """Turn the integration on for the firm. Idempotent. Pulls no data by itself."""
+    assert_can_manage(company, actor, vendor)
+    connection = get_connection(company, vendor)
+    if not connection.enabled:
+        connection.enabled = True
+        connection.save(update_fields=["enabled", "updated_at"])
+    return connection
+
+
+def disable_integration(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
+    """Turn the integration off. Keeps the credentials, links and history. Idempotent."""
+    assert_can_manage(company, actor, vendor)
+    connection = get_connection(company, vendor)
+    if connection.enabled:
+        connection.enabled = False
+        connection.save(update_fields=["enabled", "updated_at"])
+    return connection
+
+
+# --- Credentials and adapters ---------------------------------------------------------------------
+
+
+def clean_credentials(vendor: str, raw: dict[str, str]) -> dict[str, str]:
+    """The vendor's own validation of what the admin typed (no network call)."""
+    return get_vendor(vendor).adapter_class.clean_credentials(raw)
+
+
+def _credential(connection: IntegrationConnection, environment: str) -> IntegrationCredential:
+    credential = IntegrationCredential.objects.filter(
+        connection=connection, environment=environment
+    ).first()
+    if credential is None:
+        raise ConfigError(
+            _("No token is saved for the %(environment)s environment. Paste one and save it.")
+            % {"environment": Environment(environment).label},
+            details={"field": "employee_token"},
+        )
+    return credential
+
+
+def _rate_limit_key(vendor: str, environment: str, credentials: dict[str, str]) -> str:
+    """The shared rate-limit budget's key: a hash of the credential, never the credential."""
+    material = json.dumps([vendor, environment, credentials], sort_keys=True)
+    return f"{vendor}:{hashlib.sha256(material.encode()).hexdigest()[:32]}"
+
+
+def build_adapter(
+    vendor: str,
+    environment: str,
+    credentials: dict[str, str],
+    job: SyncJob | None = None,
+) -> AccountingAdapter:
+    """An adapter for these credentials; its API calls are logged on `job` when given."""
+    on_call = _call_logger(job) if job is not None else None
+    return get_vendor(vendor).adapter_class(
+        credentials=credentials,
+        environment=environment,
+        rate_limit_key=_rate_limit_key(vendor, environment, credentials),
+        on_call=on_call,
+    )
+
+
+def adapter_for(connection: IntegrationConnection, job: SyncJob | None = None) -> AccountingAdapter:
+    """The adapter for the connection's active environment and saved credentials."""
+    credential = _credential(connection, connection.environment)
+    credentials = json.loads(crypto.decrypt(credential.secret_encrypted))
+    return build_adapter(connection.vendor, connection.environment, credentials, job)
+
+
+def _call_logger(job: SyncJob):  # type: ignore[no-untyped-def]
+    def record(call: CallRecord) -> None:
+        SyncJobCall.objects.create(
+            company_id=job.company_id,
+            job=job,
+            method=call.method,
+            path=call.path[:255],
+            status=call.status,
+            duration_ms=call.duration_ms,
+            error_code=str(call.error_code or "")[:32],
+            developer_message=call.developer_message or "",
+            request_id=call.request_id or "",
+        )
+
+    return record
+
+
+# --- Test, save, disconnect -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    remote: RemoteCompany
+    job: SyncJob
+
+
+def test_connection(
+    *,
+    company: Company,
+    actor: User,
+    vendor: str,
+    environment: str,
+    credentials: dict[str, str] | None = None,
+) -> ConnectionTest:
+    """Log in with `credentials` (or the saved ones for `environment`) and say who we are.
+
+    Saves nothing but the attempt's job (kind `connection_test`, with its API calls) for History.
+    Raises `IntegrationError` (`AuthError` with the likely cause) when refused.
+    """
+    assert_can_manage(company, actor, vendor)
+    connection = get_connection(company, vendor)
+    if credentials is None:
+        credential = _credential(connection, environment)
+        credentials = json.loads(crypto.decrypt(credential.secret_encrypted))
+    else:
+        credentials = clean_credentials(vendor, credentials)
+    job = SyncJob.objects.create(
+        company=company,
+        vendor=vendor,
+        kind="connection_test",
+        scope="",
+        status=SyncJobStatus.RUNNING,
+        requested_by=actor,
+        started_at=timezone.now(),
+    )
+    adapter = build_adapter(vendor, environment, credentials, job)
+    try:
+        remote = adapter.test_connection()
+    except IntegrationError as exc:
+        _finish(job, error=exc)
+        raise
+    finally:
+        adapter.close()
+    _finish(job, counts={"company": remote.name})
+    return ConnectionTest(remote, job)
+
+
+def save_connection(
+    *,
+    company: Company,
+    actor: User,
+    vendor: str,
+    environment: str,
+    credentials: dict[str, str],
+    expires_on: date | None,
+) -> IntegrationConnection:
+    """Test the credentials, then store them encrypted for `environment` and make it active.
+
+    Replacing a token keeps every link, mapping and job: only the credential row changes. Refuses
+    (raising the test's error) when the credentials do not work, so a broken token is never saved.
+    """
+    if environment not in Environment.values:
+        raise ConfigError(_("Choose Production or Test."), details={"field": "environment"})
+    result = test_connection(
+        company=company,
+        actor=actor,
+        vendor=vendor,
+        environment=environment,
+        credentials=credentials,
+    )
+    cleaned = clean_credentials(vendor, credentials)
+    secret = next(iter(cleaned.values()))
+    now = timezone.now()
+    with transaction.atomic():
+        connection = IntegrationConnection.objects.select_for_update().get(
+            pk=get_connection(company, vendor).pk
+        )
+        IntegrationCredential.objects.update_or_create(
+            connection=connection,
+            environment=environment,
+            defaults={
+                "company": company,
+                "secret_encrypted": crypto.encrypt(json.dumps(cleaned)),
+                "last4": secret[-4:],
+                "expires_on": expires_on,
+                "set_by": actor,
+                "set_at": now,
+                "expiry_warnings_sent": [],
+            },
+        )
+        connection.environment = environment
+        connection.status = ConnectionStatus.CONNECTED
+        connection.remote_company_name = result.remote.name
+        connection.remote_company_id = result.remote.id
+        connection.remote_employee_name = result.remote.employee_name
+        connection.last_success_at = now
+        connection.last_error = ""
+        connection.last_error_at = None
+        connection.save()
+    return connection
+
+
+def disconnect(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
+    """Forget the saved credentials (every environment). Links and history stay. Idempotent."""
+    assert_can_manage(company, actor, vendor)
+    with transaction.atomic():
+        connection = get_connection(company, vendor)
+        IntegrationCredential.objects.filter(connection=connection).delete()
+        connection.status = ConnectionStatus.NOT_CONNECTED
+        connection.remote_company_name = ""
+        connection.remote_company_id = ""
+        connection.remote_employee_name = ""
+        connection.last_error = ""
+        connection.last_error_at = None
+        connection.save()
+    return connection
+
+
+def record_sync_failure(connection: IntegrationConnection, error: IntegrationError) -> None:
+    """A permanent error flags the connection and tells the firm's admins what to do."""
+    if not error.permanent:
+        return
+    connection.status = ConnectionStatus.ERROR
+    connection.last_error = error.message
+    connection.last_error_at = timezone.now()
+    connection.save(update_fields=["status", "last_error", "last_error_at", "updated_at"])
+    notify(
+        company=connection.company,
+        roles=ADMIN_ROLES,
+        level=NotificationLevel.ERROR,
+        text=_("%(vendor)s sync failed: %(error)s")
+        % {"vendor": get_vendor(connection.vendor).label, "error": error.message},
+        link=f"/settings/apps/{connection.vendor}/?tab=connect",
+        email=True,
+    )
+
+
+def record_sync_success(connection: IntegrationConnection) -> None:
+    connection.status = ConnectionStatus.CONNECTED
+    connection.last_success_at = timezone.now()
+    connection.last_error = ""
+    connection.last_error_at = None
+    connection.save(
+        update_fields=["status", "last_success_at", "last_error", "last_error_at", "updated_at"]
+    )
+
+
+# --- Jobs -----------------------------------------------------------------------------------------
+
+
+def start_job(
+    *, company: Company, actor: User | None, vendor: str, kind: str, scope: str = ""
+) -> tuple[SyncJob, bool]:
+    """A queued job of `kind` for `scope`, or the one already queued or running (joined).
+
+    Returns (job, created). The partial unique constraint makes this safe under concurrency:
+    two simultaneous requests create one job.
+    """
+    active = SyncJob.objects.filter(
+        company=company, vendor=vendor, kind=kind, scope=scope, status__in=ACTIVE_JOB_STATUSES
+    )
+    job = active.first()
+    if job is not None:
+        return job, False
+    try:
+        with transaction.atomic():
+            job = SyncJob.objects.create(
+                company=company, vendor=vendor, kind=kind, scope=scope, requested_by=actor
+            )
+        return job, True
+    except IntegrityError:
+        return active.get(), False
+
+
+@contextmanager
+def running(job: SyncJob) -> Iterator[SyncJob]:
+    """Mark the job running for the duration of the block; finished or failed afterwards."""
+    SyncJob.objects.filter(pk=job.pk).update(
+        status=SyncJobStatus.RUNNING, started_at=timezone.now()
+    )
+    job.refresh_from_db()
+    try:
+        yield job
+    except Exception as exc:
+        _finish(job, error=exc)
+        raise
+    else:
+        _finish(job)
+
+
+def _finish(
+    job: SyncJob, *, error: BaseException | None = None, counts: dict | None = None
+) -> None:
+    job.finished_at = timezone.now()
+    if counts is not None:
+        job.counts = {**job.counts, **counts}
+    if error is None:
+        job.status = SyncJobStatus.SUCCEEDED
+    else:
+        job.status = SyncJobStatus.FAILED
+        if isinstance(error, IntegrationError):
+            job.error = error.message
+            job.error_details = {k: str(v) for k, v in error.details.items()}
+        else:
+            job.error = _("An unexpected error stopped the job. It has been logged.")
+            logger.exception("sync job %s failed", job.public_id, exc_info=error)
+    job.save(update_fields=["status", "finished_at", "counts", "error", "error_details"])
+
+
+# --- Notifications ----------------------------------------------------------------------------------
+
+
+def notify(
+    *,
+    company: Company,
+    text: str,
+    level: str = NotificationLevel.INFO,
+    link: str = "",
+    users: Iterable[User] = (),
+    roles: Iterable[str] = (),
+    key: str = "",
+    email: bool = False,
+) -> list[Notification]:
+    """Notify the given users and every member with one of `roles`: one row per person.
+
+    With `key`, a person gets at most one notification per key (repeats are skipped), which makes
+    periodic warnings safe to run twice. With `email`, each new recipient also gets an e-mail.
+    """
+    recipients = {u.pk: u for u in users}
+    roles = list(roles)
+    if roles:
+        for membership in Membership.objects.filter(company=company, role__in=roles).select_related(
+            "user"
+        ):
+            recipients[membership.user.pk] = membership.user
+    created: list[Notification] = []
+    for user in recipients.values():
+        if key and Notification.objects.filter(company=company, recipient=user, key=key).exists():
+            continue
+        try:
+            with transaction.atomic():
+                created.append(
+                    Notification.objects.create(
+                        company=company, recipient=user, level=level, text=text, link=link, key=key
+                    )
+                )
+        except IntegrityError:
+            continue  # a concurrent run created it
+    if email and created:
+        addresses = [n.recipient.email for n in created]
+        transaction.on_commit(
+            lambda: send_mail(f"uku: {text[:120]}", text, None, addresses, fail_silently=True)
+        )
+    return created
+
+
+def mark_notifications_read(
+    *, company: Company, actor: User, public_ids: Iterable[str] | None = None
+) -> int:
+    """Mark the actor's notifications read: the given ones, or all. Returns how many changed."""
+    unread = Notification.objects.filter(company=company, recipient=actor, read_at__isnull=True)
+    if public_ids is not None:
+        unread = unread.filter(public_id__in=list(public_ids))
+    return unread.update(read_at=timezone.now())
+
+
+# --- Token expiry -----------------------------------------------------------------------------------
+
+
+def days_until_expiry(credential: IntegrationCredential, today: date) -> int | None:
+    return None if credential.expires_on is None else (credential.expires_on - today).days
+
+
+def warn_expiring_tokens(*, company: Company, today: date) -> int:
+    """Warn owners and admins about the active token's expiry, once per threshold.
+
+    Thresholds: 14, 7, 3 and 1 days before, on the day (0), and once after it expired. A token
+    first seen inside a threshold (saved with 5 days left) warns once for it and marks the larger
+    ones as passed. Safe to run twice: the thresholds sent are stored on the credential. Returns
+    the number of notifications created.
+    """
+    sent = 0
+    connections = IntegrationConnection.objects.filter(company=company, enabled=True)
+    for connection in connections:
+        credential = IntegrationCredential.objects.filter(
+            connection=connection, environment=connection.environment
+        ).first()
+        if credential is None:
+            continue
+        days = days_until_expiry(credential, today)
+        if days is None or days > EXPIRY_THRESHOLDS[0]:
+            continue
+        threshold = EXPIRED if days < 0 else min(t for t in EXPIRY_THRESHOLDS if t >= days)
+        already = set(credential.expiry_warnings_sent)
+        if threshold in already:
+            continue
+        label = get_vendor(connection.vendor).label
+        if days < 0:
+            text = _(
+                "The %(vendor)s token expired on %(date)s. Syncing has stopped: paste a new "
+                "token under Settings & Apps → %(vendor)s → Connect."
+            )
+            level = NotificationLevel.ERROR
+        elif days == 0:
+            text = _(
+                "The %(vendor)s token expires today (%(date)s). Create a new one in %(vendor)s "
+                "and paste it under Settings & Apps → %(vendor)s → Connect."
+            )
+            level = NotificationLevel.ERROR
+        else:
+            text = ngettext(
+                "The %(vendor)s token expires tomorrow (%(date)s). Replace it under Settings & "
+                "Apps → %(vendor)s → Connect.",
+                "The %(vendor)s token expires in %(days)d days (%(date)s). Replace it under "
+                "Settings & Apps → %(vendor)s → Connect.",
+                days,
+            )
+            level = NotificationLevel.WARNING
+        text = text % {"vendor": label, "date": credential.expires_on.isoformat(), "days": days}
+        sent += len(
+            notify(
+                company=company,
+                roles=ADMIN_ROLES,
+                level=level,
+                text=text,
+                link=f"/settings/apps/{connection.vendor}/?tab=connect",
+                key=f"token-expiry:{credential.pk}:{credential.set_at.isoformat()}:{threshold}",
+                email=True,
+            )
+        )
+        passed = {t for t in (*EXPIRY_THRESHOLDS, EXPIRED) if t >= threshold}
+        credential.expiry_warnings_sent = sorted(already | passed)
+        credential.save(update_fields=["expiry_warnings_sent"])
+    return sent
