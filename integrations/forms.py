@@ -20,7 +20,7 @@ class ConnectForm(forms.Form):
         label=_("Environment"),
         choices=Environment.choices,
         initial=Environment.PRODUCTION,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         help_text=_("Test tokens only work against the Test environment, and vice versa."),
     )
     token_expires_on = forms.DateField(

@@ -47,7 +47,16 @@ def commands() -> dict[str, list[str]]:
     return procs
 
 
+def sandbox_environment() -> None:
+    """Point the Test environment at the bundled Tripletex sandbox (unless configured otherwise),
+    so the demo firm can connect with the employee token the sandbox prints."""
+    port = os.environ.get("SANDBOX_PORT", "8765")
+    os.environ.setdefault("TRIPLETEX_TEST_URL", f"http://127.0.0.1:{port}/v2")
+    os.environ.setdefault("TRIPLETEX_CONSUMER_TOKEN_TEST", "test-uku-sandbox-consumer")
+
+
 def main() -> int:
+    sandbox_environment()
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 

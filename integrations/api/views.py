@@ -50,9 +50,18 @@ def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
     if isinstance(exc, DjangoPermissionDenied):
         raise exceptions.PermissionDenied(str(exc) or None) from None
     field = exc.details.get("field")
-    if field:
+    if field and not isinstance(exc, AuthError):
         raise exceptions.ValidationError({field: [exc.message]}) from None
     error = IntegrationAPIError(exc.message)
+    if field:
+        error.fields = {field: [exc.message]}
+    remote = {
+        k: str(v)
+        for k, v in exc.details.items()
+        if k in ("code", "request_id", "developer_message")
+    }
+    if remote:
+        error.remote = remote  # Tripletex's own diagnostics, to quote when asking their support
     if isinstance(exc, AuthError):
         error.default_code, code = "integration_auth_failed", "integration_auth_failed"
     elif isinstance(exc, RateLimited):

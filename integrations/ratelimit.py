@@ -1,0 +1,311 @@
+"""The shared rate-limit budget: one per vendor credential, shared by every worker and process.
+
+Vendors such as Tripletex count requests per credential (per employee token and API consumer),
+not per process. If each Celery worker only honoured the 429s it saw itself, ten workers would
+each burn through the period and each be told to wait. So every client reports the vendor's
+rate-limit headers here after each response, and asks here before each request; the state lives
+where every worker sees it:
+
+* `RedisBudget` when `settings.REDIS_URL` is set (production): two small keys per credential,
+  each with a TTL, so nothing needs cleaning up;
+* `DatabaseBudget` otherwise (the embedded default): one `RateLimitState` row per credential.
+
+A key is always a hash of the credential (callers build it, e.g. `tripletex:<sha256>`), never
+the credential itself: keys show up in Redis, the database and logs.
+
+A budget never sleeps longer than `settings.TRIPLETEX_MAX_INLINE_WAIT` seconds in one call: a
+longer wait raises `RateLimited(retry_after=...)`, so a Celery task can retry later instead of
+holding a worker hostage. The clock and sleep are injectable so tests need not wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
+
+from integrations.base import RateLimited
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]  # seconds since the epoch, like time.time
+Sleep = Callable[[float], None]
+
+# Keep state a little past its reset so a late worker still sees the last known numbers.
+_TTL_MARGIN = 60
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """What a budget knows about one key. Times are epoch seconds; `None` means unknown."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
+    blocked_until: float | None = None
+
+    def wait_seconds(self, now: float) -> float:
+        """How long a request must wait now: until a 429 block ends, or until an exhausted
+        period resets. 0 when a request may go."""
+        until = self.blocked_until or 0.0
+        if self.remaining is not None and self.remaining <= 0 and self.reset_at is not None:
+            until = max(until, self.reset_at)
+        return max(0.0, until - now)
+
+
+class RateLimitBudget:
+    """Interface of the shared budget. Subclasses store `BudgetState` somewhere shared.
+
+    All methods are safe to call from many threads and processes at once; `update` and `block`
+    are idempotent for the same arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        max_inline_wait: float | None = None,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else time.time
+        self.sleep: Sleep = sleep if sleep is not None else time.sleep
+        self._max_inline_wait = max_inline_wait
+
+    @property
+    def max_inline_wait(self) -> float:
+        # Read late so `settings` overrides in tests (and per-process config) apply.
+        if self._max_inline_wait is not None:
+            return self._max_inline_wait
+        return float(settings.TRIPLETEX_MAX_INLINE_WAIT)
+
+    # --- storage, per backend -------------------------------------------------------------------
+
+    def state(self, key: str) -> BudgetState:
+        """The shared state for `key` (an empty state when nothing is known)."""
+        raise NotImplementedError
+
+    def update(
+        self, key: str, limit: int | None, remaining: int | None, reset_seconds: float | None
+    ) -> None:
+        """Record the vendor's rate-limit headers from a response (`X-Rate-Limit-Limit`,
+        `-Remaining`, `-Reset` in seconds). Missing values are ignored. Idempotent."""
+        raise NotImplementedError
+
+    def block(self, key: str, seconds: float) -> None:
+        """Stop every worker using `key` for `seconds` (after a 429). Never shortens an existing
+        block. Idempotent."""
+        raise NotImplementedError
+
+    # --- shared behaviour -----------------------------------------------------------------------
+
+    def wait(self, key: str) -> float:
+        """Call before each request. Returns at once when the budget allows a request; sleeps
+        until the period resets or the block ends when that is short; raises
+        `RateLimited(retry_after=...)` when the wait would exceed the maximum inline wait.
+        Returns the seconds slept. Makes no request and changes no state."""
+        delay = self.state(key).wait_seconds(self.clock())
+        if delay <= 0:
+            return 0.0
+        if delay > self.max_inline_wait:
+            raise rate_limited(delay)
+        self.sleep(delay)
+        return delay
+
+
+def rate_limited(retry_after: float) -> RateLimited:
+    """The `RateLimited` error with a user-facing message (whole seconds, at least 1)."""
+    seconds = max(1, math.ceil(retry_after))
+    return RateLimited(
+        _(
+            "The accounting system asked uku to slow down (rate limit). "
+            "uku will try again in %(seconds)d seconds."
+        )
+        % {"seconds": seconds},
+        retry_after=float(seconds),
+        details={"retry_after": seconds},
+    )
+
+
+# --- Redis -------------------------------------------------------------------------------------------
+
+
+class RedisBudget(RateLimitBudget):
+    """Budget state in Redis: a hash `<prefix><key>` (limit, remaining, reset_at) and a string
+    `<prefix><key>:blocked` (epoch seconds), each expiring shortly after it stops mattering."""
+
+    # Raise the block atomically: only ever move `blocked_until` later (two workers may both see
+    # a 429 with different Retry-After values; the longer one must win).
+    _BLOCK_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 1
+"""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        prefix: str = "uku:ratelimit:",
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        max_inline_wait: float | None = None,
+    ) -> None:
+        super().__init__(clock=clock, sleep=sleep, max_inline_wait=max_inline_wait)
+        self.redis: Any = _redis_client(url or settings.REDIS_URL)
+        self.prefix = prefix
+
+    def _keys(self, key: str) -> tuple[str, str]:
+        return f"{self.prefix}{key}", f"{self.prefix}{key}:blocked"
+
+    def state(self, key: str) -> BudgetState:
+        period_key, block_key = self._keys(key)
+        pipe = self.redis.pipeline()
+        pipe.hgetall(period_key)
+        pipe.get(block_key)
+        try:
+            values, blocked = pipe.execute()
+        except RedisError:
+            # Fail open: an unreachable Redis must not stop every sync; the vendor's own 429s
+            # still protect it, and each is honoured by the client that receives it.
+            logger.warning("rate-limit budget: Redis unavailable, not waiting", exc_info=True)
+            return BudgetState()
+        values = {k.decode(): v.decode() for k, v in (values or {}).items()}
+        return BudgetState(
+            limit=_int(values.get("limit")),
+            remaining=_int(values.get("remaining")),
+            reset_at=_float(values.get("reset_at")),
+            blocked_until=_float(blocked.decode() if blocked else None),
+        )
+
+    def update(
+        self, key: str, limit: int | None, remaining: int | None, reset_seconds: float | None
+    ) -> None:
+        mapping: dict[str, str] = {}
+        if limit is not None:
+            mapping["limit"] = str(limit)
+        if remaining is not None:
+            mapping["remaining"] = str(remaining)
+        if reset_seconds is not None:
+            mapping["reset_at"] = repr(self.clock() + reset_seconds)
+        if not mapping:
+            return
+        period_key, _block_key = self._keys(key)
+        ttl = math.ceil(reset_seconds or 0) + _TTL_MARGIN
+        pipe = self.redis.pipeline()
+        pipe.hset(period_key, mapping=mapping)
+        pipe.expire(period_key, ttl)
+        try:
+            pipe.execute()
+        except RedisError:
+            logger.warning("rate-limit budget: Redis unavailable, update lost", exc_info=True)
+
+    def block(self, key: str, seconds: float) -> None:
+        _period_key, block_key = self._keys(key)
+        until = self.clock() + max(0.0, seconds)
+        ttl = math.ceil(max(0.0, seconds)) + _TTL_MARGIN
+        try:
+            self.redis.eval(self._BLOCK_SCRIPT, 1, block_key, repr(until), ttl)
+        except RedisError:
+            logger.warning("rate-limit budget: Redis unavailable, block lost", exc_info=True)
+
+
+# --- Database ----------------------------------------------------------------------------------------
+
+
+class DatabaseBudget(RateLimitBudget):
+    """Budget state in the `RateLimitState` table (one row per key), for deployments without
+    Redis. Writes are single `UPDATE`/`INSERT` statements, so concurrent workers cannot lose a
+    block."""
+
+    def _dt(self, seconds: float) -> datetime:
+        return datetime.fromtimestamp(seconds, UTC)
+
+    def state(self, key: str) -> BudgetState:
+        from integrations.models import RateLimitState
+
+        row = RateLimitState.objects.filter(key=key).first()
+        if row is None:
+            return BudgetState()
+        return BudgetState(
+            limit=row.limit,
+            remaining=row.remaining,
+            reset_at=row.reset_at.timestamp() if row.reset_at else None,
+            blocked_until=row.blocked_until.timestamp() if row.blocked_until else None,
+        )
+
+    def update(
+        self, key: str, limit: int | None, remaining: int | None, reset_seconds: float | None
+    ) -> None:
+        from integrations.models import RateLimitState
+
+        defaults: dict[str, object] = {}
+        if limit is not None:
+            defaults["limit"] = limit
+        if remaining is not None:
+            defaults["remaining"] = remaining
+        if reset_seconds is not None:
+            defaults["reset_at"] = self._dt(self.clock() + reset_seconds)
+        if defaults:
+            RateLimitState.objects.update_or_create(key=key, defaults=defaults)
+
+    def block(self, key: str, seconds: float) -> None:
+        from integrations.models import RateLimitState
+
+        until = self._dt(self.clock() + max(0.0, seconds))
+        RateLimitState.objects.get_or_create(key=key)
+        # A conditional UPDATE: the database serialises it, and a shorter block never wins.
+        RateLimitState.objects.filter(key=key).filter(
+            Q(blocked_until__isnull=True) | Q(blocked_until__lt=until)
+        ).update(blocked_until=until)
+
+
+def get_budget(*, clock: Clock | None = None, sleep: Sleep | None = None) -> RateLimitBudget:
+    """The budget this deployment shares between workers: Redis when `settings.REDIS_URL` is
+    set, else the database. Cheap to call; makes no connection until used."""
+    if getattr(settings, "REDIS_URL", ""):
+        return RedisBudget(settings.REDIS_URL, clock=clock, sleep=sleep)
+    return DatabaseBudget(clock=clock, sleep=sleep)
+
+
+_redis_clients: dict[str, Any] = {}
+_redis_lock = threading.Lock()
+
+
+def _redis_client(url: str) -> Any:
+    """One client (one connection pool) per URL and process: budgets are created per API
+    client, and a pool per API client would open a Redis connection per Tripletex call."""
+    with _redis_lock:
+        client = _redis_clients.get(url)
+        if client is None:
+            import redis
+
+            client = _redis_clients[url] = redis.Redis.from_url(
+                url, socket_timeout=5, socket_connect_timeout=5
+            )
+        return client
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -1,0 +1,150 @@
+"""`TripletexAdapter`: Tripletex behind uku's vendor-neutral `AccountingAdapter` interface.
+
+The adapter maps Tripletex JSON to uku's domain; all HTTP, sessions, retries, rate limits and
+error classification live in `TripletexClient` (`client.py`), the one seam to Tripletex.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from integrations.base import AccountingAdapter, CallRecorder, ConfigError, RemoteCompany
+from integrations.tripletex.client import TripletexClient
+
+TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
+# Tripletex tokens are base64-like text (test tokens: "test-" + base64url of a small JSON
+# object), around 50 to 200 characters. The bounds are generous; the point is to catch a
+# half-copied token or a pasted sentence before sending it anywhere.
+TOKEN_MIN_LENGTH = 20
+TOKEN_MAX_LENGTH = 1024
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9\-_.~+/=:]+$")
+_WHERE = "Company → API access"
+
+WHOAMI_FIELDS = "employeeId,companyId,employee(firstName,lastName)"
+COMPANY_FIELDS = "id,name"
+EMPLOYEE_FIELDS = "id,firstName,lastName"
+
+
+class TripletexAdapter(AccountingAdapter):
+    """Tripletex API v2 for one firm connection and environment ("production" or "test").
+
+    `credentials` is `{"employee_token": ...}` (cleaned again here, so a malformed token never
+    reaches Tripletex even if a caller skipped `clean_credentials`). `client_options` are passed
+    to `TripletexClient` (tests inject `sleep`, `budget`, `backoff_base`).
+    """
+
+    key = "tripletex"
+
+    def __init__(
+        self,
+        *,
+        credentials: dict[str, str],
+        environment: str,
+        rate_limit_key: str = "",
+        on_call: CallRecorder | None = None,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            credentials=credentials,
+            environment=environment,
+            rate_limit_key=rate_limit_key,
+            on_call=on_call,
+        )
+        self._client_options = dict(client_options or {})
+        self._client: TripletexClient | None = None
+
+    def __repr__(self) -> str:  # the default would show the credentials
+        return f"<TripletexAdapter {self.environment}>"
+
+    @classmethod
+    def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
+        """Strip surrounding whitespace from the employee token and check its form. Returns
+        `{"employee_token": token}`; raises `ConfigError(details={"field": "employee_token"})`
+        for an empty token, one with inner whitespace or invisible characters, or one whose
+        length or characters no Tripletex token has. Pure: no network call."""
+        details = {"field": TOKEN_FIELD}
+        token = str((raw or {}).get(TOKEN_FIELD) or "").strip()
+        if not token:
+            raise ConfigError(
+                _("Paste the employee token from Tripletex (%(where)s).") % {"where": _WHERE},
+                details=details,
+            )
+        if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in token):
+            raise ConfigError(
+                _(
+                    "The employee token contains spaces, line breaks or invisible characters. "
+                    "Copy it again, whole, from %(where)s in Tripletex and paste it as one piece."
+                )
+                % {"where": _WHERE},
+                details=details,
+            )
+        if not (TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH) or not _TOKEN_CHARS.match(
+            token
+        ):
+            raise ConfigError(
+                _(
+                    "This does not look like a Tripletex employee token: it is too short, too "
+                    "long, or has characters a token never has. Copy it again, whole, from "
+                    "%(where)s in Tripletex."
+                )
+                % {"where": _WHERE},
+                details=details,
+            )
+        return {TOKEN_FIELD: token}
+
+    @property
+    def client(self) -> TripletexClient:
+        """The `TripletexClient` for the firm's own company (Basic username 0), created on first
+        use and kept until `close()`. Raises `ConfigError` for bad credentials or a platform
+        without a consumer token for this environment; makes no request."""
+        if self._client is None:
+            token = self.clean_credentials(self.credentials)[TOKEN_FIELD]
+            self._client = TripletexClient(
+                employee_token=token,
+                environment=self.environment,
+                rate_limit_key=self.rate_limit_key,
+                on_call=self.on_call,
+                **self._client_options,
+            )
+        return self._client
+
+    def test_connection(self) -> RemoteCompany:
+        """Open a session and say who the token logs in as: the company (id, name) and the
+        employee behind the token. `GET /token/session/>whoAmI`, then `GET /company/{id}`; the
+        employee's name comes expanded with whoAmI (or from `GET /employee/{id}` when not).
+        Read-only and idempotent; raises `AuthError` with the most likely cause when refused."""
+        client = self.client
+        who = client.get("/token/session/>whoAmI", fields=WHOAMI_FIELDS)
+        company_id = who.get("companyId") or _ref_id(who.get("company"))
+        employee_id = who.get("employeeId") or _ref_id(who.get("employee"))
+        company = client.get(f"/company/{int(company_id or 0)}", fields=COMPANY_FIELDS)
+        expanded = who.get("employee")
+        employee: dict[str, Any] = expanded if isinstance(expanded, dict) else {}
+        if employee_id and not (employee.get("firstName") or employee.get("lastName")):
+            employee = client.get(f"/employee/{int(employee_id)}", fields=EMPLOYEE_FIELDS)
+        name = " ".join(
+            part for part in (employee.get("firstName"), employee.get("lastName")) if part
+        )
+        return RemoteCompany(
+            id=str(company.get("id") or company_id or ""),
+            name=str(company.get("name") or ""),
+            employee_id=str(employee_id or ""),
+            employee_name=name,
+        )
+
+    def close(self) -> None:
+        """Delete the Tripletex session (best effort) and close connections. Safe to call
+        twice; the adapter opens a new client if used again."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _ref_id(ref: Any) -> int | None:
+    """The id of a `{"id": N, "url": ...}` reference, if it is one."""
+    return ref.get("id") if isinstance(ref, dict) else None

@@ -1,0 +1,146 @@
+"""The shared rate-limit budget, in Redis and in the database, with a fake clock: two budget
+instances stand for two workers sharing one vendor credential."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from integrations.base import RateLimited
+from integrations.models import RateLimitState
+from integrations.ratelimit import DatabaseBudget, RateLimitBudget, RedisBudget, get_budget
+
+KEY = "tripletex:" + "ab" * 20
+START = 1_800_000_000.0
+
+
+class FakeTime:
+    """A clock that only moves when something sleeps, and remembers every sleep."""
+
+    def __init__(self) -> None:
+        self.now = START
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def redis_budgets(settings) -> Iterator[Callable[[FakeTime], RateLimitBudget]]:  # type: ignore[no-untyped-def]
+    prefix = f"uku:test:{uuid.uuid4().hex}:"
+    made: list[RedisBudget] = []
+
+    def make(fake: FakeTime) -> RateLimitBudget:
+        budget = RedisBudget(settings.REDIS_URL, prefix=prefix, clock=fake.clock, sleep=fake.sleep)
+        made.append(budget)
+        return budget
+
+    yield make
+    if made:
+        for key in made[0].redis.scan_iter(f"{prefix}*"):
+            made[0].redis.delete(key)
+
+
+@pytest.fixture
+def database_budgets(db) -> Callable[[FakeTime], RateLimitBudget]:  # type: ignore[no-untyped-def]
+    return lambda fake: DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("redis_budgets", marks=pytest.mark.redis),
+        pytest.param("database_budgets", marks=pytest.mark.django_db),
+    ]
+)
+def two_workers(request, fake) -> tuple[RateLimitBudget, RateLimitBudget]:  # type: ignore[no-untyped-def]
+    make = request.getfixturevalue(request.param)
+    return make(fake), make(fake)
+
+
+def test_it_lets_requests_through_while_the_period_has_room(two_workers, fake) -> None:
+    first, second = two_workers
+    assert second.wait(KEY) == 0  # nothing known yet
+    first.update(KEY, limit=100, remaining=3, reset_seconds=40)
+    assert second.wait(KEY) == 0 and fake.sleeps == []
+
+
+def test_it_makes_every_worker_wait_for_an_exhausted_period(two_workers, fake) -> None:
+    first, second = two_workers
+    first.update(KEY, limit=100, remaining=0, reset_seconds=12)
+    assert second.state(KEY).limit == 100
+    assert second.wait(KEY) == pytest.approx(12)
+    assert fake.sleeps == [pytest.approx(12)]
+    assert first.wait(KEY) == 0  # the period has reset
+
+
+def test_it_blocks_every_worker_after_a_429(two_workers, fake) -> None:
+    first, second = two_workers
+    first.update(KEY, limit=100, remaining=50, reset_seconds=60)
+    first.block(KEY, 5)
+    assert second.wait(KEY) == pytest.approx(5)
+    assert first.wait(KEY) == 0
+
+
+def test_it_never_shortens_a_block(two_workers, fake) -> None:
+    first, second = two_workers
+    first.block(KEY, 20)
+    second.block(KEY, 5)
+    assert first.state(KEY).blocked_until == pytest.approx(START + 20)
+
+
+def test_it_raises_rate_limited_instead_of_sleeping_past_the_inline_wait(
+    two_workers, fake, settings
+) -> None:
+    settings.TRIPLETEX_MAX_INLINE_WAIT = 30
+    first, second = two_workers
+    first.block(KEY, 120)
+    with pytest.raises(RateLimited) as raised:
+        second.wait(KEY)
+    assert raised.value.retry_after == 120 and raised.value.permanent is False
+    assert "120 seconds" in raised.value.message
+    assert fake.sleeps == []
+    fake.now += 100  # a later retry waits out the rest inline
+    assert second.wait(KEY) == pytest.approx(20)
+
+
+def test_it_keeps_budgets_of_different_keys_apart(two_workers, fake) -> None:
+    first, second = two_workers
+    first.block(KEY, 10)
+    assert second.wait("tripletex:" + "cd" * 20) == 0
+
+
+@pytest.mark.redis
+def test_it_lets_redis_forget_a_budget_after_it_stops_mattering(redis_budgets, fake) -> None:
+    budget = redis_budgets(fake)
+    budget.update(KEY, limit=10, remaining=0, reset_seconds=30)
+    budget.block(KEY, 7)
+    ttls = [budget.redis.ttl(key) for key in budget.redis.scan_iter(f"{budget.prefix}*")]
+    assert len(ttls) == 2 and all(0 < ttl <= 30 + 60 for ttl in ttls)
+
+
+@pytest.mark.django_db
+def test_it_keeps_one_database_row_per_key(fake) -> None:
+    budget = DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
+    budget.update(KEY, limit=10, remaining=9, reset_seconds=30)
+    budget.block(KEY, 3)
+    budget.update(KEY, limit=10, remaining=8, reset_seconds=29)
+    row = RateLimitState.objects.get()
+    assert (row.key, row.remaining) == (KEY, 8) and row.blocked_until is not None
+
+
+def test_it_chooses_redis_when_configured_and_the_database_otherwise(settings) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    assert isinstance(get_budget(), RedisBudget)
+    settings.REDIS_URL = ""
+    assert isinstance(get_budget(), DatabaseBudget)

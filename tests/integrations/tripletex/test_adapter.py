@@ -1,0 +1,170 @@
+"""TripletexAdapter against the sandbox: Test connection, and the message an admin reads for each
+way a token can be wrong."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import responses
+
+from integrations.base import AuthError, CallRecord, ConfigError, RemoteCompany, get_vendor
+from integrations.tripletex.adapter import TripletexAdapter
+from integrations.tripletex.sandbox import SandboxServer
+
+
+@pytest.fixture
+def token(tripletex_sandbox: SandboxServer) -> str:
+    return tripletex_sandbox.store.create_employee_token()["token"]
+
+
+def adapter(token: str, environment: str = "test", **kwargs) -> TripletexAdapter:  # type: ignore[no-untyped-def]
+    return TripletexAdapter(
+        credentials={"employee_token": token}, environment=environment, **kwargs
+    )
+
+
+def refusal(token: str, environment: str = "test") -> AuthError:
+    with pytest.raises(AuthError) as raised:
+        adapter(token, environment).test_connection()
+    return raised.value
+
+
+def test_it_is_the_registered_tripletex_adapter() -> None:
+    assert get_vendor("tripletex").adapter_class is TripletexAdapter
+    assert TripletexAdapter.key == "tripletex"
+
+
+def test_it_answers_test_connection_with_the_company_and_employee(
+    tripletex_sandbox, tripletex_settings, token
+) -> None:
+    store = tripletex_sandbox.store
+    calls: list[CallRecord] = []
+    remote = adapter(token, on_call=calls.append).test_connection()
+    admin = store.get("employee", store.admin_employee_id)
+    assert remote == RemoteCompany(
+        id=str(store.firm_company_id),
+        name="Demo Regnskap AS",
+        employee_id=str(store.admin_employee_id),
+        employee_name=f"{admin['firstName']} {admin['lastName']}",
+    )
+    assert [c.path for c in calls] == [
+        "/token/session/:create",
+        "/token/session/>whoAmI",
+        "/company/{id}",
+    ]
+    who = store.request_log()["requests"][1]
+    assert who["query"]["fields"] == "employeeId,companyId,employee(firstName,lastName)"
+
+
+def test_it_deletes_its_session_on_close(tripletex_sandbox, tripletex_settings, token) -> None:
+    connection = adapter(token)
+    connection.test_connection()
+    connection.close()
+    connection.close()
+    assert tripletex_sandbox.store.request_counts()["DELETE /token/session/{token}"] == 1
+
+
+def test_it_never_shows_the_token_in_its_repr(tripletex_settings, token) -> None:
+    connection = adapter(token)
+    assert token not in repr(connection) and token not in repr(connection.client)
+
+
+# --- What the admin typed --------------------------------------------------------------------------
+
+
+def test_it_strips_whitespace_around_the_token(tripletex_settings, token) -> None:
+    assert TripletexAdapter.clean_credentials({"employee_token": f"  {token}\n\t"}) == {
+        "employee_token": token
+    }
+    assert adapter(f" {token}\r\n").test_connection().name == "Demo Regnskap AS"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "   ", "test-abc def-0123456789abcdef", "test-abc\u200bdef0123456789abcdef", "short",
+     "x" * 2000, "test-abc<script>0123456789abcdef", "tëst-æøå-0123456789abcdef"],
+)  # fmt: skip
+def test_it_refuses_a_malformed_token_before_any_call(
+    tripletex_sandbox, tripletex_settings, raw
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        TripletexAdapter.clean_credentials({"employee_token": raw})
+    assert raised.value.details == {"field": "employee_token"}
+    with pytest.raises(ConfigError):
+        adapter(raw).test_connection()  # also when a caller skipped clean_credentials
+    assert tripletex_sandbox.store.request_log()["total"] == 0
+
+
+def test_it_says_what_is_wrong_with_inner_whitespace(tripletex_settings, token) -> None:
+    broken = token[:20] + "\n" + token[20:]
+    with pytest.raises(ConfigError, match="spaces, line breaks or invisible characters"):
+        TripletexAdapter.clean_credentials({"employee_token": broken})
+
+
+# --- Why Tripletex refused ---------------------------------------------------------------------------
+
+
+def test_it_gives_each_refusal_its_own_message(tripletex_sandbox, tripletex_settings) -> None:
+    store = tripletex_sandbox.store
+    expired = store.create_employee_token(expires_on=store.today() - timedelta(days=1))["token"]
+    revoked = store.create_employee_token()["token"]
+    store.revoke_employee_token(revoked)
+    employee = next(
+        e
+        for e in store.company_rows("employee", store.firm_company_id)
+        if e["_active"] and e["id"] != store.admin_employee_id
+    )
+    deactivated = store.create_employee_token(employee_id=employee["id"])["token"]
+    store.deactivate_employee(employee["id"])
+    production_style = store.create_employee_token()["token"].removeprefix("test-")
+    errors = {
+        "expired": refusal(expired),
+        "revoked": refusal(revoked),
+        "deactivated": refusal(deactivated),
+        "wrong environment": refusal(production_style),
+    }
+    assert len({e.message for e in errors.values()}) == 4
+    assert "has expired" in errors["expired"].message
+    assert "Copy it again, whole" in errors["revoked"].message
+    assert "API access" in errors["revoked"].message
+    assert "no longer active" in errors["deactivated"].message
+    assert "belongs to Tripletex production" in errors["wrong environment"].message
+    for error in errors.values():
+        assert error.permanent
+        assert error.details["field"] == "employee_token"
+        assert error.details["code"] == 18000 and error.details["request_id"]
+        assert error.details["developer_message"].startswith("arg:employeeToken")
+
+
+def test_it_says_wrong_environment_for_a_test_token_on_production(
+    tripletex_sandbox, tripletex_settings, token
+) -> None:
+    # Production pointed at the same (test) sandbox: the session would even succeed there, so
+    # the client must notice the "test-" prefix itself, before sending the token anywhere.
+    tripletex_settings.TRIPLETEX_PRODUCTION_URL = tripletex_sandbox.url
+    tripletex_settings.TRIPLETEX_CONSUMER_TOKEN_PRODUCTION = tripletex_sandbox.store.consumer_token
+    error = refusal(token, environment="production")
+    assert "test environment" in error.message and "set to Production" in error.message
+    assert tripletex_sandbox.store.request_log()["total"] == 0
+
+
+def test_it_refuses_an_unknown_environment(tripletex_settings, token) -> None:
+    with pytest.raises(ConfigError, match="choose Production or Test"):
+        adapter(token, environment="staging").test_connection()
+
+
+def test_it_reads_the_employee_when_whoami_does_not_expand_it(settings) -> None:
+    base = "https://tripletex.example/v2"
+    settings.TRIPLETEX_PRODUCTION_URL = base
+    settings.TRIPLETEX_CONSUMER_TOKEN_PRODUCTION = "consumer-token-production-123"
+    with responses.RequestsMock() as mock:
+        mock.put(f"{base}/token/session/:create", json={"value": {"token": "session-abcdef"}})
+        mock.get(
+            f"{base}/token/session/%3EwhoAmI",
+            json={"value": {"employeeId": 5, "companyId": 9, "employee": {"id": 5, "url": "x"}}},
+        )
+        mock.get(f"{base}/company/9", json={"value": {"id": 9, "name": "Fjord AS"}})
+        mock.get(f"{base}/employee/5", json={"value": {"firstName": "Åse", "lastName": "Ødegård"}})
+        remote = adapter("prod-employee-token-1234567890", "production").test_connection()
+    assert remote == RemoteCompany("9", "Fjord AS", "5", "Åse Ødegård")
