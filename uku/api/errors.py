@@ -1,8 +1,9 @@
 """One error shape for every API error: `{"code": ..., "detail": ..., "fields": {...}}`.
 
 `code` is a stable machine-readable string (`not_found`, `permission_denied`, `invalid`,
-`not_authenticated`, `plan_required`, `throttled`, ...); `detail` is a human sentence in the user's
-language; `fields` (validation errors only) maps a field name to a list of messages.
+`not_authenticated`, `plan_required`, `integration_auth_failed`, ...); `detail` is a human sentence
+in the user's language; `fields` maps a field name to a list of messages; `remote` (errors from an
+accounting system) carries its error code, developer message and request id.
 """
 
 from __future__ import annotations
@@ -55,5 +56,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "code": codes if isinstance(codes, str) else exc.default_code,
             "detail": str(exc.detail),
         }
+        # Optional extras an exception may carry: field errors, and a remote system's diagnostics.
+        for extra in ("fields", "remote"):
+            if getattr(exc, extra, None):
+                body[extra] = getattr(exc, extra)
     response.data = body
     return response
