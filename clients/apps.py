@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Clients")
+
+    def ready(self) -> None:
+        from integrations.jobs import register_job_kind
+        from integrations.views import register_tab
+
+        register_tab(
+            "import", _("Import"), "clients/_import_panel.html", "clients.views.import_context"
+        )
+
+        register_job_kind(
+            "customer_import_preview",
+            "clients.importing.run_preview",
+            _("Customer import: preview"),
+            link=lambda job: f"/settings/apps/{job.vendor}/?tab=import",
+        )
+        register_job_kind(
+            "customer_import_confirm",
+            "clients.importing.run_confirm",
+            _("Customer import"),
+            link=lambda job: f"/settings/apps/{job.vendor}/?tab=import",
+        )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -88,6 +90,47 @@ class RemoteCompany:
 
 
 @dataclass(frozen=True)
+class RemoteCustomer:
+    """A customer in the accounting system, as uku imports it as a client."""
+
+    id: str
+    name: str
+    organisation_number: str = ""
+    customer_number: str = ""
+    email: str = ""
+    invoice_email: str = ""
+    phone: str = ""
+    address_line: str = ""
+    postal_code: str = ""
+    city: str = ""
+    account_manager_id: str = ""  # the remote employee id; matched to a member's External ID
+    inactive: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteVatType:
+    """A VAT type; `number` is the Norwegian VAT code as text ("3", "31", ...)."""
+
+    id: str
+    number: str
+    name: str
+    percentage: Decimal
+
+
+@dataclass(frozen=True)
+class RemoteProduct:
+    """A product or service; `unit_price` excludes VAT; `vat_type_id` is the remote VAT type id."""
+
+    id: str
+    name: str
+    number: str = ""
+    description: str = ""
+    unit_price: Decimal = Decimal("0")
+    vat_type_id: str = ""
+    inactive: bool = False
+
+
+@dataclass(frozen=True)
 class CredentialField:
     """A field the admin fills in to connect (rendered on the Connect tab, validated by the adapter)."""
 
@@ -153,6 +196,22 @@ class AccountingAdapter:
     def test_connection(self) -> RemoteCompany:
         """Log in with the credentials and say who we are. Raises `AuthError` with the most
         likely cause when refused. Idempotent; may create and cache a session."""
+        raise NotImplementedError
+
+    def iter_customers(
+        self, *, changed_since: datetime | None = None
+    ) -> Iterator[list[RemoteCustomer]]:
+        """Every customer, active and inactive, one page (list) at a time, streamed: memory
+        stays bounded whatever the count. With `changed_since`, only those changed since then
+        where the vendor can filter so (else all). Read-only."""
+        raise NotImplementedError
+
+    def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
+        """Every VAT type, a page at a time. Read-only."""
+        raise NotImplementedError
+
+    def iter_products(self) -> Iterator[list[RemoteProduct]]:
+        """Every product, active and inactive, a page at a time. Read-only."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -202,11 +202,11 @@ def test_connection(
     try:
         remote = adapter.test_connection()
     except IntegrationError as exc:
-        _finish(job, error=exc)
+        finish_job(job, error=exc)
         raise
     finally:
         adapter.close()
-    _finish(job, counts={"company": remote.name})
+    finish_job(job, counts={"company": remote.name})
     return ConnectionTest(remote, job)
 
 
@@ -314,10 +314,17 @@ def record_sync_success(connection: IntegrationConnection) -> None:
 
 
 def start_job(
-    *, company: Company, actor: User | None, vendor: str, kind: str, scope: str = ""
+    *,
+    company: Company,
+    actor: User | None,
+    vendor: str,
+    kind: str,
+    scope: str = "",
+    options: dict | None = None,
 ) -> tuple[SyncJob, bool]:
     """A queued job of `kind` for `scope`, or the one already queued or running (joined).
 
+    `options` seed the job's `counts` (e.g. `{"full": True}`), set before anything can run it.
     Returns (job, created). The partial unique constraint makes this safe under concurrency:
     two simultaneous requests create one job.
     """
@@ -330,7 +337,12 @@ def start_job(
     try:
         with transaction.atomic():
             job = SyncJob.objects.create(
-                company=company, vendor=vendor, kind=kind, scope=scope, requested_by=actor
+                company=company,
+                vendor=vendor,
+                kind=kind,
+                scope=scope,
+                requested_by=actor,
+                counts=dict(options or {}),
             )
         return job, True
     except IntegrityError:
@@ -347,15 +359,17 @@ def running(job: SyncJob) -> Iterator[SyncJob]:
     try:
         yield job
     except Exception as exc:
-        _finish(job, error=exc)
+        finish_job(job, error=exc)
         raise
     else:
-        _finish(job)
+        finish_job(job)
 
 
-def _finish(
+def finish_job(
     job: SyncJob, *, error: BaseException | None = None, counts: dict | None = None
 ) -> None:
+    """Mark the job succeeded (with `counts` merged in) or failed (with a message safe to show:
+    an `IntegrationError`'s own, or a generic one for anything else, which is logged)."""
     job.finished_at = timezone.now()
     if counts is not None:
         job.counts = {**job.counts, **counts}

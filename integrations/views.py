@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,36 @@ from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
-TABS = ("overview", "connect", "history")
+
+@dataclass(frozen=True)
+class ExtraTab:
+    """A tab another app adds to every connected integration's page (e.g. clients' Import)."""
+
+    key: str
+    label: Any
+    template: str
+    context: str  # dotted path of fn(request, vendor) -> dict
+
+
+EXTRA_TABS: list[ExtraTab] = []
+
+
+def register_tab(key: str, label: Any, template: str, context: str) -> None:
+    """Add a tab shown once the integration is connected (call from an AppConfig.ready)."""
+    EXTRA_TABS.append(ExtraTab(key, label, template, context))
+
+
+def _tabs(
+    connection: IntegrationConnection | None, state: Any, has_jobs: bool
+) -> list[tuple[str, Any]]:
+    tabs: list[tuple[str, Any]] = [("overview", _("Overview"))]
+    if connection is not None and connection.enabled:
+        tabs.append(("connect", _("Connect")))
+        if state.state == "connected":
+            tabs += [(extra.key, extra.label) for extra in EXTRA_TABS]
+    if has_jobs:
+        tabs.append(("history", _("History")))
+    return tabs
 
 
 def _vendor_or_404(vendor: str) -> Any:
@@ -59,15 +90,15 @@ def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())
     jobs = SyncJob.objects.filter(company=request.company, vendor=vendor)
-    tabs = ["overview"]
-    if connection is not None and connection.enabled:
-        tabs.append("connect")
-    if jobs.exists():
-        tabs.append("history")
+    tabs = _tabs(connection, state, jobs.exists())
     tab = request.GET.get("tab", "overview")
-    if tab not in tabs:
+    if tab not in dict(tabs):
         tab = "overview"
     context: dict[str, Any] = {"info": info, "state": state, "tabs": tabs, "tab": tab}
+    for extra in EXTRA_TABS:
+        if extra.key == tab:
+            context["extra_template"] = extra.template
+            context.update(import_string(extra.context)(request, vendor))
     if tab == "connect":
         context["form"] = ConnectForm(
             initial={"environment": connection.environment} if connection else None
@@ -157,9 +188,9 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
             return redirect(_detail_url(vendor, "connect"))
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())
-    tabs = ["overview", "connect"]
-    if SyncJob.objects.filter(company=request.company, vendor=vendor).exists():
-        tabs.append("history")
+    tabs = _tabs(
+        connection, state, SyncJob.objects.filter(company=request.company, vendor=vendor).exists()
+    )
     return render(
         request,
         "integrations/app_detail.html",

@@ -7,10 +7,13 @@ Firm B ("Bergen Byrå AS", Team plan): its owner, the outsider in isolation test
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from rest_framework.test import APIClient
 
@@ -86,6 +89,47 @@ def api_as():  # type: ignore[no-untyped-def]
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
         return api
+
+    return make
+
+
+@pytest.fixture
+def saved_connection(world):  # type: ignore[no-untyped-def]
+    """`saved_connection(token=..., expires_on=..., environment=...)` stores a connected
+    Tripletex connection for firm A directly (as `save_connection` would after a good test)."""
+    from integrations import crypto
+    from integrations.models import ConnectionStatus, IntegrationConnection, IntegrationCredential
+
+    def make(
+        token: str = "test-0123456789abcdefghijklmnop1a2b",
+        expires_on: date | None = None,
+        environment: str = "test",
+    ) -> IntegrationConnection:
+        with world.scope_a():
+            connection, _ = IntegrationConnection.objects.update_or_create(
+                company=world.firm_a,
+                vendor="tripletex",
+                defaults={
+                    "enabled": True,
+                    "environment": environment,
+                    "status": ConnectionStatus.CONNECTED,
+                    "remote_company_name": "Demo Regnskap AS",
+                    "remote_company_id": "1",
+                },
+            )
+            IntegrationCredential.objects.update_or_create(
+                connection=connection,
+                environment=environment,
+                defaults={
+                    "company": world.firm_a,
+                    "secret_encrypted": crypto.encrypt(json.dumps({"employee_token": token})),
+                    "last4": token[-4:],
+                    "expires_on": expires_on,
+                    "set_by": world.admin,
+                    "set_at": timezone.now(),
+                },
+            )
+        return connection
 
     return make
 

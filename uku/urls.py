@@ -41,6 +41,7 @@ auth_patterns = [
 api_patterns = [
     path("", include("uku.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("clients.api.urls")),
 ]
 
 urlpatterns = [
@@ -58,6 +59,7 @@ urlpatterns = [
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<uuid:public_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("", include("integrations.urls")),
+    path("", include("clients.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.base import AccountingAdapter, CallRecorder, ConfigError, RemoteCompany
+from integrations.base import (
+    AccountingAdapter,
+    CallRecorder,
+    ConfigError,
+    RemoteCompany,
+    RemoteCustomer,
+    RemoteProduct,
+    RemoteVatType,
+)
 from integrations.tripletex.client import TripletexClient
 
 TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
@@ -25,6 +36,15 @@ TOKEN_MAX_LENGTH = 1024
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9\-_.~+/=:]+$")
 _WHERE = "Company → API access"
 
+# Full pages keep the call count minimal; 1000 is Tripletex's default `count` (no maximum is
+# published, and "Result Set Too Large" exists, so we do not go above it).
+PAGE_SIZE = 1000
+CUSTOMER_FIELDS = (
+    "id,name,organizationNumber,customerNumber,email,invoiceEmail,phoneNumber,"
+    "phoneNumberMobile,isInactive,accountManager(id),postalAddress(addressLine1,postalCode,city)"
+)
+VAT_TYPE_FIELDS = "id,number,name,percentage"
+PRODUCT_FIELDS = "id,name,number,description,priceExcludingVatCurrency,vatType(id),isInactive"
 WHOAMI_FIELDS = "employeeId,companyId,employee(firstName,lastName)"
 COMPANY_FIELDS = "id,name"
 EMPLOYEE_FIELDS = "id,firstName,lastName"
@@ -137,6 +157,65 @@ class TripletexAdapter(AccountingAdapter):
             employee_name=name,
         )
 
+    def iter_customers(
+        self, *, changed_since: datetime | None = None
+    ) -> Iterator[list[RemoteCustomer]]:
+        """`GET /customer` in full pages of `PAGE_SIZE`, asking only for the fields uku uses.
+
+        Tripletex hides inactive customers unless `isInactive=true` is asked for, and what an
+        empty `isInactive` means is unconfirmed, so this makes two passes (active, then
+        inactive): one extra call, but correct on the real API. `changed_since` maps to
+        Tripletex's `changedSince` (a date-time without zone, Europe/Oslo)."""
+        params: dict[str, Any] = {}
+        if changed_since is not None:
+            local = timezone.localtime(changed_since).replace(tzinfo=None, microsecond=0)
+            params["changedSince"] = local.isoformat()
+        for inactive in (False, True):
+            for page in self.client.iter_pages(
+                "/customer",
+                {**params, "isInactive": "true" if inactive else "false"},
+                fields=CUSTOMER_FIELDS,
+                page_size=PAGE_SIZE,
+            ):
+                yield [_customer(row, inactive) for row in page]
+
+    def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
+        """`GET /ledger/vatType`, every type (the id is not the code: look up by `number`)."""
+        for page in self.client.iter_pages(
+            "/ledger/vatType", fields=VAT_TYPE_FIELDS, page_size=PAGE_SIZE
+        ):
+            yield [
+                RemoteVatType(
+                    id=str(row["id"]),
+                    number=str(row.get("number") or ""),
+                    name=str(row.get("name") or ""),
+                    percentage=Decimal(str(row.get("percentage") or 0)),
+                )
+                for row in page
+            ]
+
+    def iter_products(self) -> Iterator[list[RemoteProduct]]:
+        """`GET /product`, active then inactive (two passes, as for customers)."""
+        for inactive in (False, True):
+            for page in self.client.iter_pages(
+                "/product",
+                {"isInactive": "true" if inactive else "false"},
+                fields=PRODUCT_FIELDS,
+                page_size=PAGE_SIZE,
+            ):
+                yield [
+                    RemoteProduct(
+                        id=str(row["id"]),
+                        name=str(row.get("name") or ""),
+                        number=str(row.get("number") or ""),
+                        description=str(row.get("description") or ""),
+                        unit_price=Decimal(str(row.get("priceExcludingVatCurrency") or 0)),
+                        vat_type_id=str(_ref_id(row.get("vatType")) or ""),
+                        inactive=bool(row.get("isInactive", inactive)),
+                    )
+                    for row in page
+                ]
+
     def close(self) -> None:
         """Delete the Tripletex session (best effort) and close connections. Safe to call
         twice; the adapter opens a new client if used again."""
@@ -148,3 +227,21 @@ class TripletexAdapter(AccountingAdapter):
 def _ref_id(ref: Any) -> int | None:
     """The id of a `{"id": N, "url": ...}` reference, if it is one."""
     return ref.get("id") if isinstance(ref, dict) else None
+
+
+def _customer(row: dict[str, Any], inactive: bool) -> RemoteCustomer:
+    address = row.get("postalAddress") or {}
+    return RemoteCustomer(
+        id=str(row["id"]),
+        name=str(row.get("name") or "").strip(),
+        organisation_number=str(row.get("organizationNumber") or "").strip(),
+        customer_number=str(row.get("customerNumber") or ""),
+        email=str(row.get("email") or "").strip(),
+        invoice_email=str(row.get("invoiceEmail") or "").strip(),
+        phone=str(row.get("phoneNumber") or row.get("phoneNumberMobile") or "").strip(),
+        address_line=str(address.get("addressLine1") or "").strip(),
+        postal_code=str(address.get("postalCode") or "").strip(),
+        city=str(address.get("city") or "").strip(),
+        account_manager_id=str(_ref_id(row.get("accountManager")) or ""),
+        inactive=bool(row.get("isInactive", inactive)),
+    )

@@ -13,3 +13,14 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+// "Select all / none" buttons for the checkboxes named by data-check-all / data-check-none.
+document.addEventListener("click", (event) => {
+  const all = event.target.closest("[data-check-all]");
+  const none = event.target.closest("[data-check-none]");
+  const button = all || none;
+  if (!button || !button.form) return;
+  const name = button.getAttribute(all ? "data-check-all" : "data-check-none");
+  button.form.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => {
+    box.checked = Boolean(all);
+  });
+});

@@ -57,4 +57,8 @@ def test_the_same_route_works_for_the_firms_own_owner(route: Route, world, as_us
         response = getattr(api_as(world.owner), route.method)(url, data, format="json")
     else:
         response = getattr(as_user(world.owner), route.method)(url, data)
-    assert response.status_code in (200, 204, 302), (route.id, response.status_code)
+    # Found and allowed: anything but 403/404/5xx (a 400 for an empty selection is fine here).
+    assert response.status_code not in (403, 404) and response.status_code < 500, (
+        route.id,
+        response.status_code,
+    )

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from clients.models import Client, CustomerImportRow, ExternalLink
+from integrations.api.serializers import SyncJobSerializer
+
+
+class ExternalLinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExternalLink
+        fields = ["vendor", "remote_id", "remote_name", "remote_number", "linked_at"]
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    responsible = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    responsible_email = serializers.EmailField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="The responsible accountant: a member's e-mail, or null.",
+    )
+    links = ExternalLinkSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "name",
+            "organisation_number",
+            "customer_number",
+            "email",
+            "phone",
+            "address_line",
+            "postal_code",
+            "city",
+            "invoice_email",
+            "responsible",
+            "responsible_email",
+            "active",
+            "links",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["organisation_number", "customer_number", "created_at", "updated_at"]
+
+
+class ImportRowSerializer(serializers.ModelSerializer):
+    tripletex_id = serializers.CharField(source="remote_id")
+    client = serializers.UUIDField(source="client.public_id", allow_null=True, default=None)
+    organisation_number = serializers.CharField(source="data.organisation_number")
+    email = serializers.CharField(source="data.email")
+
+    class Meta:
+        model = CustomerImportRow
+        fields = [
+            "tripletex_id",
+            "name",
+            "organisation_number",
+            "email",
+            "inactive",
+            "classification",
+            "match_rule",
+            "client",
+            "changes",
+            "selected",
+            "outcome",
+            "error",
+        ]
+
+
+class CustomerImportSerializer(SyncJobSerializer):
+    """A customer import: the preview job, its summary, and the confirm job if any."""
+
+    confirm = serializers.SerializerMethodField()
+
+    class Meta(SyncJobSerializer.Meta):
+        fields = [*SyncJobSerializer.Meta.fields, "confirm"]
+
+    def get_confirm(self, job) -> dict | None:  # type: ignore[no-untyped-def]
+        confirm = self.context.get("confirm")
+        return SyncJobSerializer(confirm).data if confirm else None
+
+
+class ConfirmSerializer(serializers.Serializer):
+    tripletex_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    select = serializers.ChoiceField(choices=["all_new", "all"], required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("tripletex_ids")) == bool(attrs.get("select")):
+            raise serializers.ValidationError("Give either tripletex_ids or select.")
+        return attrs
+
+
+class StartImportSerializer(serializers.Serializer):
+    full = serializers.BooleanField(
+        default=False,
+        help_text="List every customer, not only those changed since the last import.",
+    )

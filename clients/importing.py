@@ -1,0 +1,367 @@
+"""Importing an accounting system's customers as clients (one way: the accounting system to uku).
+
+Two background jobs:
+
+1. **Preview** (`customer_import_preview`): pages through the remote customers and stores one
+   `CustomerImportRow` per customer, classified as *new*, *existing* (matched to a client by
+   organisation number, then e-mail, then name with phone) or *already linked*, with the fields
+   an import would change. A constant number of SQL statements per page, whatever its size.
+2. **Confirm** (`customer_import_confirm`, scope = the preview): for the selected rows, creates the
+   new clients, updates the existing ones, links each to its remote customer, imports the invoice
+   e-mail and sets the responsible accountant from the account manager's External ID. Works in
+   batches, each in one transaction (a client is never created without its link), and skips rows
+   already processed, so a retry or a second confirm creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum.no import orgnr as orgnr_rules
+
+from clients.models import (
+    Client,
+    CustomerImportRow,
+    ExternalLink,
+    ImportClassification,
+    ImportOutcome,
+    MatchRule,
+    name_key,
+    phone_key,
+)
+from integrations.base import AccountingAdapter, RemoteCustomer
+from integrations.jobs import report_progress
+from integrations.models import SyncJob, SyncJobStatus
+from uku.models import Company, Membership
+from uku.validators import normalise_orgnr
+
+PREVIEW = "customer_import_preview"
+CONFIRM = "customer_import_confirm"
+BATCH = 500
+# Fields copied from the remote customer. Blank remote values never blank a client's field:
+# one-way sync must not lose what the firm typed into uku.
+FIELDS = (
+    "name", "organisation_number", "customer_number", "email", "invoice_email", "phone",
+    "address_line", "postal_code", "city",
+)  # fmt: skip
+FAILURES_KEPT = 200
+
+
+def clean_remote(customer: RemoteCustomer) -> dict[str, Any]:
+    """The remote record as uku stores it: organisation number normalised to nine digits (or
+    left out when it is not a valid one), e-mails lower-case."""
+    data = asdict(customer)
+    number = normalise_orgnr(customer.organisation_number)
+    data["organisation_number"] = number if orgnr_rules.is_valid(number) else ""
+    data["raw_organisation_number"] = customer.organisation_number
+    data["email"] = customer.email.strip().lower()
+    data["invoice_email"] = customer.invoice_email.strip().lower()
+    return data
+
+
+# --- Preview ---------------------------------------------------------------------------------------
+
+
+def changed_since_for(company: Company, vendor: str) -> datetime | None:
+    """Where an incremental preview starts: when the preview behind the last successful confirm
+    started (minus a margin for clock skew). None before the first confirmed import."""
+    confirm = (
+        SyncJob.objects.filter(
+            company=company, vendor=vendor, kind=CONFIRM, status=SyncJobStatus.SUCCEEDED
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+    if confirm is None:
+        return None
+    preview = SyncJob.objects.filter(company=company, public_id=confirm.scope).first()
+    if preview is None or preview.started_at is None:
+        return None
+    return preview.started_at - timedelta(minutes=10)
+
+
+def run_preview(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
+    """Job runner: list every (or every changed) remote customer and classify it."""
+    company = job.company
+    since = None if job.counts.get("full") else changed_since_for(company, job.vendor)
+    # A retry starts the listing again from the first page.
+    CustomerImportRow.objects.filter(job=job).delete()
+    totals: Counter[str] = Counter()
+    done = 0
+    for page in adapter.iter_customers(changed_since=since):
+        rows = classify(company, job, [clean_remote(c) for c in page])
+        CustomerImportRow.objects.bulk_create(rows, batch_size=BATCH)
+        totals.update(row.classification for row in rows)
+        totals["inactive"] += sum(row.inactive for row in rows)
+        done += len(rows)
+        report_progress(job, done)
+    return {
+        "total": done,
+        "new": totals[ImportClassification.NEW],
+        "existing": totals[ImportClassification.EXISTING],
+        "linked": totals[ImportClassification.LINKED],
+        "inactive": totals["inactive"],
+        "changed_since": since.isoformat() if since else None,
+    }
+
+
+def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list[CustomerImportRow]:
+    """Rows for one page of remote customers: four queries, whatever the page size."""
+    vendor = job.vendor
+    links = {
+        link.remote_id: link
+        for link in ExternalLink.objects.filter(
+            company=company, vendor=vendor, remote_id__in=[c["id"] for c in page]
+        ).select_related("client")
+    }
+    # Clients already linked to another remote customer are not candidates for a match.
+    candidates = Client.objects.filter(company=company).exclude(links__vendor=vendor)
+    numbers = {c["organisation_number"] for c in page if c["organisation_number"]}
+    emails = {c["email"] for c in page if c["email"]}
+    names = {name_key(c["name"]) for c in page if c["name"]}
+    by_orgnr: dict[str, Client] = {}
+    by_email: dict[str, Client] = {}
+    by_name_phone: dict[tuple[str, str], Client] = {}
+    for client in candidates.filter(organisation_number__in=numbers):
+        by_orgnr.setdefault(client.organisation_number, client)
+    for client in candidates.filter(email__in=emails).order_by("pk"):
+        by_email.setdefault(client.email, client)
+    for client in candidates.filter(match_name__in=names).exclude(match_phone="").order_by("pk"):
+        by_name_phone.setdefault((client.match_name, client.match_phone), client)
+
+    rows = []
+    for remote in page:
+        client, rule, classification = None, "", ImportClassification.NEW
+        if remote["id"] in links:
+            client, rule = links[remote["id"]].client, MatchRule.LINK
+            classification = ImportClassification.LINKED
+        elif remote["organisation_number"] in by_orgnr:
+            client, rule = by_orgnr[remote["organisation_number"]], MatchRule.ORGNR
+        elif remote["email"] and remote["email"] in by_email:
+            client, rule = by_email[remote["email"]], MatchRule.EMAIL
+        elif (
+            key := (name_key(remote["name"]), phone_key(remote["phone"]))
+        ) in by_name_phone and key[1]:
+            client, rule = by_name_phone[key], MatchRule.NAME_PHONE
+        if client is not None and classification == ImportClassification.NEW:
+            classification = ImportClassification.EXISTING
+        rows.append(
+            CustomerImportRow(
+                company=company,
+                job=job,
+                vendor=vendor,
+                remote_id=remote["id"],
+                name=remote["name"][:255],
+                data=remote,
+                inactive=remote["inactive"],
+                classification=classification,
+                match_rule=rule,
+                client=client,
+                changes=changes_for(client, remote) if client is not None else {},
+            )
+        )
+    return rows
+
+
+def changes_for(client: Client, remote: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [uku's value, the remote value]} for what an import would change."""
+    changes: dict[str, list[Any]] = {}
+    for field in FIELDS:
+        new = str(remote.get(field) or "")
+        if new and new != (getattr(client, field) or ""):
+            changes[field] = [getattr(client, field) or "", new]
+    if client.active == remote["inactive"]:
+        changes["active"] = [client.active, not remote["inactive"]]
+    return changes
+
+
+# --- Confirm ---------------------------------------------------------------------------------------
+
+
+def select_rows(preview: SyncJob, *, remote_ids: Iterable[str] | None, select: str | None) -> int:
+    """Mark which preview rows to import: the given remote ids, "all_new" or "all". Rows already
+    imported stay as they are. Returns how many pending rows are selected."""
+    rows = CustomerImportRow.objects.filter(job=preview, outcome=ImportOutcome.PENDING)
+    rows.update(selected=False)
+    if select == "all":
+        chosen = rows
+    elif select == "all_new":
+        chosen = rows.filter(classification=ImportClassification.NEW)
+    else:
+        chosen = rows.filter(remote_id__in=[str(r) for r in remote_ids or ()])
+    return chosen.update(selected=True)
+
+
+def run_confirm(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
+    """Job runner: import the selected rows of the preview named by `job.scope`. Makes no call to
+    the accounting system (it applies what the admin saw), so it cannot fail half-way on a token:
+    each batch commits whole, and a re-run continues with the rows not yet processed."""
+    company = job.company
+    preview = SyncJob.objects.get(company=company, public_id=job.scope)
+    responsible = {
+        m.external_id: m.user
+        for m in Membership.objects.filter(company=company)
+        .exclude(external_id="")
+        .select_related("user")
+    }
+    pending = CustomerImportRow.objects.filter(
+        job=preview, selected=True, outcome=ImportOutcome.PENDING
+    )
+    total = pending.count()
+    report_progress(job, 0, total)
+    done = 0
+    while True:
+        batch = list(pending.order_by("pk")[:BATCH])
+        if not batch:
+            break
+        with transaction.atomic():
+            _apply_batch(company, job, batch, responsible)
+        done += len(batch)
+        report_progress(job, done)
+    return summarise(preview)
+
+
+def summarise(preview: SyncJob) -> dict[str, Any]:
+    """Counts of the import, with each failure and its reason (for the summary dialog)."""
+    rows = CustomerImportRow.objects.filter(job=preview)
+    outcomes = Counter(rows.values_list("outcome", flat=True))
+    failures = list(
+        rows.filter(outcome=ImportOutcome.FAILED).values("remote_id", "name", "error")[
+            :FAILURES_KEPT
+        ]
+    )
+    return {
+        "created": outcomes[ImportOutcome.CREATED],
+        "updated": outcomes[ImportOutcome.UPDATED],
+        "unchanged": outcomes[ImportOutcome.UNCHANGED],
+        "skipped": outcomes[ImportOutcome.PENDING],
+        "failed": outcomes[ImportOutcome.FAILED],
+        "failures": failures,
+        "preview": str(preview.public_id),
+    }
+
+
+def _apply_batch(
+    company: Company, job: SyncJob, batch: list[CustomerImportRow], responsible: dict[str, Any]
+) -> None:
+    vendor = job.vendor
+    remote_ids = [row.remote_id for row in batch]
+    # Links made since the preview (another import, a person) decide over the preview's view.
+    linked_now = {
+        link.remote_id: link
+        for link in ExternalLink.objects.filter(
+            company=company, vendor=vendor, remote_id__in=remote_ids
+        )
+    }
+    client_ids = [row.client_id for row in batch if row.client_id] + [
+        link.client_id for link in linked_now.values()
+    ]
+    clients = {c.pk: c for c in Client.objects.filter(company=company, pk__in=client_ids)}
+    clients_with_link = set(
+        ExternalLink.objects.filter(
+            company=company, vendor=vendor, client_id__in=client_ids
+        ).values_list("client_id", flat=True)
+    )
+    new_numbers = {
+        row.data["organisation_number"] for row in batch if row.data["organisation_number"]
+    }
+    taken_numbers = set(
+        Client.objects.filter(company=company, organisation_number__in=new_numbers).values_list(
+            "organisation_number", flat=True
+        )
+    )
+
+    to_create: list[tuple[CustomerImportRow, Client]] = []
+    to_update: dict[int, Client] = {}
+    new_links: list[ExternalLink] = []
+    for row in batch:
+        data = row.data
+        manager = responsible.get(data.get("account_manager_id") or "")
+        link = linked_now.get(row.remote_id)
+        client = clients.get(link.client_id if link else row.client_id or 0)
+        if link is None and client is not None and client.pk in clients_with_link:
+            _fail(row, _("The matched client is already linked to another customer."))
+            continue
+        if client is None:
+            number = data["organisation_number"]
+            if number and number in taken_numbers:
+                _fail(
+                    row, _("Another client already has organisation number %(n)s.") % {"n": number}
+                )
+                continue
+            if number:
+                taken_numbers.add(number)
+            client = Client(company=company, active=not data["inactive"], responsible=manager)
+            _copy(client, data)
+            client.last_import = job
+            client.refresh_keys()
+            to_create.append((row, client))
+            row.outcome = ImportOutcome.CREATED
+            continue
+        changed = _copy(client, data)
+        if client.active == data["inactive"]:
+            client.active, changed = not data["inactive"], True
+        if manager is not None and client.responsible_id != manager.pk:
+            client.responsible, changed = manager, True
+        client.last_import = job
+        client.refresh_keys()
+        to_update[client.pk] = client
+        row.client = client
+        row.outcome = ImportOutcome.UPDATED if changed else ImportOutcome.UNCHANGED
+        if link is None:
+            new_links.append(_link(company, client, row, job))
+    created = Client.objects.bulk_create([client for _row, client in to_create])
+    for (row, _client), client in zip(to_create, created, strict=True):
+        row.client = client
+        new_links.append(_link(company, client, row, job))
+    if to_update:
+        Client.objects.bulk_update(
+            list(to_update.values()),
+            [
+                *FIELDS,
+                "active",
+                "responsible",
+                "last_import",
+                "match_name",
+                "match_phone",
+                "updated_at",
+            ],
+        )
+    ExternalLink.objects.bulk_create(new_links)
+    CustomerImportRow.objects.bulk_update(batch, ["outcome", "error", "client"])
+
+
+def _copy(client: Client, data: dict[str, Any]) -> bool:
+    """Copy non-blank remote fields onto the client; True when something changed."""
+    changed = False
+    for field in FIELDS:
+        value = str(data.get(field) or "")
+        if value and value != (getattr(client, field) or ""):
+            setattr(client, field, value[: Client._meta.get_field(field).max_length or None])
+            changed = True
+    client.updated_at = timezone.now()
+    return changed
+
+
+def _link(company: Company, client: Client, row: CustomerImportRow, job: SyncJob) -> ExternalLink:
+    return ExternalLink(
+        company=company,
+        client=client,
+        vendor=row.vendor,
+        remote_id=row.remote_id,
+        remote_name=row.name,
+        remote_number=str(row.data.get("customer_number") or ""),
+        linked_by=job.requested_by,
+    )
+
+
+def _fail(row: CustomerImportRow, reason: str) -> None:
+    row.outcome = ImportOutcome.FAILED
+    row.error = reason

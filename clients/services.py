@@ -1,0 +1,91 @@
+"""Use cases of the clients app: starting and confirming customer imports, editing clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from clients import importing
+from clients.models import Client
+from integrations import services as integration_services
+from integrations.base import ConfigError
+from integrations.jobs import request_job
+from integrations.models import ConnectionStatus, SyncJob, SyncJobStatus
+from uku.models import Company, Membership, User
+
+
+def _assert_connected(company: Company, actor: User, vendor: str) -> None:
+    integration_services.assert_can_manage(company, actor, vendor)
+    connection = integration_services.get_connection(company, vendor)
+    if not connection.enabled or connection.status == ConnectionStatus.NOT_CONNECTED:
+        raise ConfigError(
+            _("Connect %(vendor)s first: Settings & Apps → %(vendor)s → Connect.")
+            % {"vendor": vendor.title()}
+        )
+
+
+def start_customer_import(
+    *, company: Company, actor: User, vendor: str = "tripletex", full: bool = False
+) -> tuple[SyncJob, bool]:
+    """Queue a preview of the remote customers (or join the one running). `full` lists every
+    customer; otherwise only those changed since the last confirmed import, where possible."""
+    _assert_connected(company, actor, vendor)
+    job, created = request_job(company=company, actor=actor, vendor=vendor, kind=importing.PREVIEW)
+    if created and full:
+        SyncJob.objects.filter(pk=job.pk).update(counts={"full": True})
+    return job, created
+
+
+def confirm_customer_import(
+    *,
+    company: Company,
+    actor: User,
+    preview: SyncJob,
+    remote_ids: Iterable[str] | None = None,
+    select: str | None = None,
+) -> tuple[SyncJob, bool]:
+    """Select rows of a finished preview and queue the import of them. A second confirm while
+    one runs joins it (double clicks create nothing twice)."""
+    _assert_connected(company, actor, preview.vendor)
+    if preview.kind != importing.PREVIEW or preview.status != SyncJobStatus.SUCCEEDED:
+        raise ValidationError(_("The preview is not ready yet."))
+    if select not in (None, "all", "all_new"):
+        raise ValidationError({"select": _("Choose all_new or all.")})
+    running = SyncJob.objects.filter(
+        company=company,
+        kind=importing.CONFIRM,
+        scope=str(preview.public_id),
+        status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING],
+    ).first()
+    if running is not None:
+        return running, False
+    if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
+        raise ValidationError(_("Select at least one customer that is not imported yet."))
+    return request_job(
+        company=company,
+        actor=actor,
+        vendor=preview.vendor,
+        kind=importing.CONFIRM,
+        scope_key=str(preview.public_id),
+    )
+
+
+def update_client(*, company: Company, actor: User, client: Client, **fields: object) -> Client:
+    """Edit a client (contact details, billing settings, responsible accountant, active)."""
+    membership = Membership.objects.filter(company=company, user=actor).first()
+    if membership is None:
+        raise PermissionDenied
+    responsible = fields.pop("responsible", client.responsible)
+    if (
+        responsible is not None
+        and not Membership.objects.filter(company=company, user=responsible).exists()
+    ):
+        raise ValidationError({"responsible": _("Choose a member of this firm.")})
+    for name, value in fields.items():
+        setattr(client, name, value)
+    client.responsible = responsible  # type: ignore[assignment]
+    client.full_clean(exclude=["company", "last_import"])
+    client.save()
+    return client

@@ -1,0 +1,46 @@
+"""Client routes with ids, registered in the tenant-isolation matrix (tests/isolation.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_scopes import scopes_disabled
+
+from clients.models import Client
+from integrations.models import SyncJob
+from tests.isolation import EXEMPT, register
+
+
+def _client(world: Any) -> dict[str, Any]:
+    with scopes_disabled():
+        client = Client.objects.create(company=world.firm_a, name="Fjord Bakeri AS")
+    return {"public_id": client.public_id}
+
+
+def _preview(world: Any) -> dict[str, Any]:
+    with scopes_disabled():
+        job = SyncJob.objects.create(
+            company=world.firm_a,
+            vendor="tripletex",
+            kind="customer_import_preview",
+            status="succeeded",
+        )
+    return {"public_id": job.public_id}
+
+
+register("client_detail", "get", _client)
+register("client_detail", "post", _client, data=lambda w: {"invoice_email": "x@y.no"})
+register(
+    "import_confirm",
+    "post",
+    lambda w: {"vendor": "tripletex", **_preview(w)},
+    data=lambda w: {"select": "all"},
+)
+register("client-detail", "get", _client, api=True)
+register("client-detail", "patch", _client, data=lambda w: {"invoice_email": "x@y.no"}, api=True)
+register("api-customer-import", "get", _preview, api=True)
+register(
+    "api-customer-import-confirm", "post", _preview, data=lambda w: {"select": "all"}, api=True
+)
+EXEMPT["import_panel"] = "vendor key, not a firm object"
+EXEMPT["import_start"] = "vendor key, not a firm object"

@@ -1,0 +1,61 @@
+"""Importing Tripletex customers in Chromium: Start import, select some, Confirm, summary, View clients."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from integrations.tripletex.client import clear_session_cache
+from integrations.tripletex.sandbox import start_sandbox
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def tx(settings):  # type: ignore[no-untyped-def]
+    server = start_sandbox(seed="demo", environment="test")
+    settings.TRIPLETEX_TEST_URL = server.url
+    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    clear_session_cache()
+    yield server
+    server.stop()
+
+
+def test_an_admin_imports_some_customers(page, screenshot, world, tx, saved_connection) -> None:
+    saved_connection(token=tx.store.create_employee_token()["token"])
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill("admin@fjord.no")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/settings/apps/tripletex/?tab=import")
+    screenshot("1-import-tab")
+    page.get_by_role("button", name="Start import").click()
+
+    table = page.locator("#import-confirm-form table")
+    expect(table).to_be_visible()
+    expect(page.get_by_text("already linked;")).to_be_visible()
+    screenshot("2-preview")
+    page.get_by_label("Show").select_option("inactive")
+    expect(page).to_have_url(re.compile("show=inactive"))
+    expect(table.locator("tbody tr").first).to_contain_text("Inactive")
+    page.get_by_label("Show").select_option("new")
+    expect(page).to_have_url(re.compile("show=new"))
+    boxes = table.locator("tbody input[type=checkbox]")
+    names = [table.locator("tbody tr").nth(i).locator("label").inner_text() for i in range(3)]
+    for i in range(3):
+        boxes.nth(i).check()
+    screenshot("3-selected")
+    page.get_by_role("button", name="Confirm selected").click()
+
+    summary = page.locator("#import-summary")
+    expect(summary).to_contain_text("3 created")
+    screenshot("4-summary")
+    summary.get_by_role("link", name="View clients").click()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(3)
+    for name in names:
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(rows.first).to_contain_text("Tripletex")
+    screenshot("5-view-clients")
