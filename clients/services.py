@@ -32,10 +32,14 @@ def start_customer_import(
     """Queue a preview of the remote customers (or join the one running). `full` lists every
     customer; otherwise only those changed since the last confirmed import, where possible."""
     _assert_connected(company, actor, vendor)
-    job, created = request_job(company=company, actor=actor, vendor=vendor, kind=importing.PREVIEW)
-    if created and full:
-        SyncJob.objects.filter(pk=job.pk).update(counts={"full": True})
-    return job, created
+    # The option is part of the job from its creation: a worker may run it at once.
+    return request_job(
+        company=company,
+        actor=actor,
+        vendor=vendor,
+        kind=importing.PREVIEW,
+        options={"full": full},
+    )
 
 
 def confirm_customer_import(

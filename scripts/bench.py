@@ -22,7 +22,10 @@ CUSTOMERS = int(os.environ.get("UKU_BENCH_CUSTOMERS", "10000"))
 def main() -> None:
     workdir = tempfile.mkdtemp(prefix="uku-bench-")
     os.environ.update(DEBUG="1", UKU_VAR_DIR=workdir, DJANGO_SETTINGS_MODULE="uku.settings")
-    os.environ.setdefault("DATABASE_URL", os.environ.get("UKU_BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3"))
+    os.environ.setdefault(
+        "DATABASE_URL",
+        os.environ.get("UKU_BENCH_DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite3"),
+    )
     import django
 
     django.setup()
@@ -48,7 +51,10 @@ def main() -> None:
     with scope(company=company):
         services.enable_integration(company=company, actor=owner, vendor="tripletex")
         services.save_connection(
-            company=company, actor=owner, vendor="tripletex", environment="test",
+            company=company,
+            actor=owner,
+            vendor="tripletex",
+            environment="test",
             credentials={"employee_token": server.store.create_employee_token()["token"]},
             expires_on=None,
         )
@@ -56,7 +62,9 @@ def main() -> None:
         tracemalloc.start()
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as preview_sql:
-            preview, _ = client_services.start_customer_import(company=company, actor=owner, full=True)
+            preview, _ = client_services.start_customer_import(
+                company=company, actor=owner, full=True
+            )
         preview_seconds = time.perf_counter() - started
         preview.refresh_from_db()
         calls = server.store.request_counts()
@@ -70,11 +78,19 @@ def main() -> None:
         confirm.refresh_from_db()
     pages = calls.get("GET /customer", 0)
     print(f"customers in sandbox:        {CUSTOMERS}")
-    print(f"preview:  {preview.status}, {preview.counts.get('total')} rows in {preview_seconds:.1f} s")
-    print(f"confirm:  {confirm.status}, created {confirm.counts.get('created')}, failed {confirm.counts.get('failed')} in {confirm_seconds:.1f} s")
+    print(
+        f"preview:  {preview.status}, {preview.counts.get('total')} rows in {preview_seconds:.1f} s"
+    )
+    print(
+        f"confirm:  {confirm.status}, created {confirm.counts.get('created')}, failed {confirm.counts.get('failed')} in {confirm_seconds:.1f} s"
+    )
     print(f"Tripletex calls:             {dict(calls)}")
-    print(f"SQL statements, preview:     {len(preview_sql)} ({len(preview_sql) / max(pages, 1):.1f} per page of customers)")
-    print(f"SQL statements, confirm:     {len(confirm_sql)} ({len(confirm_sql) / max(1, -(-CUSTOMERS // 500)):.1f} per batch of 500)")
+    print(
+        f"SQL statements, preview:     {len(preview_sql)} ({len(preview_sql) / max(pages, 1):.1f} per page of customers)"
+    )
+    print(
+        f"SQL statements, confirm:     {len(confirm_sql)} ({len(confirm_sql) / max(1, -(-CUSTOMERS // 500)):.1f} per batch of 500)"
+    )
     print(f"peak Python memory:          {peak / 1e6:.1f} MB")
     server.stop()
 

@@ -304,7 +304,11 @@ def test_ten_thousand_customers_take_full_pages_and_constant_sql_per_page(
     assert statements(10) == statements(1000)
 
 
-def test_a_full_import_is_full_even_when_the_job_runs_at_once(world, empty_tx) -> None:
+def test_a_full_import_is_full_even_when_the_job_runs_at_once(
+    transactional_db, world, empty_tx
+) -> None:
+    # Autocommit: on_commit fires at once, so the job finishes inside the request, as it may
+    # with a fast worker. Options written after queueing would be lost (or overwrite results).
     remote(empty_tx.store, "Første AS", at="2020-01-01T10:00:00")
     confirm(world, preview(world), select="all")
     job = preview(world, full=True)
