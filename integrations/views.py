@@ -41,6 +41,39 @@ def register_tab(key: str, label: Any, template: str, context: str) -> None:
     EXTRA_TABS.append(ExtraTab(key, label, template, context))
 
 
+@dataclass(frozen=True)
+class AppCard:
+    """A card another app shows in Settings & Apps (e.g. Billing)."""
+
+    template: str
+    context: str  # dotted path of fn(company) -> dict, merged into the page context
+
+
+@dataclass(frozen=True)
+class EnableOption:
+    """A checkbox offered when an integration is enabled (e.g. "also activate billing")."""
+
+    name: str
+    label: Any
+    help_text: Any
+    wanted: str  # dotted path of fn(company) -> bool: offer it at all?
+    apply: str  # dotted path of fn(*, company, actor, vendor) -> None, run when ticked
+
+
+APP_CARDS: list[AppCard] = []
+ENABLE_OPTIONS: list[EnableOption] = []
+
+
+def register_app_card(template: str, context: str) -> None:
+    """Show `template` among the Settings & Apps cards (call from an AppConfig.ready)."""
+    APP_CARDS.append(AppCard(template, context))
+
+
+def register_enable_option(name: str, label: Any, help_text: Any, wanted: str, apply: str) -> None:
+    """Offer a ticked-by-default checkbox next to Enable (call from an AppConfig.ready)."""
+    ENABLE_OPTIONS.append(EnableOption(name, label, help_text, wanted, apply))
+
+
 def _tabs(
     connection: IntegrationConnection | None, state: Any, has_jobs: bool
 ) -> list[tuple[str, Any]]:
@@ -80,7 +113,10 @@ def apps(request: HttpRequest) -> HttpResponse:
         )
     }
     cards = [describe(request.company, v, connections.get(v.key), today) for v in iter_vendors()]
-    return render(request, "integrations/apps.html", {"cards": cards})
+    context: dict[str, Any] = {"cards": cards, "app_cards": [c.template for c in APP_CARDS]}
+    for card in APP_CARDS:
+        context.update(import_string(card.context)(request.company))
+    return render(request, "integrations/apps.html", context)
 
 
 @requires_role(*ADMIN_ROLES)
@@ -99,6 +135,10 @@ def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
         if extra.key == tab:
             context["extra_template"] = extra.template
             context.update(import_string(extra.context)(request, vendor))
+    if tab == "overview":
+        context["enable_options"] = [
+            o for o in ENABLE_OPTIONS if import_string(o.wanted)(request.company)
+        ]
     if tab == "connect":
         context["form"] = ConnectForm(
             initial={"environment": connection.environment} if connection else None
@@ -119,6 +159,9 @@ def enable(request: HttpRequest, vendor: str) -> HttpResponse:
     info = _vendor_or_404(vendor)
     services.enable_integration(company=request.company, actor=request.user, vendor=vendor)
     messages.success(request, _("%(vendor)s is enabled.") % {"vendor": info.label})
+    for option in ENABLE_OPTIONS:
+        if request.POST.get(option.name) and import_string(option.wanted)(request.company):
+            import_string(option.apply)(company=request.company, actor=request.user, vendor=vendor)
     return redirect(_detail_url(vendor, "connect"))
 
 

@@ -21,6 +21,8 @@ from tests.factories import PASSWORD, CompanyFactory, MembershipFactory, UserFac
 from uku import services
 from uku.models import Company, Membership, Role, User
 
+pytest_plugins = ["tests.browser"]
+
 
 @dataclass
 class World:

@@ -42,6 +42,7 @@ api_patterns = [
     path("", include("uku.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("clients.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 urlpatterns = [
@@ -58,8 +59,10 @@ urlpatterns = [
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<uuid:public_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
-    path("", include("integrations.urls")),
+    # Billing's own settings page (/settings/apps/billing/) before the integrations' vendor route.
+    path("", include("billing.urls")),
     path("", include("clients.urls")),
+    path("", include("integrations.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),

@@ -1,4 +1,5 @@
-"""Playwright driving Debian's Chromium (/usr/bin/chromium) against a live server.
+"""Browser-test fixtures (a pytest plugin loaded by tests/conftest.py, so every folder can use
+them): Playwright driving Debian's Chromium (/usr/bin/chromium) against a live server.
 
 Never `playwright install`: the browser comes from Debian. Screenshots go to
 test-artifacts/screenshots/: one per step a test asks for, and one on every failure.
@@ -17,7 +18,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("UKU_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "e2e" in item.nodeid.split("/"):
+        if "e2e" in item.nodeid.split("/") or "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))  # one Chromium at a time
 
