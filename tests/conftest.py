@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 from rest_framework.test import APIClient
 
@@ -22,6 +22,15 @@ from uku import services
 from uku.models import Company, Membership, Role, User
 
 pytest_plugins = ["tests.browser"]
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():  # type: ignore[no-untyped-def]
+    """Each test starts in English: a request that switched language leaves it active in the
+    thread (Django activates per request and never resets), which would leak into the next test."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @dataclass

@@ -25,7 +25,7 @@ from integrations.base import (
     RemoteProduct,
     RemoteVatType,
 )
-from integrations.tripletex.client import TripletexClient
+from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
 
 TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
 # Tripletex tokens are base64-like text (test tokens: "test-" + base64url of a small JSON
@@ -34,7 +34,6 @@ TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
 TOKEN_MIN_LENGTH = 20
 TOKEN_MAX_LENGTH = 1024
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9\-_.~+/=:]+$")
-_WHERE = "Company → API access"
 
 # Full pages keep the call count minimal; 1000 is Tripletex's default `count` (no maximum is
 # published, and "Result Set Too Large" exists, so we do not go above it).
@@ -91,7 +90,8 @@ class TripletexAdapter(AccountingAdapter):
         token = str((raw or {}).get(TOKEN_FIELD) or "").strip()
         if not token:
             raise ConfigError(
-                _("Paste the employee token from Tripletex (%(where)s).") % {"where": _WHERE},
+                _("Paste the employee token from Tripletex (%(where)s).")
+                % {"where": TOKEN_MENU_PATH},
                 details=details,
             )
         if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in token):
@@ -100,7 +100,7 @@ class TripletexAdapter(AccountingAdapter):
                     "The employee token contains spaces, line breaks or invisible characters. "
                     "Copy it again, whole, from %(where)s in Tripletex and paste it as one piece."
                 )
-                % {"where": _WHERE},
+                % {"where": TOKEN_MENU_PATH},
                 details=details,
             )
         if not (TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH) or not _TOKEN_CHARS.match(
@@ -112,7 +112,7 @@ class TripletexAdapter(AccountingAdapter):
                     "long, or has characters a token never has. Copy it again, whole, from "
                     "%(where)s in Tripletex."
                 )
-                % {"where": _WHERE},
+                % {"where": TOKEN_MENU_PATH},
                 details=details,
             )
         return {TOKEN_FIELD: token}

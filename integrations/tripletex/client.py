@@ -760,7 +760,8 @@ def _field() -> dict[str, str]:
 # An admin sees these after "Test connection" and in the sync history: each says what happened and
 # what to do next. None may ever contain a token.
 
-_WHERE = "Company → API access"
+# Tripletex's own menu path, in the user's language (Norwegian: "Selskap → API-tilgang").
+TOKEN_MENU_PATH = gettext_lazy("Company → API access")
 MESSAGES: dict[str, Any] = {
     "unknown_environment": gettext_lazy(
         "Unknown Tripletex environment “%(environment)s”: choose Production or Test."
@@ -829,7 +830,7 @@ def say(key: str, **values: Any) -> str:
     environment = values.get("environment")
     if environment in ENVIRONMENTS:
         values["environment"] = _("Production") if environment == "production" else _("Test")
-    return str(MESSAGES[key]) % {"where": _WHERE, **values}
+    return str(MESSAGES[key]) % {"where": TOKEN_MENU_PATH, **values}
 
 
 __all__ = [
