@@ -44,7 +44,16 @@ def client_list_queryset(request: HttpRequest) -> tuple[QuerySet[Client], dict[s
         import_job = SyncJob.objects.filter(
             company=request.company, public_id=_uuid_or_none(params["import"])
         ).first()
-        clients = clients.filter(last_import=import_job) if import_job else clients.none()
+        if import_job is None:
+            clients = clients.none()
+        elif import_job.kind == importing.PREVIEW:  # the customer import's id, as the API gives it
+            clients = clients.filter(
+                last_import__company=request.company,
+                last_import__kind=importing.CONFIRM,
+                last_import__scope=str(import_job.public_id),
+            )
+        else:
+            clients = clients.filter(last_import=import_job)
     sort = params.get("sort", "name")
     clients = clients.order_by(SORTS.get(sort, "name"), "pk")
     clients = clients.prefetch_related(

@@ -103,6 +103,9 @@ def test_the_customer_import_api_runs_preview_and_confirm(world, api_as, connect
     assert summary["confirm"]["counts"]["created"] == 2
     listing = api.get(f"/api/v1/clients/?import={summary['confirm']['id']}&active=all").json()
     assert listing["count"] == 2
+    by_import_id = api.get(f"/api/v1/clients/?import={started.json()['id']}&active=all").json()
+    assert by_import_id["count"] == 2
+    assert api.get("/api/v1/clients/?import=not-a-uuid").json()["count"] == 0
     bad = api.post(
         f"/api/v1/integrations/tripletex/customer-imports/{started.json()['id']}/confirm",
         {},
