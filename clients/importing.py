@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.no import orgnr as orgnr_rules
@@ -70,21 +71,28 @@ def clean_remote(customer: RemoteCustomer) -> dict[str, Any]:
 
 
 def changed_since_for(company: Company, vendor: str) -> datetime | None:
-    """Where an incremental preview starts: when the preview behind the last successful confirm
-    started (minus a margin for clock skew). None before the first confirmed import."""
-    confirm = (
-        SyncJob.objects.filter(
-            company=company, vendor=vendor, kind=CONFIRM, status=SyncJobStatus.SUCCEEDED
-        )
-        .order_by("-finished_at")
-        .first()
-    )
-    if confirm is None:
-        return None
-    preview = SyncJob.objects.filter(company=company, public_id=confirm.scope).first()
-    if preview is None or preview.started_at is None:
-        return None
-    return preview.started_at - timedelta(minutes=10)
+    """Where an incremental preview starts: when the newest preview started whose every row was
+    imported (confirmed, none left out, none failed), minus a margin for clock skew. A preview
+    with customers left out does not move the cursor, so they are offered again next time. None
+    before the first complete import (then everything is read)."""
+    previews = SyncJob.objects.filter(
+        company=company, vendor=vendor, kind=PREVIEW, status=SyncJobStatus.SUCCEEDED
+    ).order_by("-started_at")
+    for preview in previews[:20]:
+        confirmed = SyncJob.objects.filter(
+            company=company,
+            kind=CONFIRM,
+            scope=str(preview.public_id),
+            status=SyncJobStatus.SUCCEEDED,
+        ).exists()
+        if not confirmed or preview.started_at is None:
+            continue
+        left = CustomerImportRow.objects.filter(
+            job=preview, outcome__in=[ImportOutcome.PENDING, ImportOutcome.FAILED]
+        ).exists()
+        if not left:
+            return preview.started_at - timedelta(minutes=10)
+    return None
 
 
 def run_preview(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
@@ -263,18 +271,23 @@ def _apply_batch(
     client_ids = [row.client_id for row in batch if row.client_id] + [
         link.client_id for link in linked_now.values()
     ]
-    clients = {c.pk: c for c in Client.objects.filter(company=company, pk__in=client_ids)}
-    clients_with_link = set(
+    # Locked: a person editing one of these clients meanwhile waits instead of being overwritten.
+    clients = {
+        c.pk: c
+        for c in Client.objects.select_for_update().filter(company=company, pk__in=client_ids)
+    }
+    # Clients that have (or get, in this batch) a link: one remote customer each.
+    claimed = set(
         ExternalLink.objects.filter(
             company=company, vendor=vendor, client_id__in=client_ids
         ).values_list("client_id", flat=True)
     )
-    new_numbers = {
-        row.data["organisation_number"] for row in batch if row.data["organisation_number"]
-    }
-    taken_numbers = set(
-        Client.objects.filter(company=company, organisation_number__in=new_numbers).values_list(
-            "organisation_number", flat=True
+    # Who holds each organisation number (it is unique per firm): from the database, then as
+    # this batch assigns them. Tripletex allows the same number on several customers.
+    numbers = {row.data["organisation_number"] for row in batch if row.data["organisation_number"]}
+    owner_of: dict[str, int | None] = dict(
+        Client.objects.filter(company=company, organisation_number__in=numbers).values_list(
+            "organisation_number", "pk"
         )
     )
 
@@ -286,18 +299,17 @@ def _apply_batch(
         manager = responsible.get(data.get("account_manager_id") or "")
         link = linked_now.get(row.remote_id)
         client = clients.get(link.client_id if link else row.client_id or 0)
-        if link is None and client is not None and client.pk in clients_with_link:
+        if link is None and client is not None and client.pk in claimed:
             _fail(row, _("The matched client is already linked to another customer."))
             continue
+        number = data["organisation_number"]
+        holder = owner_of.get(number) if number else None
+        if number and number in owner_of and (client is None or holder != client.pk):
+            _fail(row, _("Another client already has organisation number %(n)s.") % {"n": number})
+            continue
+        if number:
+            owner_of[number] = client.pk if client is not None else None
         if client is None:
-            number = data["organisation_number"]
-            if number and number in taken_numbers:
-                _fail(
-                    row, _("Another client already has organisation number %(n)s.") % {"n": number}
-                )
-                continue
-            if number:
-                taken_numbers.add(number)
             client = Client(company=company, active=not data["inactive"], responsible=manager)
             _copy(client, data)
             client.last_import = job
@@ -316,6 +328,7 @@ def _apply_batch(
         row.client = client
         row.outcome = ImportOutcome.UPDATED if changed else ImportOutcome.UNCHANGED
         if link is None:
+            claimed.add(client.pk)
             new_links.append(_link(company, client, row, job))
     created = Client.objects.bulk_create([client for _row, client in to_create])
     for (row, _client), client in zip(to_create, created, strict=True):
@@ -343,6 +356,16 @@ def _apply_batch(
     for outcome, pks in by_outcome.items():
         if outcome != ImportOutcome.FAILED:
             CustomerImportRow.objects.filter(pk__in=pks).update(outcome=outcome)
+    # Each processed row points at its client: the one now linked to its remote id (one UPDATE).
+    CustomerImportRow.objects.filter(
+        pk__in=[row.pk for row in batch if row.outcome != ImportOutcome.FAILED]
+    ).update(
+        client=Subquery(
+            ExternalLink.objects.filter(
+                company=company, vendor=vendor, remote_id=OuterRef("remote_id")
+            ).values("client")[:1]
+        )
+    )
     failed = [row for row in batch if row.outcome == ImportOutcome.FAILED]
     if failed:
         CustomerImportRow.objects.bulk_update(failed, ["outcome", "error"])

@@ -314,3 +314,55 @@ def test_a_full_import_is_full_even_when_the_job_runs_at_once(
     job = preview(world, full=True)
     assert job.counts["full"] is True and job.counts["changed_since"] is None
     assert job.counts["total"] == 1 and job.counts["linked"] == 1
+
+
+def test_two_customers_matching_one_client_link_once_and_the_other_fails_clearly(
+    world, empty_tx
+) -> None:
+    store = empty_tx.store
+    shared = client(world, name="Eksisterende", email="post@felles.no")
+    remote(store, "Avd Nord AS", email="post@felles.no")
+    remote(store, "Avd Sør AS", email="post@felles.no")
+    done = confirm(world, preview(world), select="all")
+    assert done.status == "succeeded", done.error
+    assert (done.counts["updated"], done.counts["failed"]) == (1, 1)
+    assert "already linked" in done.counts["failures"][0]["error"]
+    with scopes_disabled():
+        assert ExternalLink.objects.filter(client=shared).count() == 1
+
+
+def test_an_update_never_takes_another_clients_organisation_number(world, empty_tx) -> None:
+    # Tripletex allows one organisation number on several customers (departments, say).
+    store = empty_tx.store
+    target = client(world, name="X", email="a@a.no")
+    remote(store, "Ny AS", organizationNumber="923609016")
+    remote(store, "Annen AS", email="a@a.no", organizationNumber="923609016")
+    done = confirm(world, preview(world), select="all")
+    assert done.status == "succeeded", done.error
+    assert (done.counts["created"], done.counts["failed"]) == (1, 1)
+    assert "organisation number 923609016" in done.counts["failures"][0]["error"]
+    target.refresh_from_db()
+    assert target.organisation_number == ""
+    with scopes_disabled():
+        assert Client.objects.get(organisation_number="923609016").name == "Ny AS"
+
+
+def test_customers_left_out_are_offered_again_by_the_next_import(world, empty_tx) -> None:
+    store = empty_tx.store
+    client(world, name="Gammel", email="g@g.no")
+    remote(store, "Ny AS")
+    remote(store, "Gammel AS", email="g@g.no")
+    first = preview(world)
+    confirm(world, first, select="all_new")  # the existing match is left out
+    again = preview(world)
+    assert again.counts["changed_since"] is None
+    assert again.counts["existing"] == 1 and again.counts["linked"] == 1
+
+
+def test_processed_rows_point_at_their_client(world, empty_tx) -> None:
+    made = remote(empty_tx.store, "Ny AS")
+    job = preview(world)
+    confirm(world, job, select="all")
+    row = rows(job)[str(made["id"])]
+    with scopes_disabled():
+        assert row.client == Client.objects.get(links__remote_id=str(made["id"]))
