@@ -81,15 +81,16 @@ def update_client(*, company: Company, actor: User, client: Client, **fields: ob
     membership = Membership.objects.filter(company=company, user=actor).first()
     if membership is None:
         raise PermissionDenied
-    responsible = fields.pop("responsible", client.responsible)
-    if (
-        responsible is not None
-        and not Membership.objects.filter(company=company, user=responsible).exists()
-    ):
-        raise ValidationError({"responsible": _("Choose a member of this firm.")})
+    if "responsible" in fields:  # validated only when changed: a former member stays shown
+        responsible = fields.pop("responsible")
+        if (
+            responsible is not None
+            and not Membership.objects.filter(company=company, user=responsible).exists()
+        ):
+            raise ValidationError({"responsible": _("Choose a member of this firm.")})
+        client.responsible = responsible  # type: ignore[assignment]
     for name, value in fields.items():
         setattr(client, name, value)
-    client.responsible = responsible  # type: ignore[assignment]
     client.full_clean(exclude=["company", "last_import"])
     client.save()
     return client

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 from clients import importing, services
 from clients.forms import BillingSettingsForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
-from integrations.base import IntegrationError, get_vendor
+from integrations.base import IntegrationError
 from integrations.models import SyncJob, SyncJobStatus
+from integrations.views import vendor_or_404
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
 SORTS = {
@@ -142,13 +143,14 @@ def import_context(request: HttpRequest, vendor: str) -> dict[str, Any]:
 @requires_role(*ADMIN_ROLES)
 def import_panel(request: HttpRequest, vendor: str) -> HttpResponse:
     """The Import tab's content alone (htmx polls it while a job runs)."""
-    get_vendor(vendor)
+    vendor_or_404(vendor)
     return render(request, "clients/_import_panel.html", import_context(request, vendor))
 
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def import_start(request: HttpRequest, vendor: str) -> HttpResponse:
+    vendor_or_404(vendor)
     try:
         services.start_customer_import(
             company=request.company,
@@ -164,6 +166,7 @@ def import_start(request: HttpRequest, vendor: str) -> HttpResponse:
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def import_confirm(request: HttpRequest, vendor: str, public_id: str) -> HttpResponse:
+    vendor_or_404(vendor)
     preview = get_object_or_404(
         SyncJob, company=request.company, vendor=vendor, public_id=public_id, kind=importing.PREVIEW
     )

@@ -23,10 +23,12 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -85,8 +87,23 @@ def request_job(
         company=company, actor=actor, vendor=vendor, kind=kind, scope=scope_key, options=options
     )
     if created:
-        transaction.on_commit(lambda: run_sync_job.delay(job.pk))
+        transaction.on_commit(lambda: _send(job))
     return job, created
+
+
+def _send(job: SyncJob) -> None:
+    """Queue the task; if the broker refuses, fail the job visibly instead of leaving it queued."""
+    try:
+        run_sync_job.delay(job.pk)
+    except Exception as exc:
+        logger.exception("could not queue sync job %s", job.public_id)
+        services.finish_job(
+            job,
+            error=IntegrationError(
+                _("The job could not be queued (%(error)s). Try again in a minute.")
+                % {"error": type(exc).__name__}
+            ),
+        )
 
 
 def report_progress(job: SyncJob, done: int, total: int | None = None) -> None:
@@ -120,9 +137,21 @@ def run_sync_job(self: Any, job_id: int) -> str:
             services.finish_job(job, error=IntegrationError(_("This kind of job is unknown.")))
             return "failed"
         connection = services.get_connection(job.company, job.vendor)
-        SyncJob.objects.filter(pk=job.pk).update(
-            status=SyncJobStatus.RUNNING, started_at=job.started_at or timezone.now(), error=""
+        # Claim the job: only one delivery runs it. A queued job is taken by a conditional
+        # update; a running one only when its run is older than the task's time limit (its
+        # worker died and the message was delivered again).
+        now = timezone.now()
+        lease_over = now - timedelta(seconds=self.time_limit or 3600)
+        claimed = (
+            SyncJob.objects.filter(pk=job.pk)
+            .filter(
+                Q(status=SyncJobStatus.QUEUED)
+                | Q(status=SyncJobStatus.RUNNING, started_at__lt=lease_over)
+            )
+            .update(status=SyncJobStatus.RUNNING, started_at=now, error="")
         )
+        if not claimed:
+            return "skipped"
         job.refresh_from_db()
         adapter: AccountingAdapter | None = None
         try:
@@ -150,7 +179,7 @@ def run_sync_job(self: Any, job_id: int) -> str:
             if adapter is not None:
                 adapter.close()
         services.finish_job(job, counts=counts or {})
-        services.record_sync_success(connection)
+        services.record_sync_success(connection, job)
         _notify_end(job)
         return "succeeded"
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -45,6 +47,8 @@ from uku.tenancy import ADMIN_ROLES, PlanRequired
 logger = logging.getLogger(__name__)
 
 EXPIRY_THRESHOLDS = (14, 7, 3, 1, 0)
+# Longer than a task's time limit plus its retries' backoff: an active job older than this is lost.
+STALE_JOB_AFTER = timedelta(hours=3)
 EXPIRED = -1
 
 
@@ -193,7 +197,9 @@ def test_connection(
         company=company,
         vendor=vendor,
         kind="connection_test",
-        scope="",
+        # Each test is its own job: tests are never joined, and a test left running by a killed
+        # web worker must not block the next one (the one-active-job constraint is per scope).
+        scope=uuid.uuid4().hex,
         status=SyncJobStatus.RUNNING,
         requested_by=actor,
         started_at=timezone.now(),
@@ -201,7 +207,7 @@ def test_connection(
     adapter = build_adapter(vendor, environment, credentials, job)
     try:
         remote = adapter.test_connection()
-    except IntegrationError as exc:
+    except Exception as exc:
         finish_job(job, error=exc)
         raise
     finally:
@@ -300,13 +306,21 @@ def record_sync_failure(connection: IntegrationConnection, error: IntegrationErr
     )
 
 
-def record_sync_success(connection: IntegrationConnection) -> None:
-    connection.status = ConnectionStatus.CONNECTED
-    connection.last_success_at = timezone.now()
-    connection.last_error = ""
-    connection.last_error_at = None
-    connection.save(
-        update_fields=["status", "last_success_at", "last_error", "last_error_at", "updated_at"]
+def record_sync_success(connection: IntegrationConnection, job: SyncJob) -> None:
+    """A job that talked to the vendor successfully clears an earlier error. Only then: a job
+    that made no call proves nothing about the connection. A conditional update, so it never
+    revives a connection disconnected meanwhile or hides an error recorded after the job began."""
+    made_calls = SyncJobCall.objects.filter(job=job, status__lt=400).exists()
+    if not made_calls:
+        return
+    IntegrationConnection.objects.filter(
+        pk=connection.pk, status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.ERROR]
+    ).exclude(last_error_at__gt=job.started_at).update(
+        status=ConnectionStatus.CONNECTED,
+        last_success_at=timezone.now(),
+        last_error="",
+        last_error_at=None,
+        updated_at=timezone.now(),
     )
 
 
@@ -331,6 +345,13 @@ def start_job(
     active = SyncJob.objects.filter(
         company=company, vendor=vendor, kind=kind, scope=scope, status__in=ACTIVE_JOB_STATUSES
     )
+    # A job no worker has touched for far longer than any run may take (lost message, broker
+    # down when it was sent) would otherwise be joined forever: fail it so a new one can start.
+    stale_before = timezone.now() - STALE_JOB_AFTER
+    for stale in active.filter(
+        Q(started_at__lt=stale_before) | Q(started_at__isnull=True, created_at__lt=stale_before)
+    ):
+        finish_job(stale, error=IntegrationError(_("The job stopped without finishing.")))
     job = active.first()
     if job is not None:
         return job, False

@@ -87,7 +87,7 @@ def _tabs(
     return tabs
 
 
-def _vendor_or_404(vendor: str) -> Any:
+def vendor_or_404(vendor: str) -> Any:
     try:
         return get_vendor(vendor)
     except KeyError:
@@ -122,7 +122,7 @@ def apps(request: HttpRequest) -> HttpResponse:
 @requires_role(*ADMIN_ROLES)
 def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
     """An integration's tabs: Overview, Connect (once enabled), History (once anything ran)."""
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())
     jobs = SyncJob.objects.filter(company=request.company, vendor=vendor)
@@ -156,7 +156,7 @@ def _detail_url(vendor: str, tab: str) -> str:
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def enable(request: HttpRequest, vendor: str) -> HttpResponse:
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     services.enable_integration(company=request.company, actor=request.user, vendor=vendor)
     messages.success(request, _("%(vendor)s is enabled.") % {"vendor": info.label})
     for option in ENABLE_OPTIONS:
@@ -168,7 +168,7 @@ def enable(request: HttpRequest, vendor: str) -> HttpResponse:
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def disable(request: HttpRequest, vendor: str) -> HttpResponse:
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     services.disable_integration(company=request.company, actor=request.user, vendor=vendor)
     messages.success(request, _("%(vendor)s is disabled.") % {"vendor": info.label})
     return redirect(_detail_url(vendor, "overview"))
@@ -183,7 +183,7 @@ def _add_integration_error(form: ConnectForm, exc: IntegrationError) -> None:
 @requires_role(*ADMIN_ROLES)
 def connect_test(request: HttpRequest, vendor: str) -> HttpResponse:
     """Test the pasted token (or the saved one) without saving; answers a fragment for htmx."""
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     form = ConnectForm(request.POST)
     form.fields["employee_token"].required = False
     context: dict[str, Any] = {"info": info}
@@ -208,7 +208,7 @@ def connect_test(request: HttpRequest, vendor: str) -> HttpResponse:
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     form = ConnectForm(request.POST, require_expiry=True)
     if form.is_valid():
         try:
@@ -252,7 +252,7 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def disconnect(request: HttpRequest, vendor: str) -> HttpResponse:
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     services.disconnect(company=request.company, actor=request.user, vendor=vendor)
     messages.success(
         request, _("%(vendor)s is disconnected; the token is deleted.") % {"vendor": info.label}
@@ -263,7 +263,7 @@ def disconnect(request: HttpRequest, vendor: str) -> HttpResponse:
 @requires_role(*ADMIN_ROLES)
 def job_detail(request: HttpRequest, vendor: str, public_id: str) -> HttpResponse:
     """One sync job with its API-call log (Tripletex's code, message and request id on errors)."""
-    info = _vendor_or_404(vendor)
+    info = vendor_or_404(vendor)
     job = get_object_or_404(SyncJob, company=request.company, vendor=vendor, public_id=public_id)
     calls = job.calls.all()[:500]
     template = "integrations/_job_progress.html" if request.htmx else "integrations/job_detail.html"

@@ -38,7 +38,8 @@ class RequestIdMiddleware:
 class CompanyMiddleware:
     """Sets `request.company` / `request.membership` and runs the view inside the firm's scope.
 
-    - `Authorization: Token uku_...` authenticates as the token's user inside the token's firm.
+    - `Authorization: Token uku_...` on `/api/` authenticates as the token's user inside the
+      token's firm (anywhere else the header is ignored).
       An unknown or revoked token leaves the request anonymous and flags it, so the API answers 401.
     - Otherwise a logged-in user acts in the firm chosen in the session (or their first firm).
     - Any other firm's object is then simply not found (404): every tenant manager filters by the
@@ -56,7 +57,12 @@ class CompanyMiddleware:
         request.api_token_invalid = False  # type: ignore[attr-defined]
 
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() in ("token", "bearer") and credentials:
+        # API tokens are for the API only: never a way into pages, least of all the admin.
+        if (
+            request.path.startswith("/api/")
+            and scheme.lower() in ("token", "bearer")
+            and credentials
+        ):
             token = authenticate_api_token(credentials)
             if token is None:
                 request.api_token_invalid = True  # type: ignore[attr-defined]
@@ -72,7 +78,11 @@ class CompanyMiddleware:
                 request.company = membership.company  # type: ignore[attr-defined]
 
         with ExitStack() as stack:
-            if request.path.startswith("/admin/") and request.user.is_staff:
+            if (
+                request.path.startswith("/admin/")
+                and request.user.is_staff
+                and request.api_token is None  # type: ignore[attr-defined]
+            ):
                 stack.enter_context(scopes_disabled())
             elif request.company is not None:  # type: ignore[attr-defined]
                 stack.enter_context(scope(company=request.company))  # type: ignore[attr-defined]

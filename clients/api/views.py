@@ -28,7 +28,7 @@ from integrations.base import IntegrationError
 from integrations.models import SyncJob
 from uku.api.permissions import IsCompanyMember
 from uku.api.views import as_drf_error
-from uku.models import User
+from uku.models import Membership
 
 
 class ClientViewSet(
@@ -68,11 +68,22 @@ class ClientViewSet(
         data = dict(serializer.validated_data)
         if "responsible_email" in data:
             email = data.pop("responsible_email")
-            data["responsible"] = (
-                User.objects.filter(email__iexact=email).first() if email else None
+            # Looked up among this firm's members only: the answer must not reveal whether the
+            # address belongs to someone in another firm.
+            membership = (
+                Membership.objects.filter(
+                    company=self.request._request.company, user__email__iexact=email
+                )
+                .select_related("user")
+                .first()
+                if email
+                else None
             )
-            if email and data["responsible"] is None:
-                raise exceptions.ValidationError({"responsible_email": ["Not a member."]})
+            if email and membership is None:
+                raise exceptions.ValidationError(
+                    {"responsible_email": ["No member of this firm has that e-mail."]}
+                )
+            data["responsible"] = membership.user if membership else None
         try:
             serializer.instance = services.update_client(
                 company=self.request._request.company,

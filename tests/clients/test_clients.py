@@ -119,3 +119,24 @@ def test_members_and_billing_cannot_start_an_import(world, api_as, connected) ->
         assert (
             api_as(who).post("/api/v1/integrations/tripletex/customer-imports").status_code == 403
         )
+
+
+def test_a_client_whose_responsible_left_stays_editable(world, as_user) -> None:
+    target = make(world, "Fjord AS", responsible=world.accountant)
+    url = f"/members/{world.membership(world.accountant).public_id}/remove/"
+    assert as_user(world.owner).post(url).status_code == 302
+    target.refresh_from_db()
+    assert target.responsible is None
+    response = as_user(world.owner).post(
+        f"/clients/{target.public_id}/", {"invoice_email": "f@f.no"}
+    )
+    assert response.status_code == 302
+
+
+def test_the_responsible_lookup_does_not_reveal_other_firms_users(world, api_as) -> None:
+    target = make(world, "Fjord AS")
+    api = api_as(world.owner)
+    url = f"/api/v1/clients/{target.public_id}/"
+    elsewhere = api.patch(url, {"responsible_email": "owner@bergen.no"}, format="json").json()
+    unknown = api.patch(url, {"responsible_email": "nobody@nowhere.no"}, format="json").json()
+    assert elsewhere == unknown

@@ -273,3 +273,88 @@ def test_another_firms_owner_only_ever_acts_on_their_own_firm(
     assert api.get("/api/v1/integrations/").json()[0]["state"] == "not_enabled"
     with scopes_disabled():
         assert IntegrationCredential.objects.filter(company=world.firm_a).count() == 1
+
+
+def test_a_test_left_running_never_blocks_the_next_one(world, saved_connection) -> None:
+    saved_connection()
+    with scopes_disabled():
+        SyncJob.objects.create(
+            company=world.firm_a,
+            vendor="tripletex",
+            kind="connection_test",
+            scope="",
+            status="running",
+        )
+    with world.scope_a(), pytest.raises(Exception) as raised:  # the fake token: refused
+        services.test_connection(
+            company=world.firm_a, actor=world.admin, vendor="tripletex", environment="test"
+        )
+    assert "IntegrityError" not in type(raised.value).__name__
+
+
+def test_a_job_lost_long_ago_is_failed_instead_of_joined(world) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with world.scope_a():
+        lost, _ = services.start_job(company=world.firm_a, actor=None, vendor="tripletex", kind="k")
+        SyncJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=4))
+        fresh, created = services.start_job(
+            company=world.firm_a, actor=None, vendor="tripletex", kind="k"
+        )
+        lost.refresh_from_db()
+    assert created and fresh.pk != lost.pk and lost.status == "failed"
+
+
+def test_a_job_without_calls_does_not_clear_a_connection_error(world, saved_connection) -> None:
+    from integrations.models import IntegrationConnection
+
+    connection = saved_connection()
+    with world.scope_a():
+        IntegrationConnection.objects.filter(pk=connection.pk).update(
+            status="error", last_error="Token revoked"
+        )
+        job, _ = services.start_job(company=world.firm_a, actor=None, vendor="tripletex", kind="k")
+        services.record_sync_success(connection, job)
+        connection.refresh_from_db()
+    assert (connection.status, connection.last_error) == ("error", "Token revoked")
+
+
+def test_an_api_token_opens_no_page_and_no_admin(world, db) -> None:
+    from django.test import Client as DjangoClient
+
+    world.owner.is_staff = True
+    world.owner.save()
+    with world.scope_a():
+        from uku import services as uku_services
+
+        _token, raw = uku_services.create_api_token(
+            company=world.firm_a, actor=world.owner, name="t"
+        )
+    browser = DjangoClient(HTTP_AUTHORIZATION=f"Token {raw}")
+    assert browser.get("/admin/uku/company/").status_code == 302  # to the admin login
+    assert browser.get("/members/").status_code == 302  # to the login page
+    assert browser.get("/api/v1/me").status_code == 200
+
+
+def test_an_unknown_vendor_in_import_urls_is_404(world, as_user) -> None:
+    client = as_user(world.owner)
+    assert client.get("/settings/apps/bogus/import/").status_code == 404
+    assert client.post("/settings/apps/bogus/import/start/").status_code == 404
+
+
+def test_a_second_delivery_of_a_running_job_does_not_run_it_again(world, saved_connection) -> None:
+    from django.utils import timezone
+
+    from integrations.jobs import run_sync_job
+
+    saved_connection()
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a, actor=None, vendor="tripletex", kind="customer_import_preview"
+        )
+        SyncJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    assert run_sync_job.apply(args=[job.pk]).get() == "skipped"
+    job.refresh_from_db()
+    assert job.status == "running"
