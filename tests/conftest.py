@@ -145,4 +145,20 @@ def saved_connection(world):  # type: ignore[no-untyped-def]
     return make
 
 
+@pytest.fixture
+def tx(settings):  # type: ignore[no-untyped-def]
+    """A fresh demo Tripletex sandbox over real HTTP, with uku's Test environment pointed at it."""
+    from integrations.tripletex.client import clear_session_cache
+    from integrations.tripletex.sandbox import start_sandbox
+
+    server = start_sandbox(seed="demo", environment="test")
+    settings.TRIPLETEX_TEST_URL = server.url
+    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
+    settings.TRIPLETEX_MAX_ATTEMPTS = 3
+    clear_session_cache()
+    yield server
+    server.stop()
+    clear_session_cache()
+
+
 __all__ = ["PASSWORD", "World"]

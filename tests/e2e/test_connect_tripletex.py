@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import expect
 
-from integrations.tripletex.sandbox import start_sandbox
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def tx(settings):  # type: ignore[no-untyped-def]
-    server = start_sandbox(seed="demo", environment="test")
-    settings.TRIPLETEX_TEST_URL = server.url
-    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
-    yield server
-    server.stop()
 
 
 def test_an_admin_connects_tripletex(page, screenshot, world, tx) -> None:

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from integrations.tripletex.client import clear_session_cache
-from integrations.tripletex.sandbox import start_sandbox
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def tx(settings):  # type: ignore[no-untyped-def]
-    server = start_sandbox(seed="demo", environment="test")
-    settings.TRIPLETEX_TEST_URL = server.url
-    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    clear_session_cache()
-    yield server
-    server.stop()
 
 
 def test_an_admin_imports_some_customers(page, screenshot, world, tx, saved_connection) -> None:

@@ -17,7 +17,6 @@ from integrations import services
 from integrations.base import AuthError, IntegrationError, RateLimited, TransientError
 from integrations.models import IntegrationConnection, IntegrationCredential, SyncJob, SyncJobCall
 from integrations.tasks import warn_expiring_tokens
-from integrations.tripletex.sandbox import start_sandbox
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter
 
 CONNECT_URL = "/settings/apps/tripletex/connect/"
@@ -25,15 +24,10 @@ TEST_URL = "/settings/apps/tripletex/connect/test/"
 
 
 @pytest.fixture
-def tx(settings):  # type: ignore[no-untyped-def]
-    """A fresh demo sandbox that uku's Test environment points at."""
-    server = start_sandbox(seed="demo", environment="test")
-    settings.TRIPLETEX_TEST_URL = server.url
-    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
-    settings.TRIPLETEX_MAX_ATTEMPTS = 3
+def tx(tx, settings):  # type: ignore[no-untyped-def]
+    """The shared sandbox, with a short read timeout for the timeout cases."""
     settings.TRIPLETEX_READ_TIMEOUT = 2.0
-    yield server
-    server.stop()
+    return tx
 
 
 @pytest.fixture
