@@ -7,6 +7,12 @@ class ClientsConfig(AppConfig):
     verbose_name = _("Clients")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from clients.services import forget_responsible
+        from uku.models import Membership
+
+        post_delete.connect(forget_responsible, sender=Membership, dispatch_uid="clients-member")
         from integrations.jobs import register_job_kind
         from integrations.views import register_tab
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from clients import importing
 from clients.models import Client
 from integrations import services as integration_services
-from integrations.base import ConfigError
+from integrations.base import ConfigError, get_vendor
 from integrations.jobs import request_job
 from integrations.models import ConnectionStatus, SyncJob, SyncJobStatus
 from uku.models import Company, Membership, User
@@ -22,7 +22,7 @@ def _assert_connected(company: Company, actor: User, vendor: str) -> None:
     if not connection.enabled or connection.status == ConnectionStatus.NOT_CONNECTED:
         raise ConfigError(
             _("Connect %(vendor)s first: Settings & Apps → %(vendor)s → Connect.")
-            % {"vendor": vendor.title()}
+            % {"vendor": get_vendor(vendor).label}
         )
 
 
@@ -94,3 +94,12 @@ def update_client(*, company: Company, actor: User, client: Client, **fields: ob
     client.full_clean(exclude=["company", "last_import"])
     client.save()
     return client
+
+
+def forget_responsible(sender: type, instance: Membership, **kwargs: object) -> None:
+    """A member who leaves the firm stops being responsible for its clients (post_delete of
+    Membership), so those clients stay editable."""
+    # Explicitly filtered by firm: this may run outside a request (admin, cascading deletes).
+    Client.objects.with_scopes_disabled().filter(
+        company_id=instance.company_id, responsible=instance.user_id
+    ).update(responsible=None)

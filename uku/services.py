@@ -106,12 +106,7 @@ def remove_member(*, company: Company, actor: Membership, membership: Membership
         ApiToken.objects.filter(company=company, user=membership.user_id).update(
             revoked_at=timezone.now()
         )
-        from clients.models import Client  # the firm's clients lose a responsible who left
-
-        Client.objects.filter(company=company, responsible=membership.user_id).update(
-            responsible=None
-        )
-        membership.delete()
+        membership.delete()  # apps holding references to the member react to post_delete
 
 
 # --- Invitations ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from integrations.api.serializers import SyncJobSerializer
 from integrations.api.views import ADMINS, raise_for
 from integrations.base import IntegrationError
 from integrations.models import SyncJob
+from uku.api.pagination import PageNumberPagination
 from uku.api.permissions import IsCompanyMember
 from uku.api.views import as_drf_error
 from uku.models import Membership
@@ -150,8 +151,6 @@ class CustomerImportDetailView(APIView):
             rows = rows.filter(classification=value)
         if value := request.query_params.get("q"):
             rows = rows.filter(name__icontains=value)
-        from uku.api.pagination import PageNumberPagination
-
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         body["rows"] = paginator.get_paginated_response(
