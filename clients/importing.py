@@ -219,20 +219,22 @@ def run_confirm(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
         .exclude(external_id="")
         .select_related("user")
     }
-    pending = CustomerImportRow.objects.filter(
-        job=preview, selected=True, outcome=ImportOutcome.PENDING
-    )
-    total = pending.count()
-    report_progress(job, 0, total)
-    done = 0
+    selected = CustomerImportRow.objects.filter(job=preview, selected=True)
+    pending = selected.filter(outcome=ImportOutcome.PENDING)
+    # A resumed run (after a retry or a dead worker) continues after the last committed batch,
+    # and so does its progress bar: `progress_done` is committed with each batch.
+    total = pending.count() + job.progress_done
+    done = job.progress_done
+    report_progress(job, done, total)
     while True:
         batch = list(pending.order_by("pk")[:BATCH])
         if not batch:
             break
         with transaction.atomic():
             _apply_batch(company, job, batch, responsible)
-        done += len(batch)
-        report_progress(job, done)
+            done += len(batch)
+            # In the batch's transaction: the progress always equals what is committed.
+            report_progress(job, done)
     return summarise(preview)
 
 

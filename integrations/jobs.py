@@ -21,23 +21,35 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db import transaction
-from django.db.models import Q
+from django import db
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from integrations import services
-from integrations.base import AccountingAdapter, IntegrationError, RateLimited, get_vendor
-from integrations.models import NotificationLevel, SyncJob, SyncJobStatus
-from uku.models import Company, User
+from integrations.base import (
+    AccountingAdapter,
+    IntegrationError,
+    RateLimited,
+    TransientError,
+    get_vendor,
+)
+from integrations.models import NotificationLevel, SyncJob, SyncJobStatus, stalled_before
+from uku.models import Company, Membership, User
+from uku.tenancy import ADMIN_ROLES
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 5
@@ -79,7 +91,9 @@ def request_job(
 ) -> tuple[SyncJob, bool]:
     """Queue a job (or join the one already queued or running). Returns (job, created).
 
-    The task is sent after the transaction commits, so the worker always finds the row.
+    A stalled job is not joined, since its worker is gone and it would wait forever: it is resumed
+    and then joined. The task is sent after the transaction commits, so the worker always finds
+    the row.
     """
     if kind not in JOB_KINDS:
         raise KeyError(f"unknown job kind {kind!r}")
@@ -87,6 +101,20 @@ def request_job(
         company=company, actor=actor, vendor=vendor, kind=kind, scope=scope_key, options=options
     )
     if created:
+        transaction.on_commit(lambda: _send(job))
+    elif job.is_stalled and not resume_job(job):
+        # It had been resumed too often and is now failed: this request starts a fresh one.
+        return request_job(
+            company=company,
+            actor=actor,
+            vendor=vendor,
+            kind=kind,
+            scope_key=scope_key,
+            options=options,
+        )
+    elif job.status == SyncJobStatus.QUEUED and (job.wake_at or job.created_at) < stalled_before():
+        # Long past due and not picked up: its message may be lost. Another one is harmless
+        # (only one delivery can claim the job).
         transaction.on_commit(lambda: _send(job))
     return job, created
 
@@ -107,9 +135,9 @@ def _send(job: SyncJob) -> None:
 
 
 def report_progress(job: SyncJob, done: int, total: int | None = None) -> None:
-    """Record progress (one UPDATE); the UI's progress bar polls it."""
+    """Record progress (one UPDATE, which is also a heartbeat); the UI's progress bar polls it."""
     job.progress_done = done
-    fields: dict[str, Any] = {"progress_done": done}
+    fields: dict[str, Any] = {"progress_done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         job.progress_total = total
         fields["progress_total"] = total
@@ -122,11 +150,99 @@ def _backoff(retries: int, error: IntegrationError) -> float:
     return min(600.0, 10.0 * 2**retries) * random.uniform(0.8, 1.2)  # noqa: S311
 
 
+class Heartbeat:
+    """Proves, while a runner works, that its worker is alive: a thread moves the job's
+    `heartbeat_at` forward every `UKU_JOB_HEARTBEAT_SECONDS`.
+
+    A thread rather than a write per batch, because a runner can be silent for a long time
+    without being dead (a slow page from the vendor, a wait for the shared rate-limit budget),
+    and a killed worker must be told from a slow one within the short stall interval. The
+    thread has its own database connection and closes it when it stops.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        interval = settings.UKU_JOB_HEARTBEAT_SECONDS
+        try:
+            while not self._stop.wait(interval):
+                try:
+                    with scopes_disabled():
+                        SyncJob.objects.filter(pk=self.job_id, status=SyncJobStatus.RUNNING).update(
+                            heartbeat_at=timezone.now()
+                        )
+                except DatabaseError:
+                    # A missed beat is harmless (the next one comes soon); a database that stays
+                    # down makes the job stalled, and it is resumed once the database is back.
+                    logger.warning("heartbeat of sync job %s not written", self.job_id)
+                    db.connection.close()
+        finally:
+            db.connection.close()
+
+
+def _claim(job: SyncJob) -> bool:
+    """Take the job for this delivery: a conditional UPDATE, so only one delivery runs it.
+
+    A queued job is free; a running one only when it is stalled (its worker died: the broker
+    delivered the message again, or the sweeper sent a new one).
+    """
+    now = timezone.now()
+    stale = stalled_before()
+    claimed = (
+        SyncJob.objects.filter(pk=job.pk)
+        .filter(
+            Q(status=SyncJobStatus.QUEUED)
+            | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=SyncJobStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale)
+        )
+        .update(
+            status=SyncJobStatus.RUNNING,
+            started_at=Coalesce("started_at", Value(now)),
+            heartbeat_at=now,
+            wake_at=None,
+            attempts=F("attempts") + 1,
+            error="",
+        )
+    )
+    if claimed:
+        job.refresh_from_db()
+    return bool(claimed)
+
+
+def _database_error(exc: DatabaseError) -> IntegrationError:
+    """A lost or locked database is transient: the job is retried, never failed for it."""
+    if not db.connection.in_atomic_block:
+        db.connection.close()  # a broken connection is reopened on the next query
+    return TransientError(
+        _("The database was briefly unavailable (%(error)s).") % {"error": type(exc).__name__}
+    )
+
+
+def _quietly(what: str, job: SyncJob, fn: Callable[[], object]) -> None:
+    """Cleanup after a job has ended: its failure is logged, never allowed to undo the end."""
+    try:
+        fn()
+    except Exception:
+        logger.exception("%s after sync job %s failed", what, job.public_id)
+
+
 @shared_task(
     bind=True, acks_late=True, max_retries=MAX_RETRIES, time_limit=3600, soft_time_limit=3500
 )
 def run_sync_job(self: Any, job_id: int) -> str:
-    """Run one sync job by id. Safe to run twice: a finished or missing job is left alone."""
+    """Run one sync job by id. Safe to run twice: a finished, missing or live job is left alone,
+    and a stalled one is taken over and resumed (runners skip what is already committed)."""
     with scopes_disabled():
         job = SyncJob.objects.select_related("company", "requested_by").filter(pk=job_id).first()
     if job is None or job.status not in (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING):
@@ -136,52 +252,140 @@ def run_sync_job(self: Any, job_id: int) -> str:
         if kind is None:
             services.finish_job(job, error=IntegrationError(_("This kind of job is unknown.")))
             return "failed"
-        connection = services.get_connection(job.company, job.vendor)
-        # Claim the job: only one delivery runs it. A queued job is taken by a conditional
-        # update; a running one only when its run is older than the task's time limit (its
-        # worker died and the message was delivered again).
-        now = timezone.now()
-        lease_over = now - timedelta(seconds=self.time_limit or 3600)
-        claimed = (
-            SyncJob.objects.filter(pk=job.pk)
-            .filter(
-                Q(status=SyncJobStatus.QUEUED)
-                | Q(status=SyncJobStatus.RUNNING, started_at__lt=lease_over)
-            )
-            .update(status=SyncJobStatus.RUNNING, started_at=now, error="")
-        )
-        if not claimed:
+        if not _claim(job):
             return "skipped"
-        job.refresh_from_db()
+        connection = services.get_connection(job.company, job.vendor)
         adapter: AccountingAdapter | None = None
+        error: IntegrationError | None = None
         try:
-            adapter = services.adapter_for(connection, job)
-            counts = import_string(kind.runner_path)(job=job, adapter=adapter)
+            with Heartbeat(job.pk):
+                adapter = services.adapter_for(connection, job)
+                counts = import_string(kind.runner_path)(job=job, adapter=adapter)
         except IntegrationError as exc:
-            if not exc.permanent and self.request.retries < self.max_retries:
-                countdown = _backoff(self.request.retries, exc)
-                SyncJob.objects.filter(pk=job.pk).update(
-                    status=SyncJobStatus.QUEUED,
-                    error=_("%(error)s Retrying in %(seconds)d seconds.")
-                    % {"error": exc.message, "seconds": countdown},
-                )
-                raise self.retry(countdown=countdown, exc=exc) from None
-            services.finish_job(job, error=exc)
-            if exc.permanent:
-                services.record_sync_failure(connection, exc)
-            _notify_end(job)
-            return "failed"
+            error = exc
+        except DatabaseError as exc:
+            error = _database_error(exc)
         except Exception as exc:
             services.finish_job(job, error=exc)
-            _notify_end(job)
+            _end(job, adapter)
             raise
-        finally:
-            if adapter is not None:
-                adapter.close()
+        if error is not None and not error.permanent and self.request.retries < self.max_retries:
+            countdown = _backoff(self.request.retries, error)
+            SyncJob.objects.filter(pk=job.pk).update(
+                status=SyncJobStatus.QUEUED,
+                heartbeat_at=None,
+                wake_at=timezone.now() + timedelta(seconds=countdown),
+                error=_("%(error)s Retrying in %(seconds)d seconds.")
+                % {"error": error.message, "seconds": countdown},
+            )
+            _quietly("closing the adapter", job, lambda: adapter and adapter.close())
+            raise self.retry(countdown=countdown, exc=error) from None
+        # The job's end is written first: nothing that follows (closing the adapter, flagging the
+        # connection, notifying) can leave it "running".
+        if error is not None:
+            services.finish_job(job, error=error)
+            if error.permanent:
+                _quietly(
+                    "flagging the connection",
+                    job,
+                    lambda: services.record_sync_failure(connection, error),
+                )
+            _end(job, adapter)
+            return "failed"
         services.finish_job(job, counts=counts or {})
-        services.record_sync_success(connection, job)
-        _notify_end(job)
+        _quietly("recording success", job, lambda: services.record_sync_success(connection, job))
+        _end(job, adapter)
         return "succeeded"
+
+
+def _end(job: SyncJob, adapter: AccountingAdapter | None) -> None:
+    if adapter is not None:
+        _quietly("closing the adapter", job, adapter.close)
+    _quietly("notifying", job, lambda: _notify_end(job))
+
+
+def resume_job(job: SyncJob) -> bool:
+    """Wake a stalled (or lost queued) job again: count the resume and send a new message, which
+    takes the job over through `_claim`. A job resumed `UKU_JOB_MAX_RESUMES` times is failed
+    instead, with a message that says so (something in it keeps killing its worker).
+
+    Returns True when a message was sent. Safe to call twice: extra messages find the job
+    claimed and are skipped.
+    """
+    if job.kind not in JOB_KINDS:
+        # Jobs run inside a web request (connection tests) cannot be resumed: their request is
+        # gone. End them so they block nothing.
+        services.finish_job(
+            job, error=IntegrationError(_("The job was interrupted. Start it again."))
+        )
+        return False
+    if job.resumes >= settings.UKU_JOB_MAX_RESUMES:
+        services.finish_job(
+            job,
+            error=IntegrationError(
+                _(
+                    "The job stopped %(count)d times without finishing, so it was not resumed "
+                    "again. What it had saved is kept; start it again, or contact support if it "
+                    "keeps stopping."
+                )
+                % {"count": job.resumes + 1}
+            ),
+        )
+        _quietly("notifying", job, lambda: _notify_end(job))
+        return False
+    SyncJob.objects.filter(pk=job.pk).update(resumes=F("resumes") + 1, wake_at=timezone.now())
+    job.refresh_from_db()
+    transaction.on_commit(lambda: _send(job))
+    return True
+
+
+def resume(*, job: SyncJob, actor: User) -> bool:
+    """A person's *Resume*: resume `job` now if it is stalled. Owners and admins may resume any
+    job of the firm, others the jobs they started. Returns True when it was resumed; a job that
+    is not stalled is left alone (it is alive, or already ended)."""
+    if (
+        job.requested_by_id != actor.pk
+        and not Membership.objects.filter(
+            company=job.company, user=actor, role__in=ADMIN_ROLES
+        ).exists()
+    ):
+        raise PermissionDenied(
+            _("Only owners, admins and the person who started it can resume a job.")
+        )
+    job.refresh_from_db()
+    return job.is_stalled and resume_job(job)
+
+
+def stalled_jobs() -> QuerySet[SyncJob]:
+    """Every job that needs waking (across firms): running ones whose heartbeat stopped, and
+    queued ones nobody picked up long after they were due (their message was lost, as the
+    filesystem broker loses a message taken by a worker that is then killed)."""
+    stale = stalled_before()
+    # A queued job may wait behind busy workers; only one far past due counts as lost.
+    lost = timezone.now() - 10 * timedelta(seconds=settings.UKU_JOB_STALL_SECONDS)
+    return SyncJob.objects.filter(
+        Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=stale)
+        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale)
+        | Q(status=SyncJobStatus.QUEUED, wake_at__lt=lost)
+        | Q(status=SyncJobStatus.QUEUED, wake_at__isnull=True, created_at__lt=lost)
+    )
+
+
+def resume_stalled() -> int:
+    """Resume every stalled job (the sweeper's work). Returns how many were woken."""
+    woken = 0
+    with scopes_disabled():
+        jobs = list(stalled_jobs().select_related("company", "requested_by"))
+    for job in jobs:
+        with scope(company=job.company):
+            if job.status == SyncJobStatus.QUEUED:
+                # A lost message is not the job's fault: send it again without counting a resume.
+                SyncJob.objects.filter(pk=job.pk).update(wake_at=timezone.now())
+                transaction.on_commit(lambda job=job: _send(job))  # type: ignore[misc]
+                woken += 1
+            elif resume_job(job):
+                woken += 1
+    return woken
 
 
 def _notify_end(job: SyncJob) -> None:

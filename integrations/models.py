@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -112,11 +114,25 @@ class SyncJobStatus(models.TextChoices):
 ACTIVE_JOB_STATUSES = (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING)
 
 
+def stalled_before() -> datetime:
+    """A running job last heard from before this moment is stalled (its worker is gone)."""
+    return timezone.now() - timedelta(seconds=settings.UKU_JOB_STALL_SECONDS)
+
+
 class SyncJob(models.Model):
     """One background sync: what, for whom, how far, and how it ended.
 
     At most one queued-or-running job per (firm, vendor, kind, scope): a database constraint, so a
     second request joins the running job instead of starting another (see `services.start_job`).
+
+    The row, not the broker, is the truth of a job. A running job proves it is alive by moving
+    `heartbeat_at` forward (`integrations.jobs` does it every few seconds while the runner works);
+    one whose heartbeat is older than `UKU_JOB_STALL_SECONDS` is *stalled*: its worker died.
+    A stalled job is taken over and resumed (never joined) by the next delivery of its message,
+    the periodic sweeper, a restarted worker or a user's new request; `resumes` counts these
+    take-overs so a job that keeps killing its worker ends failed instead of looping forever.
+    `wake_at` is when a queued job is due (its retry's countdown), so the sweeper can tell a
+    waiting job from one whose message was lost.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -138,6 +154,10 @@ class SyncJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    wake_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    resumes = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(company="company")
 
@@ -158,6 +178,14 @@ class SyncJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_JOB_STATUSES
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but its worker has not been heard from for longer than the stall interval."""
+        if self.status != SyncJobStatus.RUNNING:
+            return False
+        last_sign = self.heartbeat_at or self.started_at or self.created_at
+        return last_sign is not None and last_sign < stalled_before()
 
     @property
     def percent(self) -> int | None:

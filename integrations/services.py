@@ -10,12 +10,11 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -47,8 +46,6 @@ from uku.tenancy import ADMIN_ROLES, PlanRequired
 logger = logging.getLogger(__name__)
 
 EXPIRY_THRESHOLDS = (14, 7, 3, 1, 0)
-# Longer than a task's time limit plus its retries' backoff: an active job older than this is lost.
-STALE_JOB_AFTER = timedelta(hours=3)
 EXPIRED = -1
 
 
@@ -336,7 +333,8 @@ def start_job(
     scope: str = "",
     options: dict | None = None,
 ) -> tuple[SyncJob, bool]:
-    """A queued job of `kind` for `scope`, or the one already queued or running (joined).
+    """A queued job of `kind` for `scope`, or the one already queued or running (joined;
+    `integrations.jobs.request_job` resumes it first when it is stalled).
 
     `options` seed the job's `counts` (e.g. `{"full": True}`), set before anything can run it.
     Returns (job, created). The partial unique constraint makes this safe under concurrency:
@@ -345,13 +343,6 @@ def start_job(
     active = SyncJob.objects.filter(
         company=company, vendor=vendor, kind=kind, scope=scope, status__in=ACTIVE_JOB_STATUSES
     )
-    # A job no worker has touched for far longer than any run may take (lost message, broker
-    # down when it was sent) would otherwise be joined forever: fail it so a new one can start.
-    stale_before = timezone.now() - STALE_JOB_AFTER
-    for stale in active.filter(
-        Q(started_at__lt=stale_before) | Q(started_at__isnull=True, created_at__lt=stale_before)
-    ):
-        finish_job(stale, error=IntegrationError(_("The job stopped without finishing.")))
     job = active.first()
     if job is not None:
         return job, False

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from integrations import services
+from integrations import jobs, services
 from integrations.models import IntegrationCredential
 from uku.models import Company
 
@@ -43,3 +44,17 @@ def warn_expiring_tokens_for_company(company_id: int, today: str) -> int:
         return services.warn_expiring_tokens(
             company=company, today=timezone.datetime.fromisoformat(today).date()
         )
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def resume_stalled_jobs() -> int:
+    """Every minute: resume the jobs whose worker died (see `integrations.jobs.resume_stalled`).
+    Safe to run twice and from several workers: each take-over is a conditional update."""
+    return jobs.resume_stalled()
+
+
+@worker_ready.connect
+def _resume_stalled_on_start(**_kwargs: object) -> None:
+    """A worker that starts (typically after one was killed) resumes stalled jobs at once
+    rather than at the next sweep."""
+    resume_stalled_jobs.delay()

@@ -11,11 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from integrations import services
+from integrations import jobs, services
 from integrations.base import IntegrationError, get_vendor, iter_vendors
 from integrations.forms import ConnectForm
 from integrations.models import IntegrationConnection, Notification, SyncJob
@@ -268,6 +269,20 @@ def job_detail(request: HttpRequest, vendor: str, public_id: str) -> HttpRespons
     calls = job.calls.all()[:500]
     template = "integrations/_job_progress.html" if request.htmx else "integrations/job_detail.html"
     return render(request, template, {"info": info, "job": job, "calls": calls})
+
+
+@require_POST
+@company_required
+def job_resume(request: HttpRequest, vendor: str, public_id: str) -> HttpResponse:
+    """Resume a stalled job now (the sweeper would within a minute)."""
+    vendor_or_404(vendor)
+    job = get_object_or_404(SyncJob, company=request.company, vendor=vendor, public_id=public_id)
+    if jobs.resume(job=job, actor=request.user):
+        messages.info(request, _("The job is resuming from its last saved step."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("integration_job", args=[vendor, job.public_id])
+    return redirect(target)
 
 
 # --- Notifications ----------------------------------------------------------------------------------

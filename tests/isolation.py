@@ -109,6 +109,8 @@ register("member-detail", "delete", _accountant_membership, api=True)
 register("integration_job", "get", lambda w: {"vendor": "tripletex", **_job(w)})
 register("notification_read", "post", _notification)
 register("syncjob-detail", "get", _job, api=True)
+register("integration_job_resume", "post", lambda w: {"vendor": "tripletex", **_job(w)})
+register("syncjob-resume", "post", _job, api=True)
 register("notification-read", "post", _notification, api=True)
 
 

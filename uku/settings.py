@@ -116,6 +116,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'uku.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default runs web, beat and two worker processes on one file. WAL lets readers
+    # and one writer work at once; IMMEDIATE transactions take the write lock at BEGIN, so a
+    # transaction never fails half-way on an upgrade from read to write; and a writer waits up to
+    # `timeout` seconds for the lock instead of failing at once with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=30),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "uku.User"
@@ -229,6 +241,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
+# The queue every task goes to and workers consume by default (one deployment, one queue).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Results are not needed by uku (jobs report through SyncJob rows); a backend can be set for tools.
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True
@@ -255,6 +269,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "uku.tasks.purge_expired_invitations",
         "schedule": _cron("UKU_CRON_PURGE_INVITATIONS", "17 3 * * *"),
         "options": {"expires": 23 * 3600},
+    },
+    "resume-stalled-jobs": {
+        "task": "integrations.tasks.resume_stalled_jobs",
+        "schedule": _cron("UKU_CRON_RESUME_STALLED_JOBS", "* * * * *"),
+        "options": {"expires": 50},
     },
     "warn-expiring-integration-tokens": {
         "task": "integrations.tasks.warn_expiring_tokens",
@@ -309,3 +328,9 @@ TRIPLETEX_MAX_INLINE_WAIT = env.float("TRIPLETEX_MAX_INLINE_WAIT", default=30.0)
 
 # --- uku ----------------------------------------------------------------------------------------------
 UKU_INVITATION_DAYS = env.int("UKU_INVITATION_DAYS", default=14)
+# Sync jobs: a running job writes a heartbeat every UKU_JOB_HEARTBEAT_SECONDS; one silent for
+# UKU_JOB_STALL_SECONDS is stalled (its worker died) and is resumed from its last committed
+# batch, at most UKU_JOB_MAX_RESUMES times before it is failed for good.
+UKU_JOB_HEARTBEAT_SECONDS = env.float("UKU_JOB_HEARTBEAT_SECONDS", default=10.0)
+UKU_JOB_STALL_SECONDS = env.float("UKU_JOB_STALL_SECONDS", default=60.0)
+UKU_JOB_MAX_RESUMES = env.int("UKU_JOB_MAX_RESUMES", default=5)

@@ -102,6 +102,7 @@ class SyncJobSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     requested_by = serializers.EmailField(source="requested_by.email", default=None)
     percent = serializers.IntegerField(allow_null=True)
+    stalled = serializers.BooleanField(source="is_stalled", read_only=True)
 
     class Meta:
         model = SyncJob
@@ -121,6 +122,9 @@ class SyncJobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "heartbeat_at",
+            "stalled",
+            "resumes",
         ]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations import services
+from integrations import jobs, services
 from integrations.api.serializers import (
     ConnectionTestResultSerializer,
     ConnectionTestSerializer,
@@ -199,6 +200,23 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=SyncJobSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, public_id: str | None = None) -> Response:
+        """Resume a stalled job now (its worker died); 409 when the job is not stalled."""
+        job = self.get_object()
+        if not job.is_stalled:
+            raise JobNotStalled
+        jobs.resume(job=job, actor=request.user)
+        job.refresh_from_db()
+        return Response(SyncJobSerializer(job).data)
+
+
+class JobNotStalled(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "job_not_stalled"
+    default_detail = _("The job is not stalled: it is running, queued or has ended.")
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -292,21 +292,6 @@ def test_a_test_left_running_never_blocks_the_next_one(world, saved_connection) 
     assert "IntegrityError" not in type(raised.value).__name__
 
 
-def test_a_job_lost_long_ago_is_failed_instead_of_joined(world) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    with world.scope_a():
-        lost, _ = services.start_job(company=world.firm_a, actor=None, vendor="tripletex", kind="k")
-        SyncJob.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=4))
-        fresh, created = services.start_job(
-            company=world.firm_a, actor=None, vendor="tripletex", kind="k"
-        )
-        lost.refresh_from_db()
-    assert created and fresh.pk != lost.pk and lost.status == "failed"
-
-
 def test_a_job_without_calls_does_not_clear_a_connection_error(world, saved_connection) -> None:
     from integrations.models import IntegrationConnection
 
