@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["uku.api.permissions.IsCompanyMember"],
     "DEFAULT_PAGINATION_CLASS": "uku.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "uku.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "uku.api.errors.exception_handler",
     # DRF's defaults, with a JSON parser that answers a too deeply nested document with a 400.
     "DEFAULT_PARSER_CLASSES": [
