@@ -194,6 +194,9 @@ CSP_STYLE_SRC = ("'self'",)
 CSP_SCRIPT_SRC = ("'self'",)
 CSP_FRAME_ANCESTORS = ("'none'",)
 CSP_FORM_ACTION = ("'self'",)
+# default-src does not cover <base>: without this an injected <base href> would point every
+# relative URL (scripts included) at another origin.
+CSP_BASE_URI = ("'self'",)
 
 # --- Django REST framework and the OpenAPI schema -------------------------------------------------
 REST_FRAMEWORK = {
