@@ -206,6 +206,18 @@ def test_it_serves_the_api_docs_with_their_css_and_scripts(server: Server) -> No
     assert any("swagger-ui" in s for s in assets.scripts)
 
 
+def test_it_answers_api_errors_in_the_error_shape(server: Server) -> None:
+    response = server.get("api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_its_pages_carry_the_content_security_policy(server: Server) -> None:
+    policy = server.get("accounts/login/").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "base-uri 'self'" in policy
+
+
 def test_its_manifest_has_every_static_file_the_templates_name(server: Server) -> None:
     """Pages the smoke does not fetch would still 500 on a `{% static %}` the manifest lacks."""
     manifest = json.loads((server.static_root / "staticfiles.json").read_text())["paths"]
