@@ -6,7 +6,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput \
+# Static files are built as production serves them (DEBUG=0: the hashed manifest storage), so a
+# broken asset reference fails the build instead of every page. The secrets are throwaway values
+# that exist only in this RUN step; the runtime environment supplies the real ones.
+RUN DEBUG=0 SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_hex(32))')" \
+    UKU_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+    python manage.py collectstatic --noinput \
     && useradd --create-home uku && mkdir -p var && chown -R uku var
 USER uku
 EXPOSE 8000

@@ -18,5 +18,9 @@ cp "bootstrap-${BOOTSTRAP_VERSION}/package/dist/js/bootstrap.bundle.min.js" "$de
 cp "bootstrap-${BOOTSTRAP_VERSION}/package/LICENSE" "$dest/bootstrap/LICENSE"
 cp "htmx.org-${HTMX_VERSION}/package/dist/htmx.min.js" "$dest/htmx/"
 cp "htmx.org-${HTMX_VERSION}/package/LICENSE" "$dest/htmx/LICENSE"
+# The minified files end in a sourceMappingURL comment naming a .map we do not vendor. The manifest
+# storage (collectstatic with DEBUG=0) rewrites every reference and fails on a missing file, so drop
+# the comments: browsers then simply show the minified source.
+sed -i '/^\/[*/]# sourceMappingURL=/d' "$dest"/bootstrap/*.min.* "$dest"/htmx/*.min.js
 printf 'bootstrap %s\nhtmx.org %s\n' "$BOOTSTRAP_VERSION" "$HTMX_VERSION" > "$dest/VERSIONS"
 echo "Vendored into $dest:"; cat "$dest/VERSIONS"

@@ -194,6 +194,9 @@ CSP_STYLE_SRC = ("'self'",)
 CSP_SCRIPT_SRC = ("'self'",)
 CSP_FRAME_ANCESTORS = ("'none'",)
 CSP_FORM_ACTION = ("'self'",)
+# default-src does not cover <base>: without this an injected <base href> would point every
+# relative URL (scripts included) at another origin.
+CSP_BASE_URI = ("'self'",)
 
 # --- Django REST framework and the OpenAPI schema -------------------------------------------------
 REST_FRAMEWORK = {
@@ -204,8 +207,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["uku.api.permissions.IsCompanyMember"],
     "DEFAULT_PAGINATION_CLASS": "uku.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "uku.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "uku.api.errors.exception_handler",
+    # DRF's defaults, with a JSON parser that answers a too deeply nested document with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "uku.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

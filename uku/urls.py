@@ -69,3 +69,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# The HTML error pages, or the API's error shape for /api/ paths.
+handler400 = "uku.views.bad_request"
+handler403 = "uku.views.permission_denied"
+handler404 = "uku.views.page_not_found"
+handler500 = "uku.views.server_error"

@@ -1,21 +1,24 @@
 """Pages of the firm shell: home, firm switch, firm settings, members, invitations, API tokens,
-and the health check."""
+the health check, and the error pages."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework import exceptions as drf_exceptions
 
 from uku import services
+from uku.api.errors import RequestTooLarge, ServerError, error_response
 from uku.forms import ApiTokenForm, CompanyForm, InviteForm, MembershipForm, SignupForm
 from uku.models import ApiToken, Invitation, Membership, Role, User
 from uku.tenancy import ADMIN_ROLES, SESSION_KEY, company_required, memberships_of, requires_role
@@ -257,3 +260,38 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
     )
+
+
+# --- Error pages: the HTML pages, or the API's error shape under /api/ ---------------------------
+# Django answers these itself (an unknown URL, a body too large read outside a DRF view, an
+# unhandled exception after it has been logged), so DRF's exception handler never sees them.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(RequestTooLarge())
+        return error_response(drf_exceptions.ParseError())
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return error_response(drf_exceptions.PermissionDenied())
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return error_response(drf_exceptions.NotFound())
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return error_response(ServerError())
+    return defaults.server_error(request)

@@ -20,6 +20,7 @@ from integrations.api.serializers import SyncJobSerializer
 from integrations.api.views import raise_for
 from integrations.base import IntegrationError
 from uku.api.permissions import IsCompanyMember
+from uku.api.schema import ErrorSerializer
 
 LIST_PARAMETERS = [
     OpenApiParameter("active", bool, description="true: only active; false: only inactive"),
@@ -105,7 +106,7 @@ class _ImportView(APIView):
     vendor = ""
     start: Any = None
 
-    @extend_schema(request=None, responses={202: SyncJobSerializer})
+    @extend_schema(request=None, responses={202: SyncJobSerializer, 409: ErrorSerializer})
     def post(self, request: Request) -> Response:
         try:
             job, _created = self.start(

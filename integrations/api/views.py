@@ -30,6 +30,7 @@ from integrations.base import iter_vendors as vendors
 from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
 from uku.api.permissions import HasRole, IsCompanyMember, PlanRequiredError
+from uku.api.schema import ErrorSerializer
 from uku.models import Plan, Role
 from uku.tenancy import PlanRequired
 
@@ -201,7 +202,7 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses=SyncJobSerializer)
+    @extend_schema(request=None, responses={200: SyncJobSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, public_id: str | None = None) -> Response:
         """Resume a stalled job now (its worker died); 409 when the job is not stalled."""
