@@ -1,0 +1,101 @@
+"""Logins and the admin login resist guessing."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+
+def _fail(client, path: str, username: str, times: int, **extra) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(times):
+        client.post(path, {"username": username, "password": "wrong-guess"}, **extra)
+
+
+def test_it_locks_an_account_after_repeated_wrong_passwords_even_for_the_right_one(
+    world, client, settings
+) -> None:
+    _fail(client, reverse("login"), "owner@fjord.no", settings.AXES_FAILURE_LIMIT)
+    response = client.post(reverse("login"), {"username": "owner@fjord.no", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    page = response.content.decode()
+    assert "Too many failed log-in attempts" in page
+    assert "15 minutes" in page
+    assert 'name="username"' in page  # the login page itself, not a bare error page
+    assert int(response["Retry-After"]) == 15 * 60
+
+
+def test_the_account_lock_holds_against_other_addresses_and_other_spellings(
+    world, client, settings
+) -> None:
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "OWNER@Fjord.no" if n % 2 else "owner@fjord.no", "password": "x"},
+            REMOTE_ADDR=f"10.0.0.{n + 1}",
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": "owner@fjord.no", "password": PASSWORD},
+        REMOTE_ADDR="10.0.9.9",
+    )
+    assert response.status_code == 429
+
+
+def test_an_address_guessing_many_accounts_is_locked_out(world, client, settings) -> None:
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": f"guess{n}@fjord.no", "password": "x"})
+    response = client.post(reverse("login"), {"username": "admin@fjord.no", "password": PASSWORD})
+    assert response.status_code == 429
+
+
+def test_a_few_mistakes_do_not_lock_and_a_success_clears_them(world, client, settings) -> None:
+    _fail(client, reverse("login"), "owner@fjord.no", settings.AXES_FAILURE_LIMIT - 1)
+    assert (
+        client.post(
+            reverse("login"), {"username": "owner@fjord.no", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    client.logout()
+    _fail(client, reverse("login"), "owner@fjord.no", settings.AXES_FAILURE_LIMIT - 1)
+    assert (
+        client.post(
+            reverse("login"), {"username": "owner@fjord.no", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+
+
+def test_the_lock_out_message_is_in_norwegian_for_norwegian_users(world, client, settings) -> None:
+    _fail(client, reverse("login"), "owner@fjord.no", settings.AXES_FAILURE_LIMIT)
+    response = client.post(
+        reverse("login"),
+        {"username": "owner@fjord.no", "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert response.status_code == 429
+    assert "For mange mislykkede innloggingsforsøk" in response.content.decode()
+
+
+def test_the_lock_lifts_after_the_cool_off(world, client, settings, time_machine) -> None:
+    time_machine.move_to("2026-03-02 09:00 +01:00")
+    _fail(client, reverse("login"), "owner@fjord.no", settings.AXES_FAILURE_LIMIT)
+    time_machine.move_to("2026-03-02 09:16 +01:00")
+    response = client.post(reverse("login"), {"username": "owner@fjord.no", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_the_admin_login_is_locked_out_the_same_way(world, client, settings) -> None:
+    from uku.models import User
+
+    User.objects.create_superuser("root@uku.local", PASSWORD)
+    _fail(client, reverse("admin:login"), "root@uku.local", settings.AXES_FAILURE_LIMIT)
+    response = client.post(
+        reverse("admin:login"), {"username": "root@uku.local", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many failed log-in attempts" in response.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302  # still not logged in
+
