@@ -27,3 +27,5 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SITE_URL = "http://testserver"
+# Each xdist worker keeps its own counters (throttling, reset limits); conftest clears them per test.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import hashlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from uku.models import Company, Membership, Role, User
 from uku.validators import normalise_orgnr
+
+logger = logging.getLogger(__name__)
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -14,6 +24,48 @@ class EmailAuthenticationForm(AuthenticationForm):
         label=_("E-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+
+def _within_hourly_limit(key: str, limit: int) -> bool:
+    """Count one more use of `key` in the current hour; False once `limit` is exceeded.
+
+    A fixed one-hour window in the shared cache: `add` starts the window, `incr` counts atomically.
+    """
+    if cache.add(key, 1, timeout=3600):
+        return limit >= 1
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # the window expired between add and incr
+        cache.add(key, 1, timeout=3600)
+        return limit >= 1
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with two fixes.
+
+    - At most `UKU_PASSWORD_RESET_PER_HOUR` e-mails per address and
+      `UKU_PASSWORD_RESET_PER_IP_PER_HOUR` requests per client address; beyond that nothing is
+      sent, but the page answers exactly as if it had been, so nobody learns who has an account.
+    - The link is built from `SITE_URL`, never from the request's Host header (which an attacker
+      can set, to have the victim's reset token sent to their own server).
+    """
+
+    def save(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        email = self.cleaned_data["email"].strip().lower()
+        address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+        by_email = "password-reset:email:" + hashlib.sha256(email.encode()).hexdigest()
+        by_address = "password-reset:ip:" + address
+        # Both counters move on every request, so a flood from one address also uses up its quota.
+        allowed_address = _within_hourly_limit(
+            by_address, settings.UKU_PASSWORD_RESET_PER_IP_PER_HOUR
+        )
+        allowed_email = _within_hourly_limit(by_email, settings.UKU_PASSWORD_RESET_PER_HOUR)
+        if not (allowed_address and allowed_email):
+            logger.warning("Password-reset e-mail not sent: hourly limit reached.")
+            return
+        site = urlsplit(settings.SITE_URL)
+        kwargs.update(domain_override=site.netloc, use_https=site.scheme == "https")
+        super().save(*args, request=request, **kwargs)
 
 
 class InviteForm(forms.Form):

@@ -138,7 +138,7 @@ if TESTING:
     # Hashing dominates test time otherwise; production keeps Django's default (PBKDF2).
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# --- Guessing: login lock-out (django-axes) -----------------------------------------------------
+# --- Guessing: login lock-out (django-axes) and password-reset limits --------------------------
 # Failures count per account (the e-mail, case-insensitively) and, separately, per client address:
 # guessing one account's password from many addresses, or many accounts' from one, both stop.
 # The database handler keeps attempts in a table, shared by every web process.
@@ -152,6 +152,10 @@ AXES_USERNAME_CALLABLE = "uku.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "uku.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Password-reset e-mails: at most this many per hour per account and per client address. Beyond,
+# nothing is sent but the page answers the same, so the form cannot tell who has an account.
+UKU_PASSWORD_RESET_PER_HOUR = env.int("UKU_PASSWORD_RESET_PER_HOUR", default=3)
+UKU_PASSWORD_RESET_PER_IP_PER_HOUR = env.int("UKU_PASSWORD_RESET_PER_IP_PER_HOUR", default=10)
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -285,6 +289,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # --- Redis (shared state such as the Tripletex rate-limit budget) ---------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds the password-reset and API throttling counters: they must be shared by every web
+# process, so production (with Redis) keeps them there; `make run` is one process, memory suffices.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Logging: JSON lines with a request id; secrets redacted ------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

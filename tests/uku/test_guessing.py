@@ -1,7 +1,8 @@
-"""Logins and the admin login resist guessing."""
+"""Logins, the admin login and password-reset e-mails resist guessing and flooding."""
 
 from __future__ import annotations
 
+from django.core import mail
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -99,3 +100,44 @@ def test_the_admin_login_is_locked_out_the_same_way(world, client, settings) -> 
     assert "Too many failed log-in attempts" in response.content.decode()
     assert client.get(reverse("admin:index")).status_code == 302  # still not logged in
 
+
+def _ask_reset(client, email: str, **extra):  # type: ignore[no-untyped-def]
+    return client.post(reverse("password_reset"), {"email": email}, **extra)
+
+
+def test_it_sends_at_most_three_reset_emails_an_hour_per_account(world, client) -> None:
+    responses = [_ask_reset(client, "owner@fjord.no", REMOTE_ADDR=f"10.1.0.{n}") for n in range(15)]
+    assert len(mail.outbox) == 3
+    # Every answer is the same "check your inbox" redirect, sent or not.
+    assert {(r.status_code, r["Location"]) for r in responses} == {
+        (302, reverse("password_reset_done"))
+    }
+
+
+def test_the_reset_limit_lifts_after_an_hour(world, client, time_machine) -> None:
+    time_machine.move_to("2026-03-02 09:00 +01:00")
+    for _ in range(4):
+        _ask_reset(client, "owner@fjord.no")
+    time_machine.move_to("2026-03-02 10:01 +01:00")
+    _ask_reset(client, "owner@fjord.no")
+    assert len(mail.outbox) == 4
+
+
+def test_one_address_cannot_flood_many_accounts_with_reset_emails(world, client, settings) -> None:
+    emails = ["owner@fjord.no", "admin@fjord.no", "member@fjord.no", "billing@fjord.no"]
+    for n in range(settings.UKU_PASSWORD_RESET_PER_IP_PER_HOUR):
+        _ask_reset(client, f"nobody{n}@example.no")  # unknown accounts use up the quota too
+    for email in emails:
+        assert _ask_reset(client, email).status_code == 302
+    assert mail.outbox == []
+    _ask_reset(client, "owner@fjord.no", REMOTE_ADDR="10.2.0.1")
+    assert len(mail.outbox) == 1
+
+
+def test_the_reset_link_comes_from_site_url_not_the_host_header(world, client, settings) -> None:
+    settings.SITE_URL = "https://uku.example.no"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "evil.example"]
+    _ask_reset(client, "owner@fjord.no", HTTP_HOST="evil.example")
+    body = mail.outbox[0].body
+    assert "https://uku.example.no/accounts/reset/" in body
+    assert "evil.example" not in body
