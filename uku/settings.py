@@ -220,6 +220,18 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "uku.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttling: per user, and per address for anonymous calls; 429 with Retry-After beyond.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "uku.api.throttling.AnonThrottle",
+        "uku.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("UKU_API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("UKU_API_THROTTLE_USER", default="600/minute"),
+    },
+    # The client address is REMOTE_ADDR unless this many trusted proxies add X-Forwarded-For
+    # (0: never trust the header, which anyone can set to dodge the per-address budget).
+    "NUM_PROXIES": env.int("UKU_NUM_PROXIES", default=0),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

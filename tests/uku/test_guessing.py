@@ -1,7 +1,8 @@
-"""Logins, the admin login and password-reset e-mails resist guessing and flooding."""
+"""Logins, the admin login, password-reset e-mails and the API resist guessing and flooding."""
 
 from __future__ import annotations
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -141,3 +142,46 @@ def test_the_reset_link_comes_from_site_url_not_the_host_header(world, client, s
     body = mail.outbox[0].body
     assert "https://uku.example.no/accounts/reset/" in body
     assert "evil.example" not in body
+
+
+@pytest.fixture
+def low_api_rates(settings):  # type: ignore[no-untyped-def]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/minute", "user": "5/minute"},
+    }
+
+
+def test_the_api_throttles_a_user_with_429_in_the_error_shape(world, api_as, low_api_rates) -> None:
+    api = api_as(world.owner)
+    statuses = [api.get("/api/v1/me").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    response = api.get("/api/v1/me")
+    assert response.status_code == 429
+    body = response.json()
+    assert body["code"] == "throttled"
+    assert "detail" in body
+    assert 0 < int(response["Retry-After"]) <= 60
+    # Another user has their own budget.
+    assert api_as(world.admin).get("/api/v1/me").status_code == 200
+
+
+def test_the_api_throttles_anonymous_callers_per_address(db, client, low_api_rates) -> None:
+    statuses = [client.get("/api/schema/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert client.get("/api/schema/", REMOTE_ADDR="10.3.0.1").status_code == 200
+    # A forged X-Forwarded-For does not buy a fresh budget.
+    assert client.get("/api/schema/", HTTP_X_FORWARDED_FOR="10.9.9.9").status_code == 429
+
+
+def test_the_api_rate_is_configurable_from_the_environment(tmp_path) -> None:
+    from tests.uku.test_settings import _start
+
+    result = _start(
+        tmp_path,
+        code="from django.conf import settings; "
+        "print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'])",
+        DEBUG="1",
+        UKU_API_THROTTLE_USER="7/hour",
+    )
+    assert "'user': '7/hour'" in result.stdout, result.stderr

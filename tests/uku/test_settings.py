@@ -12,13 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start(var_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def _start(
+    var_dir: Path, code: str = "print('started')", **env: str
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("UKU_", "DJANGO_"))}
     clean.pop("SECRET_KEY", None)
     clean.pop("DATABASE_URL", None)
     clean.update(env, DJANGO_SETTINGS_MODULE="uku.settings", UKU_VAR_DIR=str(var_dir))
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); print('started')"],
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=ROOT,
         env=clean,
         capture_output=True,
