@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from uku.models import Company, Membership, Role, User
+from uku.models import ApiToken, Company, Membership, Role, User
 from uku.validators import normalise_orgnr
 
 logger = logging.getLogger(__name__)
@@ -90,6 +90,20 @@ class CompanyForm(forms.ModelForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What will use it?"))
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires after"),
+        coerce=int,
+        choices=[
+            (30, _("30 days")),
+            (90, _("90 days")),
+            (180, _("180 days")),
+            (365, _("1 year")),
+        ],
+        initial=ApiToken.DEFAULT_DAYS,
+        required=False,  # left out: the default lifetime
+        empty_value=ApiToken.DEFAULT_DAYS,
+        help_text=_("A token stops working on its expiry; make a new one then."),
+    )
 
 
 class SignupForm(forms.Form):

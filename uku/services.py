@@ -201,15 +201,30 @@ def purge_expired_invitations() -> int:
 # --- API tokens -----------------------------------------------------------------------------------
 
 
-def create_api_token(*, company: Company, actor: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(
+    *, company: Company, actor: User, name: str, expires_in_days: int = ApiToken.DEFAULT_DAYS
+) -> tuple[ApiToken, str]:
     """Create a personal API token for `actor` in `company`. Returns (token row, raw token).
 
-    The raw token is returned exactly once; only its hash is stored.
+    The raw token is returned exactly once; only its hash is stored. It works for
+    `expires_in_days` (1 to `ApiToken.MAX_DAYS`); raises ValidationError otherwise.
     """
+    if not 1 <= expires_in_days <= ApiToken.MAX_DAYS:
+        raise ValidationError(
+            {
+                "expires_in_days": _("A token can last from 1 to %(max)s days.")
+                % {"max": ApiToken.MAX_DAYS}
+            }
+        )
     name = name.strip() or _("API token")
     raw, prefix, digest = ApiToken.generate()
     token = ApiToken.objects.create(
-        company=company, user=actor, name=name[:100], prefix=prefix, token_hash=digest
+        company=company,
+        user=actor,
+        name=name[:100],
+        prefix=prefix,
+        token_hash=digest,
+        expires_at=timezone.now() + timedelta(days=expires_in_days),
     )
     return token, raw
 

@@ -209,7 +209,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST" and form.is_valid():
         _row, new_token = services.create_api_token(
-            company=request.company, actor=request.user, name=form.cleaned_data["name"]
+            company=request.company,
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
         )
         form = ApiTokenForm()
     tokens = ApiToken.objects.filter(company=request.company, user=request.user)

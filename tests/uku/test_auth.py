@@ -140,7 +140,7 @@ def test_a_revoked_api_token_gets_401(world, api_as) -> None:
     assert response.status_code == 401
     assert response.json() == {
         "code": "authentication_failed",
-        "detail": "The API token is invalid or has been revoked.",
+        "detail": "The API token is invalid, has expired or has been revoked.",
     }
 
 
