@@ -51,7 +51,35 @@ UKU_ENCRYPTION_KEYS = [
     if k.strip()
 ]
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+def _validated_fernet_keys(keys: list[str]) -> list[str]:
+    """Refuse to start with a key Fernet cannot use, instead of failing on the first save.
+
+    The message names the variable and the key's position, never the key itself.
+    """
+    from cryptography.fernet import Fernet
+
+    if not keys:
+        raise ImproperlyConfigured("The environment variable UKU_ENCRYPTION_KEYS holds no key.")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"UKU_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes). Generate one with: python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None  # the library's error is not chained, so nothing can echo the key
+    return keys
+
+
+UKU_ENCRYPTION_KEYS = _validated_fernet_keys(UKU_ENCRYPTION_KEYS)
+
+# `testserver` is the Django test client's host: allowed in development, never by default in
+# production (tests/settings.py adds it for the suite).
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", *(["testserver"] if DEBUG else [])]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
