@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
-from uku.validators import normalise_orgnr, validate_orgnr
+from uku.validators import normalise_orgnr, validate_email_address, validate_orgnr
 
 
 def create_company(
@@ -31,11 +31,15 @@ def create_company(
     password: str | None = None,
     organisation_number: str = "",
 ) -> tuple[Company, User, bool]:
-    """Create a firm with its owner (an existing user, or a new one with `password`).
+    """Create a firm with its owner: an existing user (whose password is left alone: this is not
+    a way to take over someone's account), or a new one with `password`.
 
-    Returns (company, owner, user_created). Not idempotent on its own: callers that must be
-    (the demo seed) look the firm up first.
+    Returns (company, owner, user_created). Raises ValidationError for a malformed or too long
+    e-mail or organisation number. Not idempotent on its own: callers that must be (the demo seed)
+    look the firm up first.
     """
+    owner_email = owner_email.strip()
+    validate_email_address(owner_email)
     orgnr = normalise_orgnr(organisation_number)
     validate_orgnr(orgnr)
     with transaction.atomic():
@@ -44,9 +48,6 @@ def create_company(
         created = user is None
         if user is None:
             user = User.objects.create_user(owner_email, password)
-        elif password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
         with scope(company=company):
             Membership.objects.create(company=company, user=user, role=Role.OWNER)
     return company, user, created
