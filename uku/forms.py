@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from uku.models import ApiToken, Company, Membership, Role, User
-from uku.validators import normalise_orgnr
+from uku.validators import EMAIL_MAX_LENGTH, normalise_orgnr
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class ThrottledPasswordResetForm(PasswordResetForm):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=EMAIL_MAX_LENGTH)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
 

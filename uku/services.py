@@ -125,6 +125,10 @@ def invite_member(
     """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link."""
     _assert_can_manage(actor, target_role=role)
     email = email.strip().lower()
+    try:
+        validate_email_address(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     if Membership.objects.filter(company=company, user__email__iexact=email).exists():
         raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
     raw = secrets.token_urlsafe(32)

@@ -157,3 +157,25 @@ def test_revoking_someone_elses_token_is_404(world, as_user) -> None:
         token, _raw = services.create_api_token(company=world.firm_a, actor=world.owner, name="x")
     response = as_user(world.admin).post(reverse("api_token_revoke", args=[token.public_id]))
     assert response.status_code == 404
+
+
+LONG_EMAIL = "a" * 250 + "@fjord.no"  # a valid address, longer than the 254-character column
+
+
+def test_an_invitation_to_an_email_longer_than_the_column_is_a_field_error(world, as_user) -> None:
+    response = as_user(world.owner).post(
+        reverse("members"), {"email": LONG_EMAIL, "role": "member"}
+    )
+    assert response.status_code == 200
+    assert response.context["invite_form"].errors["email"]
+    with scopes_disabled():
+        assert not Invitation.objects.exists()
+
+
+def test_the_api_refuses_an_invitation_email_longer_than_the_column(world, api_as) -> None:
+    response = api_as(world.owner).post(
+        reverse("api-invitations"), {"email": LONG_EMAIL, "role": "member"}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and body["fields"]["email"]

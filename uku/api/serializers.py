@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from uku.models import ApiToken, Company, Membership, Role
+from uku.validators import EMAIL_MAX_LENGTH
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -49,7 +50,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
 
