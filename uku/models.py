@@ -141,6 +141,13 @@ class Membership(models.Model):
         ordering = ["user__email"]
         constraints = [
             models.UniqueConstraint(fields=["company", "user"], name="membership_unique_user"),
+            # One accounting-system employee is one member: otherwise a member could claim a
+            # colleague's Tripletex id and have their invoices and clients linked to themselves.
+            models.UniqueConstraint(
+                fields=["company", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="membership_unique_external_id",
+            ),
         ]
 
     def __str__(self) -> str:

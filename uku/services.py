@@ -92,8 +92,26 @@ def update_membership(
             if actor.pk != locked.pk:
                 _assert_can_manage(actor)
             locked.external_id = external_id.strip()
-        locked.save(update_fields=["role", "external_id"])
+            if (
+                locked.external_id
+                and Membership.objects.filter(company=company, external_id=locked.external_id)
+                .exclude(pk=locked.pk)
+                .exists()
+            ):
+                raise ValidationError({"external_id": _external_id_taken(locked.external_id)})
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["role", "external_id"])
+        except IntegrityError as exc:  # a colleague took the same id at the same moment
+            raise ValidationError({"external_id": _external_id_taken(locked.external_id)}) from exc
     return locked
+
+
+def _external_id_taken(external_id: str) -> str:
+    return _(
+        "Another member of this firm already has External ID %(id)s. Each accounting-system "
+        "employee can be linked to one member only."
+    ) % {"id": external_id}
 
 
 def remove_member(*, company: Company, actor: Membership, membership: Membership) -> None:

@@ -133,7 +133,11 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 external_id=form.cleaned_data["external_id"],
             )
         except ValidationError as exc:
-            form.add_error("role", exc.message_dict.get("role", exc.messages))
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error("role", exc.messages)
         except PermissionDenied as exc:
             form.add_error("role", str(exc))
         else:
