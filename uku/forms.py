@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from uku.models import ApiToken, Company, Membership, Role, User
-from uku.validators import EMAIL_MAX_LENGTH, normalise_orgnr
+from uku.validators import EMAIL_MAX_LENGTH, normalise_orgnr, single_line
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,12 @@ class CompanyForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = ["name", "organisation_number"]
+
+    def clean_name(self) -> str:
+        name = single_line(self.cleaned_data.get("name", ""))
+        if not name:
+            raise forms.ValidationError(_("Enter the firm's name."), code="required")
+        return name
 
     def clean_organisation_number(self) -> str:
         return normalise_orgnr(self.cleaned_data.get("organisation_number", ""))

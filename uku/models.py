@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scopes_disabled
 
-from uku.validators import validate_orgnr
+from uku.validators import single_line, validate_orgnr
 
 
 class UserManager(BaseUserManager["User"]):
@@ -115,6 +115,12 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A firm name is one line: it goes into e-mail subjects and headers, where a line break
+        # is refused (and would be a header injection), and into page titles.
+        self.name = single_line(self.name)
+        super().save(*args, **kwargs)
 
     def has_plan(self, minimum: str) -> bool:
         return PLAN_RANK[Plan(self.plan)] >= PLAN_RANK[Plan(minimum)]

@@ -6,13 +6,15 @@ validate input and call exactly one of these.
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +22,9 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
-from uku.validators import normalise_orgnr, validate_email_address, validate_orgnr
+from uku.validators import normalise_orgnr, single_line, validate_email_address, validate_orgnr
+
+logger = logging.getLogger(__name__)
 
 
 def create_company(
@@ -131,6 +135,10 @@ def remove_member(*, company: Company, actor: Membership, membership: Membership
 # --- Invitations ----------------------------------------------------------------------------------
 
 
+class InvitationNotSent(Exception):
+    """The invitation e-mail could not be sent; nothing was saved. The message says what to do."""
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     invitation: Invitation
@@ -140,7 +148,11 @@ class IssuedInvitation:
 def invite_member(
     *, company: Company, actor: Membership, email: str, role: str = Role.MEMBER
 ) -> IssuedInvitation:
-    """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link."""
+    """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link.
+
+    Raises PermissionDenied, ValidationError (field `email`), or InvitationNotSent when the mail
+    server refuses; then nothing is saved and the previous link, if any, still works.
+    """
     _assert_can_manage(actor, target_role=role)
     email = email.strip().lower()
     try:
@@ -150,35 +162,43 @@ def invite_member(
     if Membership.objects.filter(company=company, user__email__iexact=email).exists():
         raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
     raw = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        Invitation.objects.filter(company=company, email=email, accepted_at__isnull=True).delete()
-        invitation = Invitation.objects.create(
-            company=company,
-            email=email,
-            role=role,
-            token_hash=_hash_token(raw),
-            invited_by=actor.user,
-            expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
-        )
     url = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[raw])
-    transaction.on_commit(
-        lambda: send_mail(
-            _("You are invited to %(firm)s on uku") % {"firm": company.name},
-            _(
-                "%(inviter)s invited you to join %(firm)s on uku as %(role)s.\n\n"
-                "Accept the invitation: %(url)s\n\nThe link works for %(days)s days."
+    # The subject is a header: one line, whatever the firm's name holds.
+    subject = single_line(_("You are invited to %(firm)s on uku") % {"firm": company.name})
+    body = _(
+        "%(inviter)s invited you to join %(firm)s on uku as %(role)s.\n\n"
+        "Accept the invitation: %(url)s\n\nThe link works for %(days)s days."
+    ) % {
+        "inviter": actor.user,
+        "firm": company.name,
+        "role": Role(role).label,
+        "url": url,
+        "days": settings.UKU_INVITATION_DAYS,
+    }
+    try:
+        # Sent inside the transaction: if the mail server refuses, the invitation is not saved,
+        # so no half-made invitation (a row nobody was told about) is left behind.
+        with transaction.atomic():
+            Invitation.objects.filter(
+                company=company, email=email, accepted_at__isnull=True
+            ).delete()
+            invitation = Invitation.objects.create(
+                company=company,
+                email=email,
+                role=role,
+                token_hash=_hash_token(raw),
+                invited_by=actor.user,
+                expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
             )
-            % {
-                "inviter": actor.user,
-                "firm": company.name,
-                "role": Role(role).label,
-                "url": url,
-                "days": settings.UKU_INVITATION_DAYS,
-            },
-            None,
-            [email],
-        )
-    )
+            send_mail(subject, body, None, [email])
+    except (BadHeaderError, smtplib.SMTPException, OSError) as exc:
+        logger.warning("Invitation e-mail not sent: %s", type(exc).__name__)
+        raise InvitationNotSent(
+            _(
+                "The invitation e-mail could not be sent, so no invitation was made. "
+                "Try again in a few minutes."
+            )
+        ) from exc
     return IssuedInvitation(invitation, url)
 
 

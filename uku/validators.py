@@ -48,3 +48,9 @@ def validate_email_address(value: str) -> None:
             params={"max": EMAIL_MAX_LENGTH, "length": len(value)},
         )
     validate_email(value)
+
+
+def single_line(value: str) -> str:
+    """`value` on one line: every run of whitespace (line breaks and tabs included) becomes one
+    space, and the ends are trimmed. For names that end up in e-mail headers and titles."""
+    return " ".join((value or "").split())

@@ -89,6 +89,8 @@ def members(request: HttpRequest) -> HttpResponse:
                 invite_form.add_error("email", exc.message_dict.get("email", exc.messages))
             except PermissionDenied as exc:
                 invite_form.add_error("role", str(exc))
+            except services.InvitationNotSent as exc:
+                invite_form.add_error("email", str(exc))
             else:
                 messages.success(
                     request,

@@ -179,3 +179,52 @@ def test_the_api_refuses_an_invitation_email_longer_than_the_column(world, api_a
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid" and body["fields"]["email"]
+
+
+def test_a_firm_name_is_kept_on_one_line(world, as_user) -> None:
+    response = as_user(world.owner).post(
+        reverse("company_settings"),
+        {"name": "Fjord\r\nRegnskap\tAS ", "organisation_number": "923609016"},
+    )
+    assert response.status_code == 302
+    world.firm_a.refresh_from_db()
+    assert world.firm_a.name == "Fjord Regnskap AS"
+
+
+def test_an_invitation_from_a_firm_whose_name_holds_a_line_break_is_sent(world, as_user) -> None:
+    from uku.models import Company
+
+    Company.objects.filter(pk=world.firm_a.pk).update(name="Fjord\nRegnskap AS")  # old data
+    response = as_user(world.owner).post(
+        reverse("members"), {"email": "new@fjord.no", "role": Role.MEMBER}
+    )
+    assert response.status_code == 302
+    assert mail.outbox[-1].subject == "You are invited to Fjord Regnskap AS on uku"
+
+
+def test_a_failed_invitation_email_leaves_no_invitation_and_says_so(world, as_user) -> None:
+    import smtplib
+    from unittest import mock
+
+    with mock.patch("uku.services.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = as_user(world.owner).post(
+            reverse("members"), {"email": "new@fjord.no", "role": Role.MEMBER}
+        )
+    assert response.status_code == 200
+    assert "could not be sent, so no invitation was made" in response.content.decode()
+    with scopes_disabled():
+        assert not Invitation.objects.filter(email="new@fjord.no").exists()
+
+
+def test_the_api_answers_503_when_the_invitation_email_fails(world, api_as) -> None:
+    import smtplib
+    from unittest import mock
+
+    with mock.patch("uku.services.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = api_as(world.owner).post(
+            reverse("api-invitations"), {"email": "new@fjord.no", "role": "member"}
+        )
+    assert response.status_code == 503
+    assert response.json()["code"] == "email_not_sent"
+    with scopes_disabled():
+        assert not Invitation.objects.filter(email="new@fjord.no").exists()
