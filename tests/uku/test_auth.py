@@ -228,3 +228,29 @@ def test_the_api_answers_503_when_the_invitation_email_fails(world, api_as) -> N
     assert response.json()["code"] == "email_not_sent"
     with scopes_disabled():
         assert not Invitation.objects.filter(email="new@fjord.no").exists()
+
+
+def test_an_idle_session_is_logged_out_and_activity_keeps_it_alive(
+    world, as_user, time_machine
+) -> None:
+    time_machine.move_to("2026-03-02 08:00 +01:00")
+    client = as_user(world.owner)
+    for hour in ("15:00", "22:00"):  # a request every seven hours keeps the session alive
+        time_machine.move_to(f"2026-03-02 {hour} +01:00")
+        assert client.get(reverse("home")).status_code == 200
+    time_machine.move_to("2026-03-03 06:01 +01:00")  # 8 hours and a minute without a request
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_idle_timeout_is_configurable(tmp_path) -> None:
+    from tests.uku.test_settings import _start
+
+    result = _start(
+        tmp_path,
+        code="from django.conf import settings; print(settings.SESSION_COOKIE_AGE)",
+        DEBUG="1",
+        UKU_SESSION_IDLE_MINUTES="30",
+    )
+    assert result.stdout.strip() == "1800", result.stderr
