@@ -50,7 +50,8 @@ class ThrottledPasswordResetForm(PasswordResetForm):
       can set, to have the victim's reset token sent to their own server).
     """
 
-    def save(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]
+        request: HttpRequest | None = kwargs.get("request")
         email = self.cleaned_data["email"].strip().lower()
         address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
         by_email = "password-reset:email:" + hashlib.sha256(email.encode()).hexdigest()
@@ -65,7 +66,7 @@ class ThrottledPasswordResetForm(PasswordResetForm):
             return
         site = urlsplit(settings.SITE_URL)
         kwargs.update(domain_override=site.netloc, use_https=site.scheme == "https")
-        super().save(*args, request=request, **kwargs)
+        super().save(**kwargs)
 
 
 class InviteForm(forms.Form):
@@ -107,7 +108,7 @@ class ApiTokenForm(forms.Form):
         ],
         initial=ApiToken.DEFAULT_DAYS,
         required=False,  # left out: the default lifetime
-        empty_value=ApiToken.DEFAULT_DAYS,
+        empty_value=ApiToken.DEFAULT_DAYS,  # type: ignore[arg-type]  # coerced: an int is right
         help_text=_("A token stops working on its expiry; make a new one then."),
     )
 

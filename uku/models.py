@@ -68,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # `set_password` leaves the raw password in `_password` until the next save: that save is
         # the moment a password changes, whichever way (reset link, change form, admin, command).
-        password_changed = self._password is not None and not self._state.adding
+        password_changed = getattr(self, "_password", None) is not None and not self._state.adding
         super().save(*args, **kwargs)
         if password_changed:
             # A new password is how a person shuts out whoever knew the old one: tokens made

@@ -16,10 +16,9 @@ class _RateFromSettings:
     """DRF binds `THROTTLE_RATES` once at import; reading the rate per request instead means a
     changed setting (an override in a test, a reloaded configuration) takes effect."""
 
-    scope: str
-
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(getattr(self, "scope", ""))
+        return None if rate is None else str(rate)
 
 
 class AnonThrottle(_RateFromSettings, AnonRateThrottle):
