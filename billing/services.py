@@ -151,7 +151,8 @@ def activate_billing(
 
     Idempotent: activating again with the same vendor changes nothing; with another vendor it
     switches. Imports nothing by itself (see `request_product_import`). Raises
-    `PermissionDenied`, or `ConfigError` for an unknown vendor.
+    `PermissionDenied`, `ConfigError` for an unknown vendor, or `PlanRequired` when the firm's
+    plan does not include the vendor (the same rule as enabling the integration).
     """
     _assert_admin(company, actor, _("Only owners and admins can activate billing."))
     if vendor and vendor not in REGISTRY:
@@ -159,6 +160,8 @@ def activate_billing(
             _("“%(vendor)s” is not an accounting system uku knows.") % {"vendor": vendor},
             details={"field": "accounting_vendor"},
         )
+    if vendor and not company.has_plan(get_vendor(vendor).required_plan):
+        raise PlanRequired(get_vendor(vendor).required_plan)
     with transaction.atomic():
         settings, _created = BillingSettings.objects.select_for_update().get_or_create(
             company=company

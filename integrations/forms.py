@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Environment
+from integrations.validators import validate_token_expiry
 
 
 class ConnectForm(forms.Form):
@@ -33,3 +36,8 @@ class ConnectForm(forms.Form):
     def __init__(self, *args: object, require_expiry: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["token_expires_on"].required = require_expiry
+
+    def clean_token_expires_on(self) -> date | None:
+        value = self.cleaned_data.get("token_expires_on")
+        validate_token_expiry(value)
+        return value

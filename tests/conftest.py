@@ -33,6 +33,17 @@ def _english_by_default():  # type: ignore[no-untyped-def]
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # type: ignore[no-untyped-def]
+    """Throttling and password-reset counters live in the (per-process) cache: start each test
+    with none, so one test's requests never count against the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class World:
     firm_a: Company

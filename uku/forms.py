@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import hashlib
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from uku.models import Company, Membership, Role, User
-from uku.validators import normalise_orgnr
+from uku.models import ApiToken, Company, Membership, Role, User
+from uku.validators import EMAIL_MAX_LENGTH, normalise_orgnr, single_line
+
+logger = logging.getLogger(__name__)
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -16,8 +26,51 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
+def _within_hourly_limit(key: str, limit: int) -> bool:
+    """Count one more use of `key` in the current hour; False once `limit` is exceeded.
+
+    A fixed one-hour window in the shared cache: `add` starts the window, `incr` counts atomically.
+    """
+    if cache.add(key, 1, timeout=3600):
+        return limit >= 1
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # the window expired between add and incr
+        cache.add(key, 1, timeout=3600)
+        return limit >= 1
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with two fixes.
+
+    - At most `UKU_PASSWORD_RESET_PER_HOUR` e-mails per address and
+      `UKU_PASSWORD_RESET_PER_IP_PER_HOUR` requests per client address; beyond that nothing is
+      sent, but the page answers exactly as if it had been, so nobody learns who has an account.
+    - The link is built from `SITE_URL`, never from the request's Host header (which an attacker
+      can set, to have the victim's reset token sent to their own server).
+    """
+
+    def save(self, **kwargs: Any) -> None:  # type: ignore[override]
+        request: HttpRequest | None = kwargs.get("request")
+        email = self.cleaned_data["email"].strip().lower()
+        address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+        by_email = "password-reset:email:" + hashlib.sha256(email.encode()).hexdigest()
+        by_address = "password-reset:ip:" + address
+        # Both counters move on every request, so a flood from one address also uses up its quota.
+        allowed_address = _within_hourly_limit(
+            by_address, settings.UKU_PASSWORD_RESET_PER_IP_PER_HOUR
+        )
+        allowed_email = _within_hourly_limit(by_email, settings.UKU_PASSWORD_RESET_PER_HOUR)
+        if not (allowed_address and allowed_email):
+            logger.warning("Password-reset e-mail not sent: hourly limit reached.")
+            return
+        site = urlsplit(settings.SITE_URL)
+        kwargs.update(domain_override=site.netloc, use_https=site.scheme == "https")
+        super().save(**kwargs)
+
+
 class InviteForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=EMAIL_MAX_LENGTH)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
 
@@ -32,12 +85,32 @@ class CompanyForm(forms.ModelForm):
         model = Company
         fields = ["name", "organisation_number"]
 
+    def clean_name(self) -> str:
+        name = single_line(self.cleaned_data.get("name", ""))
+        if not name:
+            raise forms.ValidationError(_("Enter the firm's name."), code="required")
+        return name
+
     def clean_organisation_number(self) -> str:
         return normalise_orgnr(self.cleaned_data.get("organisation_number", ""))
 
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What will use it?"))
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires after"),
+        coerce=int,
+        choices=[
+            (30, _("30 days")),
+            (90, _("90 days")),
+            (180, _("180 days")),
+            (365, _("1 year")),
+        ],
+        initial=ApiToken.DEFAULT_DAYS,
+        required=False,  # left out: the default lifetime
+        empty_value=ApiToken.DEFAULT_DAYS,  # type: ignore[arg-type]  # coerced: an int is right
+        help_text=_("A token stops working on its expiry; make a new one then."),
+    )
 
 
 class SignupForm(forms.Form):

@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
+from django_scopes import ScopedManager, scopes_disabled
 
-from uku.validators import validate_orgnr
+from uku.validators import single_line, validate_orgnr
 
 
 class UserManager(BaseUserManager["User"]):
@@ -65,6 +65,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.name or self.email
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # `set_password` leaves the raw password in `_password` until the next save: that save is
+        # the moment a password changes, whichever way (reset link, change form, admin, command).
+        password_changed = getattr(self, "_password", None) is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            # A new password is how a person shuts out whoever knew the old one: tokens made
+            # with the old password's access go too, in every firm.
+            with scopes_disabled():
+                self.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
 
 class Plan(models.TextChoices):
     FREE = "free", _("Free")
@@ -105,6 +116,12 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A firm name is one line: it goes into e-mail subjects and headers, where a line break
+        # is refused (and would be a header injection), and into page titles.
+        self.name = single_line(self.name)
+        super().save(*args, **kwargs)
+
     def has_plan(self, minimum: str) -> bool:
         return PLAN_RANK[Plan(self.plan)] >= PLAN_RANK[Plan(minimum)]
 
@@ -130,6 +147,13 @@ class Membership(models.Model):
         ordering = ["user__email"]
         constraints = [
             models.UniqueConstraint(fields=["company", "user"], name="membership_unique_user"),
+            # One accounting-system employee is one member: otherwise a member could claim a
+            # colleague's Tripletex id and have their invoices and clients linked to themselves.
+            models.UniqueConstraint(
+                fields=["company", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="membership_unique_external_id",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,9 +195,12 @@ class ApiToken(models.Model):
 
     The raw token is `uku_` + 40 random characters; it is shown once, at creation. `prefix` (the
     first 8 characters after `uku_`) lets the user tell tokens apart without revealing them.
+    Every token expires (`expires_at`, chosen at creation: `DEFAULT_DAYS`, at most `MAX_DAYS`).
     """
 
     PREFIX = "uku_"
+    DEFAULT_DAYS = 90
+    MAX_DAYS = 365
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_tokens")
@@ -184,6 +211,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
 
     objects = ScopedManager(company="company")
 
@@ -192,6 +220,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
     @classmethod
     def generate(cls) -> tuple[str, str, str]:

@@ -6,13 +6,15 @@ validate input and call exactly one of these.
 
 from __future__ import annotations
 
+import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +22,9 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
-from uku.validators import normalise_orgnr, validate_orgnr
+from uku.validators import normalise_orgnr, single_line, validate_email_address, validate_orgnr
+
+logger = logging.getLogger(__name__)
 
 
 def create_company(
@@ -31,11 +35,15 @@ def create_company(
     password: str | None = None,
     organisation_number: str = "",
 ) -> tuple[Company, User, bool]:
-    """Create a firm with its owner (an existing user, or a new one with `password`).
+    """Create a firm with its owner: an existing user (whose password is left alone: this is not
+    a way to take over someone's account), or a new one with `password`.
 
-    Returns (company, owner, user_created). Not idempotent on its own: callers that must be
-    (the demo seed) look the firm up first.
+    Returns (company, owner, user_created). Raises ValidationError for a malformed or too long
+    e-mail or organisation number. Not idempotent on its own: callers that must be (the demo seed)
+    look the firm up first.
     """
+    owner_email = owner_email.strip()
+    validate_email_address(owner_email)
     orgnr = normalise_orgnr(organisation_number)
     validate_orgnr(orgnr)
     with transaction.atomic():
@@ -44,9 +52,6 @@ def create_company(
         created = user is None
         if user is None:
             user = User.objects.create_user(owner_email, password)
-        elif password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
         with scope(company=company):
             Membership.objects.create(company=company, user=user, role=Role.OWNER)
     return company, user, created
@@ -91,8 +96,26 @@ def update_membership(
             if actor.pk != locked.pk:
                 _assert_can_manage(actor)
             locked.external_id = external_id.strip()
-        locked.save(update_fields=["role", "external_id"])
+            if (
+                locked.external_id
+                and Membership.objects.filter(company=company, external_id=locked.external_id)
+                .exclude(pk=locked.pk)
+                .exists()
+            ):
+                raise ValidationError({"external_id": _external_id_taken(locked.external_id)})
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=["role", "external_id"])
+        except IntegrityError as exc:  # a colleague took the same id at the same moment
+            raise ValidationError({"external_id": _external_id_taken(locked.external_id)}) from exc
     return locked
+
+
+def _external_id_taken(external_id: str) -> str:
+    return _(
+        "Another member of this firm already has External ID %(id)s. Each accounting-system "
+        "employee can be linked to one member only."
+    ) % {"id": external_id}
 
 
 def remove_member(*, company: Company, actor: Membership, membership: Membership) -> None:
@@ -112,6 +135,10 @@ def remove_member(*, company: Company, actor: Membership, membership: Membership
 # --- Invitations ----------------------------------------------------------------------------------
 
 
+class InvitationNotSent(Exception):
+    """The invitation e-mail could not be sent; nothing was saved. The message says what to do."""
+
+
 @dataclass(frozen=True)
 class IssuedInvitation:
     invitation: Invitation
@@ -121,41 +148,57 @@ class IssuedInvitation:
 def invite_member(
     *, company: Company, actor: Membership, email: str, role: str = Role.MEMBER
 ) -> IssuedInvitation:
-    """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link."""
+    """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link.
+
+    Raises PermissionDenied, ValidationError (field `email`), or InvitationNotSent when the mail
+    server refuses; then nothing is saved and the previous link, if any, still works.
+    """
     _assert_can_manage(actor, target_role=role)
     email = email.strip().lower()
+    try:
+        validate_email_address(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     if Membership.objects.filter(company=company, user__email__iexact=email).exists():
         raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
     raw = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        Invitation.objects.filter(company=company, email=email, accepted_at__isnull=True).delete()
-        invitation = Invitation.objects.create(
-            company=company,
-            email=email,
-            role=role,
-            token_hash=_hash_token(raw),
-            invited_by=actor.user,
-            expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
-        )
     url = settings.SITE_URL.rstrip("/") + reverse("accept_invitation", args=[raw])
-    transaction.on_commit(
-        lambda: send_mail(
-            _("You are invited to %(firm)s on uku") % {"firm": company.name},
-            _(
-                "%(inviter)s invited you to join %(firm)s on uku as %(role)s.\n\n"
-                "Accept the invitation: %(url)s\n\nThe link works for %(days)s days."
+    # The subject is a header: one line, whatever the firm's name holds.
+    subject = single_line(_("You are invited to %(firm)s on uku") % {"firm": company.name})
+    body = _(
+        "%(inviter)s invited you to join %(firm)s on uku as %(role)s.\n\n"
+        "Accept the invitation: %(url)s\n\nThe link works for %(days)s days."
+    ) % {
+        "inviter": actor.user,
+        "firm": company.name,
+        "role": Role(role).label,
+        "url": url,
+        "days": settings.UKU_INVITATION_DAYS,
+    }
+    try:
+        # Sent inside the transaction: if the mail server refuses, the invitation is not saved,
+        # so no half-made invitation (a row nobody was told about) is left behind.
+        with transaction.atomic():
+            Invitation.objects.filter(
+                company=company, email=email, accepted_at__isnull=True
+            ).delete()
+            invitation = Invitation.objects.create(
+                company=company,
+                email=email,
+                role=role,
+                token_hash=_hash_token(raw),
+                invited_by=actor.user,
+                expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
             )
-            % {
-                "inviter": actor.user,
-                "firm": company.name,
-                "role": Role(role).label,
-                "url": url,
-                "days": settings.UKU_INVITATION_DAYS,
-            },
-            None,
-            [email],
-        )
-    )
+            send_mail(subject, body, None, [email])
+    except (BadHeaderError, smtplib.SMTPException, OSError) as exc:
+        logger.warning("Invitation e-mail not sent: %s", type(exc).__name__)
+        raise InvitationNotSent(
+            _(
+                "The invitation e-mail could not be sent, so no invitation was made. "
+                "Try again in a few minutes."
+            )
+        ) from exc
     return IssuedInvitation(invitation, url)
 
 
@@ -201,15 +244,30 @@ def purge_expired_invitations() -> int:
 # --- API tokens -----------------------------------------------------------------------------------
 
 
-def create_api_token(*, company: Company, actor: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(
+    *, company: Company, actor: User, name: str, expires_in_days: int = ApiToken.DEFAULT_DAYS
+) -> tuple[ApiToken, str]:
     """Create a personal API token for `actor` in `company`. Returns (token row, raw token).
 
-    The raw token is returned exactly once; only its hash is stored.
+    The raw token is returned exactly once; only its hash is stored. It works for
+    `expires_in_days` (1 to `ApiToken.MAX_DAYS`); raises ValidationError otherwise.
     """
+    if not 1 <= expires_in_days <= ApiToken.MAX_DAYS:
+        raise ValidationError(
+            {
+                "expires_in_days": _("A token can last from 1 to %(max)s days.")
+                % {"max": ApiToken.MAX_DAYS}
+            }
+        )
     name = name.strip() or _("API token")
     raw, prefix, digest = ApiToken.generate()
     token = ApiToken.objects.create(
-        company=company, user=actor, name=name[:100], prefix=prefix, token_hash=digest
+        company=company,
+        user=actor,
+        name=name[:100],
+        prefix=prefix,
+        token_hash=digest,
+        expires_at=timezone.now() + timedelta(days=expires_in_days),
     )
     return token, raw
 

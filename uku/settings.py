@@ -8,6 +8,7 @@ refuses to start with an error naming the missing variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -50,7 +51,35 @@ UKU_ENCRYPTION_KEYS = [
     if k.strip()
 ]
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+def _validated_fernet_keys(keys: list[str]) -> list[str]:
+    """Refuse to start with a key Fernet cannot use, instead of failing on the first save.
+
+    The message names the variable and the key's position, never the key itself.
+    """
+    from cryptography.fernet import Fernet
+
+    if not keys:
+        raise ImproperlyConfigured("The environment variable UKU_ENCRYPTION_KEYS holds no key.")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"UKU_ENCRYPTION_KEYS: key {position} of {len(keys)} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes). Generate one with: python -c 'from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None  # the library's error is not chained, so nothing can echo the key
+    return keys
+
+
+UKU_ENCRYPTION_KEYS = _validated_fernet_keys(UKU_ENCRYPTION_KEYS)
+
+# `testserver` is the Django test client's host: allowed in development, never by default in
+# production (tests/settings.py adds it for the suite).
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", *(["testserver"] if DEBUG else [])]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -67,6 +96,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_scopes",
+    "axes",
     "uku",
     "integrations",
     "clients",
@@ -88,6 +118,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "uku.middleware.CompanyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into our lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "uku.urls"
@@ -131,7 +163,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "uku.User"
-AUTHENTICATION_BACKENDS = ["uku.auth.EmailBackend"]
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "uku.auth.EmailBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -144,6 +177,25 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing dominates test time otherwise; production keeps Django's default (PBKDF2).
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# --- Guessing: login lock-out (django-axes) and password-reset limits --------------------------
+# Failures count per account (the e-mail, case-insensitively) and, separately, per client address:
+# guessing one account's password from many addresses, or many accounts' from one, both stop.
+# The database handler keeps attempts in a table, shared by every web process.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("UKU_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("UKU_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Both login forms (ours and the admin's) post the e-mail as `username`; axes would look for `email`.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "uku.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "uku.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Password-reset e-mails: at most this many per hour per account and per client address. Beyond,
+# nothing is sent but the page answers the same, so the form cannot tell who has an account.
+UKU_PASSWORD_RESET_PER_HOUR = env.int("UKU_PASSWORD_RESET_PER_HOUR", default=3)
+UKU_PASSWORD_RESET_PER_IP_PER_HOUR = env.int("UKU_PASSWORD_RESET_PER_IP_PER_HOUR", default=10)
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -177,6 +229,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="uku <no-reply@uku.lo
 
 # --- Security ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Sessions idle out: UKU_SESSION_IDLE_MINUTES (8 hours) after the last request, which extends it.
+SESSION_COOKIE_AGE = env.int("UKU_SESSION_IDLE_MINUTES", default=8 * 60) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -217,6 +272,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttling: per user, and per address for anonymous calls; 429 with Retry-After beyond.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "uku.api.throttling.AnonThrottle",
+        "uku.api.throttling.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("UKU_API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("UKU_API_THROTTLE_USER", default="600/minute"),
+    },
+    # The client address is REMOTE_ADDR unless this many trusted proxies add X-Forwarded-For
+    # (0: never trust the header, which anyone can set to dodge the per-address budget).
+    "NUM_PROXIES": env.int("UKU_NUM_PROXIES", default=0),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -293,6 +360,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # --- Redis (shared state such as the Tripletex rate-limit budget) ---------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds the password-reset and API throttling counters: they must be shared by every web
+# process, so production (with Redis) keeps them there; `make run` is one process, memory suffices.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Logging: JSON lines with a request id; secrets redacted ------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -317,6 +393,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lock-outs only; not a line per failed login
     },
 }
 

@@ -55,7 +55,8 @@ def resolve_session_membership(request: HttpRequest) -> Membership | None:
 
 
 def authenticate_api_token(raw: str) -> ApiToken | None:
-    """The live token for `raw` (user, firm and `.membership` loaded), or None.
+    """The live token for `raw` (user, firm and `.membership` loaded), or None when it is unknown,
+    revoked, expired, or its user is inactive or no longer in the token's firm.
 
     `last_used_at` is touched at most once a minute, so a busy script does not write on every call.
     """
@@ -65,7 +66,12 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
     with scopes_disabled():
         token = (
             ApiToken.objects.select_related("user", "company")
-            .filter(token_hash=ApiToken.hash(raw), revoked_at__isnull=True, user__is_active=True)
+            .filter(
+                token_hash=ApiToken.hash(raw),
+                revoked_at__isnull=True,
+                expires_at__gt=timezone.now(),
+                user__is_active=True,
+            )
             .first()
         )
         if token is None:

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from uku import views
-from uku.forms import EmailAuthenticationForm
+from uku.forms import EmailAuthenticationForm, ThrottledPasswordResetForm
 
 auth_patterns = [
     path(
@@ -20,7 +20,11 @@ auth_patterns = [
         auth_views.PasswordChangeView.as_view(success_url="/"),
         name="password_change",
     ),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),
+        name="password_reset",
+    ),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
@@ -31,3 +32,25 @@ def validate_orgnr(value: str) -> None:
             code="invalid_orgnr",
             params={"value": value},
         ) from exc
+
+
+# The e-mail columns (User.email, Invitation.email) are Django's EmailField: 254 characters, the
+# longest address SMTP can deliver. Forms and serializers must stop longer ones before the database.
+EMAIL_MAX_LENGTH = 254
+
+
+def validate_email_address(value: str) -> None:
+    """A deliverable e-mail address that fits the column; ValidationError naming the problem."""
+    if len(value) > EMAIL_MAX_LENGTH:
+        raise ValidationError(
+            _("An e-mail address can be at most %(max)d characters (this one has %(length)d)."),
+            code="max_length",
+            params={"max": EMAIL_MAX_LENGTH, "length": len(value)},
+        )
+    validate_email(value)
+
+
+def single_line(value: str) -> str:
+    """`value` on one line: every run of whitespace (line breaks and tabs included) becomes one
+    space, and the ends are trimmed. For names that end up in e-mail headers and titles."""
+    return " ".join((value or "").split())

@@ -92,6 +92,8 @@ def members(request: HttpRequest) -> HttpResponse:
                 invite_form.add_error("email", exc.message_dict.get("email", exc.messages))
             except PermissionDenied as exc:
                 invite_form.add_error("role", str(exc))
+            except services.InvitationNotSent as exc:
+                invite_form.add_error("email", str(exc))
             else:
                 messages.success(
                     request,
@@ -136,7 +138,11 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 external_id=form.cleaned_data["external_id"],
             )
         except ValidationError as exc:
-            form.add_error("role", exc.message_dict.get("role", exc.messages))
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error("role", exc.messages)
         except PermissionDenied as exc:
             form.add_error("role", str(exc))
         else:
@@ -212,7 +218,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST" and form.is_valid():
         _row, new_token = services.create_api_token(
-            company=request.company, actor=request.user, name=form.cleaned_data["name"]
+            company=request.company,
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
         )
         form = ApiTokenForm()
     tokens = ApiToken.objects.filter(company=request.company, user=request.user)

@@ -43,3 +43,12 @@ class BillingProductSerializer(serializers.ModelSerializer):
             "remote_id",
             "updated_at",
         ]
+
+
+class BillingActivationSerializer(serializers.Serializer):
+    """Billing's state: on or off, and the accounting system products and invoices go through
+    ("" for none)."""
+
+    active = serializers.BooleanField(read_only=True)
+    accounting_vendor = serializers.CharField(allow_blank=True, default="tripletex", max_length=40)
+    activated_at = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -11,7 +11,11 @@ router = SimpleRouter(trailing_slash=True)
 router.register("billing/products", views.BillingProductViewSet, basename="billing-product")
 router.register("billing/vat-types", views.VatTypeViewSet, basename="billing-vat-type")
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "billing/activation", views.BillingActivationView.as_view(), name="api-billing-activation"
+    ),
+]
 for key in REGISTRY:
     urlpatterns += [
         path(

@@ -14,13 +14,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import services
-from billing.api.serializers import BillingProductSerializer, VatTypeSerializer
+from billing.api.serializers import (
+    BillingActivationSerializer,
+    BillingProductSerializer,
+    VatTypeSerializer,
+)
 from billing.models import VAT_CODE_ORDER, BillingProduct, VatType
 from integrations.api.serializers import SyncJobSerializer
 from integrations.api.views import raise_for
 from integrations.base import IntegrationError
-from uku.api.permissions import IsCompanyMember
+from uku.api.permissions import HasRole, IsCompanyMember
 from uku.api.schema import ErrorSerializer
+from uku.models import Role
 
 LIST_PARAMETERS = [
     OpenApiParameter("active", bool, description="true: only active; false: only inactive"),
@@ -129,3 +134,34 @@ class VatTypeImportView(_ImportView):
     """Import VAT types."""
 
     start = staticmethod(services.request_vat_type_import)
+
+
+class BillingActivationView(APIView):
+    """Turn billing on with an accounting system (POST) or off (DELETE). Owners and admins; an
+    accounting system needs a plan that includes it (403 `plan_required` otherwise)."""
+
+    permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
+
+    @extend_schema(request=BillingActivationSerializer, responses=BillingActivationSerializer)
+    def post(self, request: Request) -> Response:
+        data = BillingActivationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            billing = services.activate_billing(
+                company=request._request.company,
+                actor=request.user,
+                vendor=data.validated_data["accounting_vendor"],
+            )
+        except (IntegrationError, DjangoPermissionDenied) as exc:
+            raise_for(exc)
+        return Response(BillingActivationSerializer(billing).data)
+
+    @extend_schema(request=None, responses=BillingActivationSerializer)
+    def delete(self, request: Request) -> Response:
+        try:
+            billing = services.deactivate_billing(
+                company=request._request.company, actor=request.user
+            )
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        return Response(BillingActivationSerializer(billing).data)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from integrations.models import Environment, Notification, SyncJob, SyncJobCall
+from integrations.validators import validate_token_expiry
 
 
 class TokenInfoSerializer(serializers.Serializer):
@@ -67,6 +71,13 @@ class ConnectionWriteSerializer(serializers.Serializer):
     # trim_whitespace off: the adapter cleans credentials, identically for the UI and the API.
     employee_token = serializers.CharField(write_only=True, trim_whitespace=False)
     token_expires_on = serializers.DateField()
+
+    def validate_token_expires_on(self, value: date) -> date:
+        try:
+            validate_token_expiry(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
 
 
 class ConnectionTestSerializer(serializers.Serializer):

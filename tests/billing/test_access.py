@@ -242,3 +242,54 @@ def test_enabling_tripletex_without_the_box_leaves_billing_off(world, as_user) -
     as_user(world.owner).post("/settings/apps/tripletex/enable/")
     with world.scope_a():
         assert not is_billing_active(world.firm_a)
+
+
+ACTIVATION = "/api/v1/billing/activation"
+
+
+def _free(world) -> None:  # type: ignore[no-untyped-def]
+    world.firm_a.plan = Plan.FREE
+    world.firm_a.save()
+
+
+def test_a_free_firm_cannot_activate_billing_with_tripletex(world) -> None:
+    _free(world)
+    with world.scope_a(), pytest.raises(PlanRequired):
+        services.activate_billing(company=world.firm_a, actor=world.owner, vendor="tripletex")
+    with world.scope_a():
+        assert not BillingSettings.objects.filter(company=world.firm_a, active=True).exists()
+        # Billing without an accounting system needs no particular plan.
+        assert services.activate_billing(company=world.firm_a, actor=world.owner, vendor="").active
+
+
+def test_the_page_explains_the_plan_a_free_firm_needs_for_billing_with_tripletex(
+    world, as_user
+) -> None:
+    _free(world)
+    response = as_user(world.admin).post(
+        "/settings/apps/billing/activate/", {"accounting_vendor": "tripletex"}
+    )
+    assert response.status_code == 403
+    assert "Team" in response.content.decode()
+    with world.scope_a():
+        assert not BillingSettings.objects.filter(company=world.firm_a, active=True).exists()
+
+
+def test_the_api_refuses_billing_with_tripletex_on_the_free_plan(world, api_as) -> None:
+    _free(world)
+    response = api_as(world.admin).post(ACTIVATION, {"accounting_vendor": "tripletex"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "plan_required"
+    assert "Team" in response.json()["detail"]
+    with world.scope_a():
+        assert not BillingSettings.objects.filter(company=world.firm_a, active=True).exists()
+
+
+def test_the_api_activates_and_deactivates_billing(world, api_as) -> None:
+    api = api_as(world.admin)
+    on = api.post(ACTIVATION, {"accounting_vendor": "tripletex"})
+    assert on.status_code == 200
+    assert (on.json()["active"], on.json()["accounting_vendor"]) == (True, "tripletex")
+    off = api.delete(ACTIVATION)
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert api_as(world.accountant).post(ACTIVATION, {}).status_code == 403

@@ -43,7 +43,11 @@ def test_it_resets_a_password_through_the_emailed_link(world, client) -> None:
         {"new_password1": "a-new-long-passphrase", "new_password2": "a-new-long-passphrase"},
     )
     assert response.status_code == 302
-    assert client.login(username="owner@fjord.no", password="a-new-long-passphrase")
+    client.logout()
+    response = client.post(
+        reverse("login"), {"username": "owner@fjord.no", "password": "a-new-long-passphrase"}
+    )
+    assert response.status_code == 302
 
 
 def _invite(world, email: str = "new@fjord.no", role: str = Role.BILLING):  # type: ignore[no-untyped-def]
@@ -136,7 +140,7 @@ def test_a_revoked_api_token_gets_401(world, api_as) -> None:
     assert response.status_code == 401
     assert response.json() == {
         "code": "authentication_failed",
-        "detail": "The API token is invalid or has been revoked.",
+        "detail": "The API token is invalid, has expired or has been revoked.",
     }
 
 
@@ -153,3 +157,100 @@ def test_revoking_someone_elses_token_is_404(world, as_user) -> None:
         token, _raw = services.create_api_token(company=world.firm_a, actor=world.owner, name="x")
     response = as_user(world.admin).post(reverse("api_token_revoke", args=[token.public_id]))
     assert response.status_code == 404
+
+
+LONG_EMAIL = "a" * 250 + "@fjord.no"  # a valid address, longer than the 254-character column
+
+
+def test_an_invitation_to_an_email_longer_than_the_column_is_a_field_error(world, as_user) -> None:
+    response = as_user(world.owner).post(
+        reverse("members"), {"email": LONG_EMAIL, "role": "member"}
+    )
+    assert response.status_code == 200
+    assert response.context["invite_form"].errors["email"]
+    with scopes_disabled():
+        assert not Invitation.objects.exists()
+
+
+def test_the_api_refuses_an_invitation_email_longer_than_the_column(world, api_as) -> None:
+    response = api_as(world.owner).post(
+        reverse("api-invitations"), {"email": LONG_EMAIL, "role": "member"}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and body["fields"]["email"]
+
+
+def test_a_firm_name_is_kept_on_one_line(world, as_user) -> None:
+    response = as_user(world.owner).post(
+        reverse("company_settings"),
+        {"name": "Fjord\r\nRegnskap\tAS ", "organisation_number": "923609016"},
+    )
+    assert response.status_code == 302
+    world.firm_a.refresh_from_db()
+    assert world.firm_a.name == "Fjord Regnskap AS"
+
+
+def test_an_invitation_from_a_firm_whose_name_holds_a_line_break_is_sent(world, as_user) -> None:
+    from uku.models import Company
+
+    Company.objects.filter(pk=world.firm_a.pk).update(name="Fjord\nRegnskap AS")  # old data
+    response = as_user(world.owner).post(
+        reverse("members"), {"email": "new@fjord.no", "role": Role.MEMBER}
+    )
+    assert response.status_code == 302
+    assert mail.outbox[-1].subject == "You are invited to Fjord Regnskap AS on uku"
+
+
+def test_a_failed_invitation_email_leaves_no_invitation_and_says_so(world, as_user) -> None:
+    import smtplib
+    from unittest import mock
+
+    with mock.patch("uku.services.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = as_user(world.owner).post(
+            reverse("members"), {"email": "new@fjord.no", "role": Role.MEMBER}
+        )
+    assert response.status_code == 200
+    assert "could not be sent, so no invitation was made" in response.content.decode()
+    with scopes_disabled():
+        assert not Invitation.objects.filter(email="new@fjord.no").exists()
+
+
+def test_the_api_answers_503_when_the_invitation_email_fails(world, api_as) -> None:
+    import smtplib
+    from unittest import mock
+
+    with mock.patch("uku.services.send_mail", side_effect=smtplib.SMTPException("down")):
+        response = api_as(world.owner).post(
+            reverse("api-invitations"), {"email": "new@fjord.no", "role": "member"}
+        )
+    assert response.status_code == 503
+    assert response.json()["code"] == "email_not_sent"
+    with scopes_disabled():
+        assert not Invitation.objects.filter(email="new@fjord.no").exists()
+
+
+def test_an_idle_session_is_logged_out_and_activity_keeps_it_alive(
+    world, as_user, time_machine
+) -> None:
+    time_machine.move_to("2026-03-02 08:00 +01:00")
+    client = as_user(world.owner)
+    for hour in ("15:00", "22:00"):  # a request every seven hours keeps the session alive
+        time_machine.move_to(f"2026-03-02 {hour} +01:00")
+        assert client.get(reverse("home")).status_code == 200
+    time_machine.move_to("2026-03-03 06:01 +01:00")  # 8 hours and a minute without a request
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_idle_timeout_is_configurable(tmp_path) -> None:
+    from tests.uku.test_settings import _start
+
+    result = _start(
+        tmp_path,
+        code="from django.conf import settings; print(settings.SESSION_COOKIE_AGE)",
+        DEBUG="1",
+        UKU_SESSION_IDLE_MINUTES="30",
+    )
+    assert result.stdout.strip() == "1800", result.stderr

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
+from tests.factories import PASSWORD
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter, redact, register_secret
 from uku.models import ApiToken, Company, Membership, Plan
 from uku.validators import normalise_orgnr, validate_orgnr
@@ -135,3 +136,30 @@ def test_the_compose_file_describes_the_production_like_stack() -> None:
     assert (
         "SECRET_KEY" not in (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
     )
+
+
+def test_createfirm_adds_an_existing_user_as_owner_without_touching_their_password(world) -> None:
+    out = io.StringIO()
+    call_command(
+        "createfirm",
+        name="Ny Firma AS",
+        owner_email="OWNER@fjord.no",
+        password="an-attackers-new-passphrase",
+        stdout=out,
+    )
+    world.owner.refresh_from_db()
+    assert world.owner.check_password(PASSWORD)
+    assert not world.owner.check_password("an-attackers-new-passphrase")
+    with scopes_disabled():
+        membership = Membership.objects.get(user=world.owner, company__name="Ny Firma AS")
+    assert membership.role == "owner"
+    assert "already had an account" in out.getvalue()
+    assert "--password was ignored" in out.getvalue()
+
+
+@pytest.mark.parametrize("email", ["a" * 250 + "@x.no", "not-an-address"])
+def test_createfirm_refuses_an_email_that_is_malformed_or_longer_than_the_column(db, email) -> None:
+    with pytest.raises(CommandError):
+        call_command("createfirm", name="X", owner_email=email, password="a-long-passphrase")
+    with scopes_disabled():
+        assert not Company.objects.filter(name="X").exists()

@@ -111,3 +111,53 @@ def test_the_api_plan_check_says_which_plan_is_needed(world) -> None:
     with pytest.raises(PlanRequiredError) as raised:
         HasPlan(Plan.TEAM)().has_permission(request, None)
     assert "Team" in str(raised.value.detail) and "Free" in str(raised.value.detail)
+
+
+def _give_external_id(world, user, external_id: str) -> None:  # type: ignore[no-untyped-def]
+    membership = world.membership(user)
+    membership.external_id = external_id
+    with world.scope_a():
+        membership.save()
+
+
+def test_a_member_cannot_take_a_colleagues_external_id(world, as_user) -> None:
+    _give_external_id(world, world.admin, "4711")
+    url = reverse("member_edit", args=[world.membership(world.accountant).public_id])
+    response = as_user(world.accountant).post(url, {"role": Role.MEMBER, "external_id": "4711"})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "already has External ID 4711" in " ".join(errors["external_id"])
+    assert world.membership(world.accountant).external_id == ""
+
+
+def test_the_api_refuses_a_colleagues_external_id_with_a_field_error(world, api_as) -> None:
+    _give_external_id(world, world.admin, "4711")
+    url = reverse("member-detail", args=[world.membership(world.accountant).public_id])
+    response = api_as(world.accountant).patch(url, {"external_id": " 4711 "}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert "already has External ID 4711" in body["fields"]["external_id"][0]
+
+
+def test_the_same_external_id_is_fine_in_another_firm_and_blank_for_many(world, as_user) -> None:
+    from django_scopes import scope
+
+    _give_external_id(world, world.admin, "4711")
+    outsider = world.membership(world.outsider, world.firm_b)
+    outsider.external_id = "4711"
+    with scope(company=world.firm_b):
+        outsider.save()  # no error: another firm's ids are its own
+    assert (
+        world.membership(world.accountant).external_id
+        == world.membership(world.billing).external_id
+        == ""
+    )
+
+
+def test_the_database_refuses_a_duplicate_external_id_in_one_firm(world) -> None:
+    from django.db import IntegrityError, transaction
+
+    _give_external_id(world, world.admin, "4711")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _give_external_id(world, world.accountant, "4711")

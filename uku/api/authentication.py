@@ -21,7 +21,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         django_request = request._request
         if getattr(django_request, "api_token_invalid", False):
-            raise exceptions.AuthenticationFailed("The API token is invalid or has been revoked.")
+            raise exceptions.AuthenticationFailed(
+                "The API token is invalid, has expired or has been revoked."
+            )
         token = getattr(django_request, "api_token", None)
         if token is None:
             return None

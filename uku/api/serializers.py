@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from uku.models import ApiToken, Company, Membership, Role
+from uku.validators import EMAIL_MAX_LENGTH
 
 
 class CompanySerializer(serializers.ModelSerializer):
@@ -49,7 +50,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class InvitationCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
 
@@ -58,5 +59,5 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
         read_only_fields = fields

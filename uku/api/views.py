@@ -24,6 +24,12 @@ def as_drf_error(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError(exc.messages)
 
 
+class InvitationNotSentError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "email_not_sent"
+    default_detail = "The invitation e-mail could not be sent, so no invitation was made."
+
+
 class MeView(APIView):
     """The authenticated user, their firms, the current firm and their role in it."""
 
@@ -114,6 +120,8 @@ class InvitationView(APIView):
             raise as_drf_error(exc) from exc
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc) or None) from exc
+        except services.InvitationNotSent as exc:
+            raise InvitationNotSentError(str(exc)) from exc
         return Response(
             {
                 "id": str(issued.invitation.public_id),

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from celery.signals import task_prerun
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from integrations import services
@@ -18,6 +19,10 @@ from integrations.base import AuthError, IntegrationError, RateLimited, Transien
 from integrations.models import IntegrationConnection, IntegrationCredential, SyncJob, SyncJobCall
 from integrations.tasks import warn_expiring_tokens
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter
+
+# Expiry dates relative to today: a saved token's expiry must lie ahead (and within ten years).
+IN_SIX_MONTHS = (timezone.localdate() + timedelta(days=180)).isoformat()
+IN_A_YEAR = (timezone.localdate() + timedelta(days=360)).isoformat()
 
 CONNECT_URL = "/settings/apps/tripletex/connect/"
 TEST_URL = "/settings/apps/tripletex/connect/test/"
@@ -149,11 +154,11 @@ def test_save_replace_and_disconnect_through_the_ui(world, as_user, tx, token) -
     client.post(reverse("integration_enable", args=["tripletex"]))
     response = client.post(
         CONNECT_URL,
-        {"employee_token": token, "environment": "test", "token_expires_on": "2027-06-01"},
+        {"employee_token": token, "environment": "test", "token_expires_on": IN_SIX_MONTHS},
     )
     assert response.status_code == 302
     page = client.get("/settings/apps/tripletex/?tab=connect").content.decode()
-    assert f"Token ending in <strong>{token[-4:]}</strong>, expires 2027-06-01" in page
+    assert f"Token ending in <strong>{token[-4:]}</strong>, expires {IN_SIX_MONTHS}" in page
     assert "Tripletex company: Demo Regnskap AS" in page
     with scopes_disabled():
         connection = IntegrationConnection.objects.get(company=world.firm_a)
@@ -162,12 +167,12 @@ def test_save_replace_and_disconnect_through_the_ui(world, as_user, tx, token) -
     new_token = tx.store.create_employee_token()["token"]
     client.post(
         CONNECT_URL,
-        {"employee_token": new_token, "environment": "test", "token_expires_on": "2027-12-01"},
+        {"employee_token": new_token, "environment": "test", "token_expires_on": IN_A_YEAR},
     )
     with scopes_disabled():
         assert IntegrationConnection.objects.get(company=world.firm_a).pk == connection.pk
         credential = IntegrationCredential.objects.get()
-        assert (credential.last4, str(credential.expires_on)) == (new_token[-4:], "2027-12-01")
+        assert (credential.last4, str(credential.expires_on)) == (new_token[-4:], IN_A_YEAR)
         assert SyncJob.objects.count() == job_count + 1
     client.post("/settings/apps/tripletex/disconnect/")
     with scopes_disabled():
@@ -181,14 +186,14 @@ def test_save_refuses_a_token_that_does_not_work_and_keeps_the_old_one(
     client.post(reverse("integration_enable", args=["tripletex"]))
     client.post(
         CONNECT_URL,
-        {"employee_token": token, "environment": "test", "token_expires_on": "2027-06-01"},
+        {"employee_token": token, "environment": "test", "token_expires_on": IN_SIX_MONTHS},
     )
     response = client.post(
         CONNECT_URL,
         {
             "employee_token": "test-not-a-real-token-000000000",
             "environment": "test",
-            "token_expires_on": "2027-06-01",
+            "token_expires_on": IN_SIX_MONTHS,
         },
     )
     assert response.status_code == 400
@@ -220,7 +225,7 @@ def test_the_api_connects_tests_and_disconnects(world, api_as, tx, token) -> Non
     assert tested.json()["company_name"] == "Demo Regnskap AS"
     saved = api.put(
         "/api/v1/integrations/tripletex/connection",
-        {"environment": "test", "employee_token": token, "token_expires_on": "2027-06-01"},
+        {"environment": "test", "employee_token": token, "token_expires_on": IN_SIX_MONTHS},
         format="json",
     )
     assert saved.status_code == 200 and saved.json()["state"] == "connected"
@@ -293,7 +298,11 @@ def test_a_canary_token_never_leaks(world, as_user, api_as, tx) -> None:
         seen.append(
             client.post(
                 CONNECT_URL,
-                {"employee_token": canary, "environment": "test", "token_expires_on": "2027-01-01"},
+                {
+                    "employee_token": canary,
+                    "environment": "test",
+                    "token_expires_on": IN_SIX_MONTHS,
+                },
             ).content.decode()
         )
         for url in (
@@ -340,3 +349,57 @@ def test_a_canary_token_never_leaks(world, as_user, api_as, tx) -> None:
     leaks = [s[:200] for s in seen if canary in s]
     assert not leaks
     assert stream.getvalue()  # logging did happen
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "message"),
+    [("1900-01-01", "is in the past"), ("2199-01-01", "more than 10 years away")],
+)
+def test_the_ui_refuses_an_expiry_in_the_past_or_absurdly_far(
+    world, as_user, expires_on, message
+) -> None:
+    client = as_user(world.admin)
+    client.post(reverse("integration_enable", args=["tripletex"]))
+    response = client.post(
+        CONNECT_URL,
+        {
+            "employee_token": "test-0123456789abcdef",
+            "environment": "test",
+            "token_expires_on": expires_on,
+        },
+    )
+    assert response.status_code != 302
+    assert message in response.content.decode()
+    with scopes_disabled():
+        assert not IntegrationCredential.objects.exists()
+
+
+@pytest.mark.parametrize("expires_on", ["1900-01-01", "2199-01-01"])
+def test_the_api_refuses_an_expiry_in_the_past_or_absurdly_far(world, api_as, expires_on) -> None:
+    api = api_as(world.owner)
+    api.post("/api/v1/integrations/tripletex/enable")
+    response = api.put(
+        "/api/v1/integrations/tripletex/connection",
+        {
+            "environment": "test",
+            "employee_token": "test-0123456789abcdef",
+            "token_expires_on": expires_on,
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert expires_on in body["fields"]["token_expires_on"][0]
+    with scopes_disabled():
+        assert not IntegrationCredential.objects.exists()
+
+
+def test_a_token_expiring_today_or_within_ten_years_passes(time_machine) -> None:
+    from datetime import date
+
+    from integrations.validators import validate_token_expiry
+
+    time_machine.move_to("2026-03-02 12:00 +01:00")
+    validate_token_expiry(date(2026, 3, 2))
+    validate_token_expiry(date(2036, 3, 2))

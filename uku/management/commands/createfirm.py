@@ -19,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--owner-email", required=True)
         parser.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.FREE)
-        parser.add_argument("--password", help="Sets the owner's password (new or existing user).")
+        parser.add_argument(
+            "--password",
+            help="The password of a new owner. An existing user's password is never changed.",
+        )
         parser.add_argument("--organisation-number", default="")
         parser.add_argument(
             "--api-token",
@@ -42,6 +45,13 @@ class Command(BaseCommand):
             f"Created firm {company.name} ({company.public_id}), plan {company.plan}, "
             f"owner {user.email}{' (new user)' if created else ''}."
         )
+        if not created:
+            # Saying so matters: an operator who passed --password may expect it to work.
+            ignored = " --password was ignored." if options["password"] else ""
+            self.stdout.write(
+                f"{user.email} already had an account: added as owner of the new firm; "
+                f"their password is unchanged.{ignored}"
+            )
         if options["api_token"]:
             with scope(company=company):
                 _token, raw = services.create_api_token(
