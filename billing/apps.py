@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        from integrations.base import Capability
         from integrations.jobs import register_job_kind
 
         def products_tab(job: object) -> str:
@@ -16,12 +17,14 @@ class BillingConfig(AppConfig):
             "vat_type_import",
             "billing.services.run_vat_type_import",
             _("VAT type import"),
+            capability=Capability.VAT_TYPES,
             link=products_tab,
         )
         register_job_kind(
             "product_import",
             "billing.services.run_product_import",
             _("Product import"),
+            capability=Capability.PRODUCTS,
             link=products_tab,
         )
 
@@ -32,7 +35,8 @@ class BillingConfig(AppConfig):
             "activate_billing",
             _("Also activate billing (recommended)"),
             _(
-                "Products, services and VAT types can then be imported from Tripletex for invoicing."
+                "Products, services and VAT types can then be imported from the accounting "
+                "system for invoicing."
             ),
             wanted="billing.services.billing_not_active",
             apply="billing.services.activate_billing",

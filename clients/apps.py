@@ -13,22 +13,29 @@ class ClientsConfig(AppConfig):
         from uku.models import Membership
 
         post_delete.connect(forget_responsible, sender=Membership, dispatch_uid="clients-member")
+        from integrations.base import Capability
         from integrations.jobs import register_job_kind
         from integrations.views import register_tab
 
         register_tab(
-            "import", _("Import"), "clients/_import_panel.html", "clients.views.import_context"
+            "import",
+            _("Import"),
+            "clients/_import_panel.html",
+            "clients.views.import_context",
+            capability=Capability.CUSTOMERS,
         )
 
         register_job_kind(
             "customer_import_preview",
             "clients.importing.run_preview",
             _("Customer import: preview"),
+            capability=Capability.CUSTOMERS,
             link=lambda job: f"/settings/apps/{job.vendor}/?tab=import",
         )
         register_job_kind(
             "customer_import_confirm",
             "clients.importing.run_confirm",
             _("Customer import"),
+            capability=Capability.CUSTOMERS,
             link=lambda job: f"/settings/apps/{job.vendor}/?tab=import",
         )

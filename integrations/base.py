@@ -9,10 +9,11 @@ Aktiva, Smart Accounts, Scoro, Directo or Trigon later changes no caller.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -76,6 +77,20 @@ class TransientError(IntegrationError):
     permanent = False
 
 
+class CapabilityMissing(ConfigError):
+    """The vendor cannot do what was asked ("Merit Aktiva cannot read work statistics."). A
+    caller's mistake, never a crash: the API answers 400 `capability_missing`."""
+
+    def __init__(self, vendor: VendorInfo, capability: Capability) -> None:
+        super().__init__(
+            str(
+                _("%(vendor)s cannot %(what)s.") % {"vendor": vendor.label, "what": capability.verb}
+            ),
+            details={"capability": str(capability)},
+        )
+        self.capability = capability
+
+
 # --- Data exchanged with adapters ----------------------------------------------------------------
 
 
@@ -130,14 +145,54 @@ class RemoteProduct:
     inactive: bool = False
 
 
+class FieldKind(StrEnum):
+    SECRET = "secret"  # noqa: S105 - a field kind. Write-only: stored encrypted, shown as "ending in ..."
+    TEXT = "text"  # shown back to the admin (an API ID, a company database name)
+    CHOICE = "choice"  # one of `choices`
+
+
 @dataclass(frozen=True)
 class CredentialField:
-    """A field the admin fills in to connect (rendered on the Connect tab, validated by the adapter)."""
+    """A field the admin fills in to connect: rendered on the Connect tab, accepted by the API
+    under `credentials`, and validated by the adapter's `clean_credentials`."""
 
     name: str
-    label: str
-    secret: bool = True
-    help_text: str = ""
+    label: Any
+    kind: FieldKind = FieldKind.SECRET
+    required: bool = True
+    help_text: Any = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == FieldKind.SECRET
+
+
+class Capability(StrEnum):
+    """What an accounting system can do for uku. Tabs, buttons, API routes and job kinds exist
+    only for vendors that declare the capability they need."""
+
+    CUSTOMERS = "customers"  # list customers (the client import)
+    PRODUCTS = "products"  # list products / items (billing)
+    VAT_TYPES = "vat_types"  # list VAT types / tax rates (billing)
+    STATISTICS = "statistics"  # work statistics per client and month (summary tasks)
+    INVOICE_EXPORT = "invoice_export"  # create an invoice (or order) from uku's
+    INVOICE_STATUS = "invoice_status"  # read invoice numbers and paid status back
+
+    @property
+    def verb(self) -> Any:
+        """What the capability lets uku do, for "<vendor> cannot <verb>" messages."""
+        return _CAPABILITY_VERBS[self]
+
+
+_CAPABILITY_VERBS: dict[Capability, Any] = {
+    Capability.CUSTOMERS: _("import customers"),
+    Capability.PRODUCTS: _("import products"),
+    Capability.VAT_TYPES: _("import VAT types"),
+    Capability.STATISTICS: _("read work statistics"),
+    Capability.INVOICE_EXPORT: _("receive invoices"),
+    Capability.INVOICE_STATUS: _("report invoice status"),
+}
 
 
 @dataclass(frozen=True)
@@ -223,19 +278,28 @@ class AccountingAdapter:
 
 @dataclass(frozen=True)
 class VendorInfo:
-    """Registry entry: everything the UI needs to show a card without importing the adapter."""
+    """What uku knows about an accounting system without importing its adapter: the card, the
+    Connect form (credential fields, environments, whether credentials expire) and what it can
+    do. Each vendor declares one as `INFO` in its folder's `vendor.py`; nothing outside the
+    folder names a vendor."""
 
     key: str
     adapter_path: str
     label: str
     description: Any
-    logo: str  # a static file path
+    logo: str  # a static file path, served from the vendor's own static/ folder
     required_plan: str
     credential_fields: tuple[CredentialField, ...]
+    capabilities: frozenset[Capability] = frozenset()
+    # (key, label) of each place the credentials may belong to: Tripletex's production and test
+    # systems, Merit's country instances. The first is the default.
     environments: tuple[tuple[str, Any], ...] = (
         ("production", _("Production")),
         ("test", _("Test")),
     )
+    environment_label: Any = ""  # blank: "Environment"
+    environment_help: Any = ""
+    credentials_expire: bool = False  # ask for an expiry date and warn before it
     syncs: tuple[tuple[Any, str], ...] = field(
         default=()
     )  # (what, "in"|"out") for the Overview tab
@@ -245,37 +309,60 @@ class VendorInfo:
         module_path, _sep, name = self.adapter_path.rpartition(".")
         return getattr(importlib.import_module(module_path), name)  # type: ignore[no-any-return]
 
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
 
-REGISTRY: dict[str, VendorInfo] = {
-    "tripletex": VendorInfo(
-        key="tripletex",
-        adapter_path="integrations.tripletex.adapter.TripletexAdapter",
-        label="Tripletex",
-        description=_(
-            "Norwegian accounting system. Imports clients, products and VAT types, fills monthly "
-            "summary tasks from work statistics, and exports invoices as orders."
-        ),
-        logo="integrations/tripletex.svg",
-        required_plan="team",
-        credential_fields=(
-            CredentialField(
-                "employee_token",
-                _("Employee token"),
-                secret=True,
-                help_text=_(
-                    "Created in Tripletex under Company → API access. Tripletex shows it once."
-                ),
-            ),
-        ),
-        syncs=(
-            (_("Clients (Tripletex customers)"), "in"),
-            (_("Products"), "in"),
-            (_("VAT types"), "in"),
-            (_("Work statistics for summary tasks"), "in"),
-            (_("Invoices (as orders)"), "out"),
-        ),
-    ),
-}
+    def require(self, capability: Capability) -> None:
+        """Raise `CapabilityMissing` unless the vendor can do `capability`."""
+        if capability not in self.capabilities:
+            raise CapabilityMissing(self, capability)
+
+    @property
+    def environment_keys(self) -> tuple[str, ...]:
+        return tuple(key for key, _label in self.environments)
+
+    @property
+    def default_environment(self) -> str:
+        return self.environments[0][0]
+
+    def environment_name(self, key: str) -> str:
+        return str(dict(self.environments).get(key, key))
+
+    @property
+    def secret_fields(self) -> tuple[CredentialField, ...]:
+        return tuple(f for f in self.credential_fields if f.secret)
+
+
+class _Registry(Mapping[str, VendorInfo]):
+    """The accounting systems uku offers: `settings.UKU_ACCOUNTING_SYSTEMS`, a list of vendor
+    packages (each also a Django app), each with `vendor.INFO`. Loaded on first use, so importing
+    this module needs no settings; adding a vendor is one line there."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, VendorInfo] | None = None
+
+    def _vendors(self) -> dict[str, VendorInfo]:
+        if self._loaded is None:
+            from django.conf import settings
+
+            infos = [
+                importlib.import_module(f"{package}.vendor").INFO
+                for package in settings.UKU_ACCOUNTING_SYSTEMS
+            ]
+            self._loaded = {info.key: info for info in infos}
+        return self._loaded
+
+    def __getitem__(self, key: str) -> VendorInfo:
+        return self._vendors()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._vendors())
+
+    def __len__(self) -> int:
+        return len(self._vendors())
+
+
+REGISTRY: Mapping[str, VendorInfo] = _Registry()
 
 
 def get_vendor(key: str) -> VendorInfo:
@@ -283,5 +370,6 @@ def get_vendor(key: str) -> VendorInfo:
     return REGISTRY[key]
 
 
-def iter_vendors() -> Iterator[VendorInfo]:
-    return iter(REGISTRY.values())
+def iter_vendors(capability: Capability | None = None) -> Iterator[VendorInfo]:
+    """Every registered vendor, or those that can do `capability`."""
+    return (v for v in REGISTRY.values() if capability is None or v.can(capability))

@@ -1,41 +1,79 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integrations.models import Environment
+from integrations.base import CredentialField, FieldKind, VendorInfo
 from integrations.validators import validate_token_expiry
 
 
-class ConnectForm(forms.Form):
-    """Paste a token, pick the environment, say when the token expires."""
-
-    employee_token = forms.CharField(
-        label=_("Employee token"),
+def _credential_field(spec: CredentialField) -> forms.Field:
+    attrs = {"autocomplete": "off", "spellcheck": "false"}
+    if spec.kind == FieldKind.CHOICE:
+        return forms.ChoiceField(
+            label=spec.label, choices=spec.choices, required=spec.required, help_text=spec.help_text
+        )
+    widget: forms.Widget = (
+        # Never rendered back: a secret is not echoed into HTML, even the one just pasted.
+        forms.PasswordInput(render_value=False, attrs=attrs)
+        if spec.secret
+        else forms.TextInput(attrs=attrs)
+    )
+    return forms.CharField(
+        label=spec.label,
+        required=spec.required,
         # No stripping here: the adapter owns credential cleaning, so the UI and the API agree.
         strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("Created in Tripletex under Company → API access. Tripletex shows it once."),
-    )
-    environment = forms.ChoiceField(
-        label=_("Environment"),
-        choices=Environment.choices,
-        initial=Environment.PRODUCTION,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        help_text=_("Test tokens only work against the Test environment, and vice versa."),
-    )
-    token_expires_on = forms.DateField(
-        label=_("Token expires on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("The date you chose in Tripletex. We warn you before it."),
+        widget=widget,
+        help_text=spec.help_text,
     )
 
-    def __init__(self, *args: object, require_expiry: bool = False, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["token_expires_on"].required = require_expiry
+
+class ConnectForm(forms.Form):
+    """The Connect tab's form, built from the vendor's declaration: its credential fields, its
+    environments, and an expiry date for vendors whose credentials expire.
+
+    `saved=True` is the form for testing what is saved: the credential fields are optional (empty
+    means "the saved ones") and nothing is required but the environment.
+    """
+
+    def __init__(self, *args: Any, vendor: VendorInfo, saved: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.vendor = vendor
+        for spec in vendor.credential_fields:
+            field = _credential_field(spec)
+            if saved:
+                field.required = False
+            self.fields[spec.name] = field
+        self.fields["environment"] = forms.ChoiceField(
+            label=vendor.environment_label or _("Environment"),
+            choices=vendor.environments,
+            initial=vendor.default_environment,
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            help_text=vendor.environment_help,
+        )
+        if vendor.credentials_expire:
+            self.fields["token_expires_on"] = forms.DateField(
+                label=_("Token expires on"),
+                required=not saved,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                help_text=_("The date you chose when you created it. We warn you before it."),
+            )
+
+    @property
+    def credential_fields(self) -> list[forms.BoundField]:
+        return [self[spec.name] for spec in self.vendor.credential_fields]
+
+    def credentials(self) -> dict[str, str] | None:
+        """The credentials typed in, or None when none were (test the saved ones)."""
+        values = {
+            spec.name: self.cleaned_data.get(spec.name) or ""
+            for spec in self.vendor.credential_fields
+        }
+        return values if any(v.strip() for v in values.values()) else None
 
     def clean_token_expires_on(self) -> date | None:
         value = self.cleaned_data.get("token_expires_on")

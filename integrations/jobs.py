@@ -42,6 +42,7 @@ from django_scopes import scope, scopes_disabled
 from integrations import services
 from integrations.base import (
     AccountingAdapter,
+    Capability,
     IntegrationError,
     RateLimited,
     TransientError,
@@ -61,16 +62,22 @@ class JobKind:
     runner_path: str
     label: Any  # lazy translatable text for History and notifications
     link: Callable[[SyncJob], str] | None = None  # where the "done" notification points
+    capability: Capability | None = None  # what the vendor must be able to do to run it
 
 
 JOB_KINDS: dict[str, JobKind] = {}
 
 
 def register_job_kind(
-    key: str, runner_path: str, label: Any, link: Callable[[SyncJob], str] | None = None
+    key: str,
+    runner_path: str,
+    label: Any,
+    link: Callable[[SyncJob], str] | None = None,
+    capability: Capability | None = None,
 ) -> None:
-    """Declare a kind of sync job (call from an AppConfig.ready)."""
-    JOB_KINDS[key] = JobKind(key, runner_path, label, link)
+    """Declare a kind of sync job (call from an AppConfig.ready). A job of a kind that needs
+    `capability` is refused, with `CapabilityMissing`, for a vendor without it."""
+    JOB_KINDS[key] = JobKind(key, runner_path, label, link, capability)
 
 
 def job_label(kind: str) -> str:
@@ -97,6 +104,8 @@ def request_job(
     """
     if kind not in JOB_KINDS:
         raise KeyError(f"unknown job kind {kind!r}")
+    if (needed := JOB_KINDS[kind].capability) is not None:
+        get_vendor(vendor).require(needed)
     job, created = services.start_job(
         company=company, actor=actor, vendor=vendor, kind=kind, scope=scope_key, options=options
     )
@@ -244,7 +253,11 @@ def run_sync_job(self: Any, job_id: int) -> str:
     """Run one sync job by id. Safe to run twice: a finished, missing or live job is left alone,
     and a stalled one is taken over and resumed (runners skip what is already committed)."""
     with scopes_disabled():
-        job = SyncJob.objects.select_related("company", "requested_by").filter(pk=job_id).first()
+        job = (
+            SyncJob.objects.select_related("company", "requested_by", "connection")
+            .filter(pk=job_id)
+            .first()
+        )
     if job is None or job.status not in (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING):
         return "skipped"
     kind = JOB_KINDS.get(job.kind)
@@ -254,7 +267,7 @@ def run_sync_job(self: Any, job_id: int) -> str:
             return "failed"
         if not _claim(job):
             return "skipped"
-        connection = services.get_connection(job.company, job.vendor)
+        connection = job.connection or services.get_connection(job.company, job.vendor)
         adapter: AccountingAdapter | None = None
         error: IntegrationError | None = None
         try:

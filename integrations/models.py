@@ -13,11 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 
-class Environment(models.TextChoices):
-    PRODUCTION = "production", _("Production")
-    TEST = "test", _("Test")
-
-
 class ConnectionStatus(models.TextChoices):
     NOT_CONNECTED = "not_connected", _("Not connected")
     CONNECTED = "connected", _("Connected")
@@ -25,20 +20,30 @@ class ConnectionStatus(models.TextChoices):
 
 
 class IntegrationConnection(models.Model):
-    """A firm's connection to one accounting system (one per firm and vendor).
+    """A firm's connection to one accounting system: one per firm and vendor, or, for systems
+    whose credentials belong to one client's own database (Directo), one per firm, vendor and
+    client. Addressed by `public_id`; jobs point at it.
 
     Credentials are kept per environment (`IntegrationCredential`); `environment` says which one
-    is active. Replacing a token touches only the credential row, so links, mappings and job
-    history, which hang off the connection, survive.
+    is active. What an environment is, is the vendor's (Tripletex: production or test; Merit
+    Aktiva: the country instance), declared in its `VendorInfo.environments`. Replacing a token
+    touches only the credential row, so links, mappings and job history, which hang off the
+    connection, survive.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(max_length=32)
-    enabled = models.BooleanField(default=False)
-    environment = models.CharField(
-        max_length=16, choices=Environment.choices, default=Environment.PRODUCTION
+    client = models.ForeignKey(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set for credentials that belong to one client's own database.",
     )
+    enabled = models.BooleanField(default=False)
+    environment = models.CharField(max_length=16, blank=True)
     status = models.CharField(
         max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.NOT_CONNECTED
     )
@@ -55,7 +60,16 @@ class IntegrationConnection(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "vendor"], name="connection_unique_vendor"),
+            models.UniqueConstraint(
+                fields=["company", "vendor"],
+                condition=Q(client__isnull=True),
+                name="connection_unique_vendor",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "vendor", "client"],
+                condition=Q(client__isnull=False),
+                name="connection_unique_vendor_client",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,7 +83,9 @@ class IntegrationConnection(models.Model):
 class IntegrationCredential(models.Model):
     """The secret for one connection and environment, encrypted with MultiFernet.
 
-    Write-only: nothing renders `secret_encrypted`; the UI shows `last4` and `expires_on`.
+    Write-only: nothing renders `secret_encrypted`; the UI shows `last4` (of the first secret
+    field), `expires_on` and `public_fields`, the values of the fields the vendor declares as not
+    secret (an API ID), which the admin may see again.
     `expiry_warnings_sent` lists the day thresholds (14, 7, 3, 1, 0) already warned about for
     this token, so each warning goes out once; saving a new token resets it.
     """
@@ -78,9 +94,10 @@ class IntegrationCredential(models.Model):
     connection = models.ForeignKey(
         IntegrationConnection, on_delete=models.CASCADE, related_name="credentials"
     )
-    environment = models.CharField(max_length=16, choices=Environment.choices)
+    environment = models.CharField(max_length=16)
     secret_encrypted = models.TextField()
     last4 = models.CharField(max_length=4)
+    public_fields = models.JSONField(default=dict, blank=True)
     expires_on = models.DateField(null=True, blank=True)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -138,6 +155,9 @@ class SyncJob(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(max_length=32)
+    connection = models.ForeignKey(
+        IntegrationConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
     kind = models.CharField(max_length=64)
     scope = models.CharField(max_length=128, blank=True)
     status = models.CharField(

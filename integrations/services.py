@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -31,7 +32,6 @@ from integrations.base import (
 from integrations.models import (
     ACTIVE_JOB_STATUSES,
     ConnectionStatus,
-    Environment,
     IntegrationConnection,
     IntegrationCredential,
     Notification,
@@ -41,6 +41,9 @@ from integrations.models import (
     SyncJobStatus,
 )
 from uku.models import Company, Membership, User
+
+if TYPE_CHECKING:
+    from clients.models import Client
 from uku.tenancy import ADMIN_ROLES, PlanRequired
 
 logger = logging.getLogger(__name__)
@@ -62,13 +65,30 @@ def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
         raise PlanRequired(required)
 
 
-def get_connection(company: Company, vendor: str) -> IntegrationConnection:
-    """The firm's connection to `vendor`, created (disabled) on first use."""
-    get_vendor(vendor)  # unknown vendors fail loudly
+def get_connection(
+    company: Company, vendor: str, client: Client | None = None
+) -> IntegrationConnection:
+    """The firm's connection to `vendor` (or, for a vendor connected per client, the one for
+    `client`), created disabled, on the vendor's first environment, on first use."""
+    info = get_vendor(vendor)  # unknown vendors fail loudly
     connection, _created = IntegrationConnection.objects.get_or_create(
-        company=company, vendor=vendor
+        company=company,
+        vendor=vendor,
+        client=client,
+        defaults={"environment": info.default_environment},
     )
     return connection
+
+
+def check_environment(vendor: str, environment: str) -> None:
+    """Refuse an environment the vendor does not have, naming the ones it has."""
+    info = get_vendor(vendor)
+    if environment not in info.environment_keys:
+        raise ConfigError(
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(label) for _key, label in info.environments)},
+            details={"field": "environment"},
+        )
 
 
 # --- Enable, disable ------------------------------------------------------------------------------
@@ -98,8 +118,11 @@ def disable_integration(*, company: Company, actor: User, vendor: str) -> Integr
 
 
 def clean_credentials(vendor: str, raw: dict[str, str]) -> dict[str, str]:
-    """The vendor's own validation of what the admin typed (no network call)."""
-    return get_vendor(vendor).adapter_class.clean_credentials(raw)
+    """The vendor's own validation of what the admin typed (no network call): only the fields
+    the vendor declares are passed on, and its adapter says what is missing or malformed."""
+    info = get_vendor(vendor)
+    declared = {f.name: str(raw.get(f.name) or "") for f in info.credential_fields}
+    return info.adapter_class.clean_credentials(declared)
 
 
 def _credential(connection: IntegrationConnection, environment: str) -> IntegrationCredential:
@@ -107,10 +130,11 @@ def _credential(connection: IntegrationConnection, environment: str) -> Integrat
         connection=connection, environment=environment
     ).first()
     if credential is None:
+        info = get_vendor(connection.vendor)
         raise ConfigError(
-            _("No token is saved for the %(environment)s environment. Paste one and save it.")
-            % {"environment": Environment(environment).label},
-            details={"field": "employee_token"},
+            _("No credentials are saved for %(environment)s. Enter them and save.")
+            % {"environment": info.environment_name(environment)},
+            details={"field": info.credential_fields[0].name},
         )
     return credential
 
@@ -184,6 +208,7 @@ def test_connection(
     Raises `IntegrationError` (`AuthError` with the likely cause) when refused.
     """
     assert_can_manage(company, actor, vendor)
+    check_environment(vendor, environment)
     connection = get_connection(company, vendor)
     if credentials is None:
         credential = _credential(connection, environment)
@@ -193,6 +218,7 @@ def test_connection(
     job = SyncJob.objects.create(
         company=company,
         vendor=vendor,
+        connection=connection,
         kind="connection_test",
         # Each test is its own job: tests are never joined, and a test left running by a killed
         # web worker must not block the next one (the one-active-job constraint is per scope).
@@ -220,15 +246,18 @@ def save_connection(
     vendor: str,
     environment: str,
     credentials: dict[str, str],
-    expires_on: date | None,
+    expires_on: date | None = None,
 ) -> IntegrationConnection:
     """Test the credentials, then store them encrypted for `environment` and make it active.
 
     Replacing a token keeps every link, mapping and job: only the credential row changes. Refuses
     (raising the test's error) when the credentials do not work, so a broken token is never saved.
+    `expires_on` is kept only for vendors whose credentials expire.
     """
-    if environment not in Environment.values:
-        raise ConfigError(_("Choose Production or Test."), details={"field": "environment"})
+    info = get_vendor(vendor)
+    check_environment(vendor, environment)
+    if not info.credentials_expire:
+        expires_on = None
     result = test_connection(
         company=company,
         actor=actor,
@@ -237,7 +266,8 @@ def save_connection(
         credentials=credentials,
     )
     cleaned = clean_credentials(vendor, credentials)
-    secret = next(iter(cleaned.values()))
+    secrets = [cleaned[f.name] for f in info.secret_fields if cleaned.get(f.name)]
+    public = {f.name: cleaned[f.name] for f in info.credential_fields if not f.secret}
     now = timezone.now()
     with transaction.atomic():
         connection = IntegrationConnection.objects.select_for_update().get(
@@ -249,7 +279,8 @@ def save_connection(
             defaults={
                 "company": company,
                 "secret_encrypted": crypto.encrypt(json.dumps(cleaned)),
-                "last4": secret[-4:],
+                "last4": secrets[0][-4:] if secrets else "",
+                "public_fields": public,
                 "expires_on": expires_on,
                 "set_by": actor,
                 "set_at": now,
@@ -351,6 +382,7 @@ def start_job(
             job = SyncJob.objects.create(
                 company=company,
                 vendor=vendor,
+                connection=get_connection(company, vendor),
                 kind=kind,
                 scope=scope,
                 requested_by=actor,

@@ -28,6 +28,10 @@ class ConnectionState:
         return self.days_left is not None and self.days_left <= EXPIRY_WARNING_DAYS
 
     @property
+    def environment_name(self) -> str:
+        return self.vendor.environment_name(self.connection.environment) if self.connection else ""
+
+    @property
     def expired(self) -> bool:
         return self.days_left is not None and self.days_left < 0
 
@@ -60,6 +64,6 @@ def describe(
         state = "connected"
         headline = _("Connected to “%(name)s” (%(environment)s)") % {
             "name": connection.remote_company_name,
-            "environment": connection.get_environment_display(),
+            "environment": vendor.environment_name(connection.environment),
         }
     return ConnectionState(vendor, connection, credential, state, headline, days_left)

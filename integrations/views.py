@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from integrations import jobs, services
-from integrations.base import IntegrationError, get_vendor, iter_vendors
+from integrations.base import Capability, IntegrationError, VendorInfo, get_vendor, iter_vendors
 from integrations.forms import ConnectForm
 from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
@@ -26,20 +26,29 @@ from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
 @dataclass(frozen=True)
 class ExtraTab:
-    """A tab another app adds to every connected integration's page (e.g. clients' Import)."""
+    """A tab another app adds to a connected integration's page (e.g. clients' Import), shown
+    only for vendors that have `capability`."""
 
     key: str
     label: Any
     template: str
     context: str  # dotted path of fn(request, vendor) -> dict
+    capability: Capability | None = None
 
 
 EXTRA_TABS: list[ExtraTab] = []
 
 
-def register_tab(key: str, label: Any, template: str, context: str) -> None:
-    """Add a tab shown once the integration is connected (call from an AppConfig.ready)."""
-    EXTRA_TABS.append(ExtraTab(key, label, template, context))
+def register_tab(
+    key: str, label: Any, template: str, context: str, capability: Capability | None = None
+) -> None:
+    """Add a tab shown once the integration is connected, for the vendors that can do
+    `capability` (call from an AppConfig.ready)."""
+    EXTRA_TABS.append(ExtraTab(key, label, template, context, capability))
+
+
+def _extra_tabs(info: VendorInfo) -> list[ExtraTab]:
+    return [t for t in EXTRA_TABS if t.capability is None or info.can(t.capability)]
 
 
 @dataclass(frozen=True)
@@ -76,13 +85,13 @@ def register_enable_option(name: str, label: Any, help_text: Any, wanted: str, a
 
 
 def _tabs(
-    connection: IntegrationConnection | None, state: Any, has_jobs: bool
+    info: VendorInfo, connection: IntegrationConnection | None, state: Any, has_jobs: bool
 ) -> list[tuple[str, Any]]:
     tabs: list[tuple[str, Any]] = [("overview", _("Overview"))]
     if connection is not None and connection.enabled:
         tabs.append(("connect", _("Connect")))
         if state.state == "connected":
-            tabs += [(extra.key, extra.label) for extra in EXTRA_TABS]
+            tabs += [(extra.key, extra.label) for extra in _extra_tabs(info)]
     if has_jobs:
         tabs.append(("history", _("History")))
     return tabs
@@ -127,12 +136,12 @@ def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())
     jobs = SyncJob.objects.filter(company=request.company, vendor=vendor)
-    tabs = _tabs(connection, state, jobs.exists())
+    tabs = _tabs(info, connection, state, jobs.exists())
     tab = request.GET.get("tab", "overview")
     if tab not in dict(tabs):
         tab = "overview"
     context: dict[str, Any] = {"info": info, "state": state, "tabs": tabs, "tab": tab}
-    for extra in EXTRA_TABS:
+    for extra in _extra_tabs(info):
         if extra.key == tab:
             context["extra_template"] = extra.template
             context.update(import_string(extra.context)(request, vendor))
@@ -142,7 +151,8 @@ def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
         ]
     if tab == "connect":
         context["form"] = ConnectForm(
-            initial={"environment": connection.environment} if connection else None
+            vendor=info,
+            initial={"environment": connection.environment} if connection else None,
         )
         context["replacing"] = request.GET.get("replace") == "1" or state.credential is None
     if tab == "history":
@@ -183,34 +193,41 @@ def _add_integration_error(form: ConnectForm, exc: IntegrationError) -> None:
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def connect_test(request: HttpRequest, vendor: str) -> HttpResponse:
-    """Test the pasted token (or the saved one) without saving; answers a fragment for htmx."""
+    """Test the credentials typed in (or, with none, the saved ones) without saving; answers a
+    fragment for htmx."""
     info = vendor_or_404(vendor)
-    form = ConnectForm(request.POST)
-    form.fields["employee_token"].required = False
-    context: dict[str, Any] = {"info": info}
+    form = ConnectForm(request.POST, vendor=info, saved=True)
+    context: dict[str, Any] = {"info": info, "form": form}
     if form.is_valid():
-        token = form.cleaned_data["employee_token"]
+        credentials = form.credentials()
+        context["tested_saved"] = credentials is None
         try:
             result = services.test_connection(
                 company=request.company,
                 actor=request.user,
                 vendor=vendor,
                 environment=form.cleaned_data["environment"],
-                credentials={"employee_token": token} if token else None,
+                credentials=credentials,
             )
             context["remote"] = result.remote
         except IntegrationError as exc:
             context["error"] = exc
-    else:
-        context["form_errors"] = form.errors
+            _add_integration_error(form, exc)
+        if credentials is None:
+            # A test of the saved credentials updates the connection's status; redraw it.
+            context["state"] = describe(
+                request.company, info, _connection(request, vendor), timezone.localdate()
+            )
     return render(request, "integrations/_connect_result.html", context)
 
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
 def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
+    """Test and save. With htmx a refusal answers only the errors (next to their fields), so
+    nothing the admin pasted is emptied: secrets are never rendered back, not even on error."""
     info = vendor_or_404(vendor)
-    form = ConnectForm(request.POST, require_expiry=True)
+    form = ConnectForm(request.POST, vendor=info)
     if form.is_valid():
         try:
             connection = services.save_connection(
@@ -218,22 +235,35 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
                 actor=request.user,
                 vendor=vendor,
                 environment=form.cleaned_data["environment"],
-                credentials={"employee_token": form.cleaned_data["employee_token"]},
-                expires_on=form.cleaned_data["token_expires_on"],
+                credentials=form.credentials() or {},
+                expires_on=form.cleaned_data.get("token_expires_on"),
             )
         except IntegrationError as exc:
             _add_integration_error(form, exc)
         else:
             messages.success(
                 request,
-                _("Connected to “%(name)s”. The token is saved encrypted.")
+                _("Connected to “%(name)s”. The credentials are saved encrypted.")
                 % {"name": connection.remote_company_name},
             )
-            return redirect(_detail_url(vendor, "connect"))
+            target = _detail_url(vendor, "connect")
+            if request.htmx:
+                return HttpResponse(status=204, headers={"HX-Redirect": target})
+            return redirect(target)
+    if request.htmx:
+        return render(
+            request,
+            "integrations/_connect_result.html",
+            {"info": info, "form": form, "save_failed": True},
+            status=400,
+        )
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())
     tabs = _tabs(
-        connection, state, SyncJob.objects.filter(company=request.company, vendor=vendor).exists()
+        info,
+        connection,
+        state,
+        SyncJob.objects.filter(company=request.company, vendor=vendor).exists(),
     )
     return render(
         request,

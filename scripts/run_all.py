@@ -1,4 +1,6 @@
-"""Run uku's processes in the foreground for `make run`: web, worker, beat and the Tripletex sandbox.
+"""Run uku's processes in the foreground for `make run`: web, worker, beat and each accounting
+system's emulator (those in `settings.UKU_ACCOUNTING_SYSTEMS` with a `sandbox/demo.py`; the first
+listens on SANDBOX_PORT, the next on the port after it, ...).
 
 Ctrl-C (or SIGTERM) stops all of them; if one dies, the others are stopped too, so a half-running
 demo never hides an error.
@@ -6,14 +8,17 @@ demo never hides an error.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 BIN = Path(sys.executable).parent
 
 
@@ -34,25 +39,34 @@ def commands() -> dict[str, list[str]]:
         ],
         "beat": [str(BIN / "celery"), "-A", "uku", "beat", "--loglevel", "INFO"],
     }
-    if (ROOT / "integrations/management/commands/tripletex_sandbox.py").exists():
-        procs["sandbox"] = [
-            sys.executable,
-            "manage.py",
-            "tripletex_sandbox",
-            "--port",
-            sandbox_port,
-            "--seed",
-            "demo",
-        ]
+    for name, (port, demo) in sandboxes(int(sandbox_port)).items():
+        procs[f"{name} sandbox"] = [sys.executable, "manage.py", *demo.COMMAND, "--port", str(port)]
     return procs
 
 
+def sandboxes(first_port: int) -> dict[str, tuple[int, ModuleType]]:
+    """Each registered accounting system that ships an emulator: its port and `sandbox.demo`."""
+    import django
+    from django.conf import settings
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uku.settings")
+    django.setup()
+    found: dict[str, tuple[int, ModuleType]] = {}
+    for package in settings.UKU_ACCOUNTING_SYSTEMS:
+        try:
+            demo = importlib.import_module(f"{package}.sandbox.demo")
+        except ModuleNotFoundError:
+            continue
+        found[package.rpartition(".")[2]] = (first_port + len(found), demo)
+    return found
+
+
 def sandbox_environment() -> None:
-    """Point the Test environment at the bundled Tripletex sandbox (unless configured otherwise),
-    so the demo firm can connect with the employee token the sandbox prints."""
-    port = os.environ.get("SANDBOX_PORT", "8765")
-    os.environ.setdefault("TRIPLETEX_TEST_URL", f"http://127.0.0.1:{port}/v2")
-    os.environ.setdefault("TRIPLETEX_CONSUMER_TOKEN_TEST", "test-uku-sandbox-consumer")
+    """Point each accounting system at its bundled emulator (unless configured otherwise), so the
+    demo firm can connect with the credentials the emulator prints."""
+    for port, demo in sandboxes(int(os.environ.get("SANDBOX_PORT", "8765"))).values():
+        for name, value in demo.environment(port).items():
+            os.environ.setdefault(name, value)
 
 
 def main() -> int:

@@ -103,6 +103,10 @@ INSTALLED_APPS = [
     "billing",
     "summarytasks",
 ]
+# The accounting systems uku offers, one package each under integrations/ (a Django app with a
+# `vendor.INFO`). Adding an accounting system is a folder and a line here.
+UKU_ACCOUNTING_SYSTEMS = ["integrations.tripletex"]
+INSTALLED_APPS += UKU_ACCOUNTING_SYSTEMS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

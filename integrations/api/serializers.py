@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
-
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from integrations.models import Environment, Notification, SyncJob, SyncJobCall
+from integrations.base import VendorInfo
+from integrations.models import Notification, SyncJob, SyncJobCall
 from integrations.validators import validate_token_expiry
 
 
@@ -17,33 +17,87 @@ class TokenInfoSerializer(serializers.Serializer):
     set_by = serializers.EmailField(allow_null=True)
 
 
+class CredentialFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["secret", "text", "choice"])
+    required = serializers.BooleanField()
+    help_text = serializers.CharField(allow_blank=True)
+    choices = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
+class SavedCredentialsSerializer(serializers.Serializer):
+    """What may be shown of saved credentials: non-secret values, and for secrets only that they
+    are set (the first one's last four characters)."""
+
+    last4 = serializers.CharField(allow_blank=True)
+    fields = serializers.DictField(child=serializers.CharField())
+    expires_on = serializers.DateField(allow_null=True)
+    days_left = serializers.IntegerField(allow_null=True)
+    set_at = serializers.DateTimeField()
+    set_by = serializers.EmailField(allow_null=True)
+
+
 class IntegrationSerializer(serializers.Serializer):
-    """A registered integration and the firm's connection to it. Never contains a token."""
+    """A registered integration, what it needs to connect and can do, and the firm's connection
+    to it. Never contains a secret."""
 
     key = serializers.CharField()
     label = serializers.CharField()
     description = serializers.CharField()
     required_plan = serializers.CharField()
+    capabilities = serializers.ListField(child=serializers.CharField())
+    credential_fields = CredentialFieldSerializer(many=True)
+    environments = ChoiceSerializer(many=True)
+    credentials_expire = serializers.BooleanField()
+    connection_id = serializers.UUIDField(allow_null=True)
     state = serializers.ChoiceField(
         choices=["plan_required", "not_enabled", "not_connected", "connected", "error"]
     )
     status_text = serializers.CharField()
     enabled = serializers.BooleanField()
-    environment = serializers.ChoiceField(choices=Environment.choices, allow_null=True)
+    environment = serializers.CharField(allow_null=True)
     remote_company_name = serializers.CharField(allow_blank=True)
     remote_company_id = serializers.CharField(allow_blank=True)
     last_success_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField(allow_blank=True)
-    token = TokenInfoSerializer(allow_null=True)
+    token = TokenInfoSerializer(allow_null=True, help_text="Deprecated: see `credentials`.")
+    credentials = SavedCredentialsSerializer(allow_null=True)
+
+
+def describe_vendor(info: VendorInfo) -> dict:  # type: ignore[type-arg]
+    return {
+        "key": info.key,
+        "label": info.label,
+        "description": str(info.description),
+        "required_plan": info.required_plan,
+        "capabilities": sorted(str(c) for c in info.capabilities),
+        "credential_fields": [
+            {
+                "name": f.name,
+                "label": str(f.label),
+                "kind": str(f.kind),
+                "required": f.required,
+                "help_text": str(f.help_text),
+                "choices": [[key, str(label)] for key, label in f.choices],
+            }
+            for f in info.credential_fields
+        ],
+        "environments": [{"key": key, "label": str(label)} for key, label in info.environments],
+        "credentials_expire": info.credentials_expire,
+    }
 
 
 def represent(state) -> dict:  # type: ignore[no-untyped-def]
     connection, credential = state.connection, state.credential
     return {
-        "key": state.vendor.key,
-        "label": state.vendor.label,
-        "description": str(state.vendor.description),
-        "required_plan": state.vendor.required_plan,
+        **describe_vendor(state.vendor),
+        "connection_id": connection.public_id if connection else None,
         "state": state.state,
         "status_text": state.headline,
         "enabled": bool(connection and connection.enabled),
@@ -63,28 +117,82 @@ def represent(state) -> dict:  # type: ignore[no-untyped-def]
             if credential
             else None
         ),
+        "credentials": (
+            {
+                "last4": credential.last4,
+                "fields": dict(credential.public_fields),
+                "expires_on": credential.expires_on,
+                "days_left": state.days_left,
+                "set_at": credential.set_at,
+                "set_by": credential.set_by.email if credential.set_by else None,
+            }
+            if credential
+            else None
+        ),
     }
 
 
-class ConnectionWriteSerializer(serializers.Serializer):
-    environment = serializers.ChoiceField(choices=Environment.choices)
-    # trim_whitespace off: the adapter cleans credentials, identically for the UI and the API.
-    employee_token = serializers.CharField(write_only=True, trim_whitespace=False)
-    token_expires_on = serializers.DateField()
-
-    def validate_token_expires_on(self, value: date) -> date:
-        try:
-            validate_token_expiry(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return value
-
-
 class ConnectionTestSerializer(serializers.Serializer):
-    environment = serializers.ChoiceField(choices=Environment.choices, required=False)
-    employee_token = serializers.CharField(
-        write_only=True, trim_whitespace=False, required=False, allow_blank=True
+    """`{"environment": ..., "credentials": {...}}`: the fields are the vendor's
+    `credential_fields`. Without credentials, the saved ones are tested. Tripletex's older body,
+    `{"employee_token": ...}`, is still accepted (deprecated)."""
+
+    environment = serializers.CharField(required=False)
+    # trim_whitespace off: the adapter cleans credentials, identically for the UI and the API.
+    credentials = serializers.DictField(
+        child=serializers.CharField(trim_whitespace=False, allow_blank=True),
+        required=False,
+        write_only=True,
     )
+    employee_token = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        help_text="Deprecated: use credentials.employee_token.",
+    )
+
+    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+        credentials = dict(attrs.pop("credentials", None) or {})
+        if attrs.get("employee_token"):
+            credentials.setdefault("employee_token", attrs.pop("employee_token"))
+        attrs.pop("employee_token", None)
+        attrs["credentials"] = credentials if any(v.strip() for v in credentials.values()) else None
+        return attrs
+
+
+class ConnectionWriteSerializer(ConnectionTestSerializer):
+    """Test and save: `{"environment": ..., "credentials": {...}, "expires_on": ...}`
+    (`expires_on` for vendors whose credentials expire; `token_expires_on` is its deprecated
+    alias)."""
+
+    environment = serializers.CharField()
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    token_expires_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Deprecated: use expires_on."
+    )
+
+    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+        attrs = super().validate(attrs)
+        alias = attrs.pop("token_expires_on", None)
+        # Errors are reported under the name the caller used.
+        key = "token_expires_on" if attrs.get("expires_on") is None and alias else "expires_on"
+        if attrs.get("expires_on") is None:
+            attrs["expires_on"] = alias
+        vendor: VendorInfo = self.context["vendor"]
+        if attrs["credentials"] is None:
+            first = vendor.credential_fields[0]
+            raise serializers.ValidationError(
+                {"credentials": [_("Enter the %(field)s.") % {"field": str(first.label)}]}
+            )
+        if vendor.credentials_expire:
+            if attrs["expires_on"] is None:
+                raise serializers.ValidationError({key: [_("Enter the date the token expires.")]})
+            try:
+                validate_token_expiry(attrs["expires_on"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({key: exc.messages}) from exc
+        return attrs
 
 
 class ConnectionTestResultSerializer(serializers.Serializer):

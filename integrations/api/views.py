@@ -129,20 +129,23 @@ class DisableView(_VendorView):
 class ConnectionView(_VendorView):
     @extend_schema(request=ConnectionWriteSerializer, responses=IntegrationSerializer)
     def put(self, request: Request) -> Response:
-        """Test and save a token for an environment, making it active. The token is never returned."""
-        data = ConnectionWriteSerializer(data=request.data)
+        """Test and save credentials for an environment, making it active. Secrets are never
+        returned."""
+        data = ConnectionWriteSerializer(
+            data=request.data, context={"vendor": get_vendor(self.vendor)}
+        )
         data.is_valid(raise_exception=True)
         self.call(
             services.save_connection,
             environment=data.validated_data["environment"],
-            credentials={"employee_token": data.validated_data["employee_token"]},
-            expires_on=data.validated_data["token_expires_on"],
+            credentials=data.validated_data["credentials"],
+            expires_on=data.validated_data["expires_on"],
         )
         return Response(_state(request, self.vendor))
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
-        """Disconnect: delete the saved tokens. Links and history stay."""
+        """Disconnect: delete the saved credentials. Links and history stay."""
         self.call(services.disconnect)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -150,15 +153,14 @@ class ConnectionView(_VendorView):
 class ConnectionTestView(_VendorView):
     @extend_schema(request=ConnectionTestSerializer, responses=ConnectionTestResultSerializer)
     def post(self, request: Request) -> Response:
-        """Test an unsaved token (in the body) or the saved one; saves nothing."""
+        """Test credentials (in the body) or the saved ones; saves nothing."""
         data = ConnectionTestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         connection = services.get_connection(request._request.company, self.vendor)
-        token = data.validated_data.get("employee_token")
         result = self.call(
             services.test_connection,
             environment=data.validated_data.get("environment") or connection.environment,
-            credentials={"employee_token": token} if token is not None else None,
+            credentials=data.validated_data["credentials"],
         )
         return Response(
             {

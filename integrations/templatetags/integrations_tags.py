@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import template
 
+from integrations.base import VendorInfo
 from integrations.jobs import job_label
 
 register = template.Library()
@@ -11,3 +12,9 @@ register = template.Library()
 def kind_label(kind: str) -> str:
     """The human name of a sync job kind ("Customer import", ...)."""
     return job_label(kind)
+
+
+@register.filter
+def credential_label(name: str, vendor: VendorInfo) -> str:
+    """The label the vendor gives the credential field `name` ("API ID")."""
+    return next((str(f.label) for f in vendor.credential_fields if f.name == name), name)

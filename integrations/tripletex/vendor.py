@@ -1,0 +1,38 @@
+"""Tripletex's entry in uku's registry of accounting systems (see `integrations.base.VendorInfo`)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from integrations.base import Capability, CredentialField, FieldKind, VendorInfo
+
+INFO = VendorInfo(
+    key="tripletex",
+    adapter_path="integrations.tripletex.adapter.TripletexAdapter",
+    label="Tripletex",
+    description=_(
+        "Norwegian accounting system. Imports clients, products and VAT types, fills monthly "
+        "summary tasks from work statistics, and exports invoices as orders."
+    ),
+    logo="integrations/tripletex/logo.svg",
+    required_plan="team",
+    credential_fields=(
+        CredentialField(
+            "employee_token",
+            _("Employee token"),
+            kind=FieldKind.SECRET,
+            help_text=_(
+                "Created in Tripletex under Company → API access. Tripletex shows it once."
+            ),
+        ),
+    ),
+    capabilities=frozenset({Capability.CUSTOMERS, Capability.PRODUCTS, Capability.VAT_TYPES}),
+    environments=(("production", _("Production")), ("test", _("Test"))),
+    environment_help=_("Test tokens only work against the Test environment, and vice versa."),
+    credentials_expire=True,
+    syncs=(
+        (_("Clients (Tripletex customers)"), "in"),
+        (_("Products"), "in"),
+        (_("VAT types"), "in"),
+    ),
+)
