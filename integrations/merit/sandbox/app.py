@@ -175,7 +175,11 @@ class SandboxApp:
                 reply, rate = failure.reply, failure.rate
                 entry["company_id"] = failure.company_id
             if rate is not None:
-                reply.headers = [*(reply.headers or []), *_rate_headers(rate)]
+                present = {name.lower() for name, _ in reply.headers or []}
+                reply.headers = [
+                    *(reply.headers or []),
+                    *(h for h in _rate_headers(rate) if h[0].lower() not in present),
+                ]
             entry["status"] = reply.status
             if fault and fault.kind == "lose_response":
                 raise DropConnection

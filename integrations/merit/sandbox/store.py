@@ -144,7 +144,7 @@ class Store:
 
     ``secret`` makes the demo credentials deterministic (the management command passes
     one kept under the var dir, so a saved connection survives restarts); without it
-    they are random per store. ``today`` pins the date the seeded history ends on;
+    they are random per store, but still survive :meth:`reset`. ``today`` pins the date the seeded history ends on;
     the signature clock is always real UTC time plus ``clock_offset_seconds``.
     """
 
@@ -161,7 +161,7 @@ class Store:
             raise ControlError(f"countries must be among {sorted(COUNTRIES)}")
         self.lock = threading.RLock()
         self.countries = tuple(countries)
-        self.secret = secret
+        self.secret = secret or secrets.token_urlsafe(32)
         self.pinned_today = today
         self.clock_offset_seconds = 0.0
         self.max_skew_seconds = DEFAULT_MAX_SKEW_SECONDS
@@ -285,7 +285,7 @@ class Store:
     def _issue(
         self, instance: Instance, company: Company, derived: str | None = None
     ) -> Credential:
-        if derived is not None and self.secret is not None:
+        if derived is not None:
             label = f"merit-sandbox/{instance.country}/{derived}".encode()
             digest = hmac.new(self.secret.encode(), label + b"/api-id", hashlib.sha256).digest()
             api_id = str(uuid.UUID(bytes=digest[:16], version=4))

@@ -115,3 +115,47 @@ def control(sandbox: SandboxServer) -> Any:
         return requests.request(method, f"{sandbox.base_url}/_sandbox{path}", json=json, timeout=10)
 
     return call
+
+
+#: A one-day window on the pinned date, where sendinvoice puts test invoices.
+DAY = {"PeriodStart": "20250616", "PeriodEnd": "20250616"}
+
+
+def tax_id(merit: Merit, pct: float = 22) -> str:
+    """The Id of the active VAT code with this percentage."""
+    return next(t["Id"] for t in merit.json("gettaxes") if t["TaxPct"] == pct and t["TaxType"] == 1)
+
+
+def sample_invoice(merit: Merit, **overrides: Any) -> dict[str, Any]:
+    """A valid invoice for a new customer: 2 x 10.00 + 1 x 0.99 at 22 % (VAT rounded per row)."""
+    tax = tax_id(merit)
+    invoice: dict[str, Any] = {
+        "Customer": {
+            "Name": "Uus Klient OÜ",
+            "RegNo": "16543212",
+            "NotTDCustomer": False,
+            "CountryCode": "EE",
+            "Email": "arved@uusklient.example",
+            "PaymentDeadLine": 10,
+        },
+        "DocDate": "20250616101500",
+        "InvoiceNo": "UKU-1",
+        "InvoiceRow": [
+            {
+                "Item": {"Code": "RAAM", "Description": "Raamatupidamine juuni"},
+                "Quantity": 2,
+                "Price": 10,
+                "TaxId": tax,
+            },
+            {
+                "Item": {"Code": "UUS-1", "Description": "Uus teenus", "Type": 2, "UOMName": "tk"},
+                "Quantity": "1",
+                "Price": "0.99",
+                "TaxId": tax,
+            },
+        ],
+        "TotalAmount": 20.99,
+        "TaxAmount": [{"TaxId": tax, "Amount": 4.62}],  # 4.40 + 0.22 (0.2178 rounded per row)
+    }
+    invoice.update(overrides)
+    return invoice
