@@ -32,7 +32,15 @@ from urllib.parse import parse_qsl
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from .. import signing
-from .endpoints import ENDPOINTS, Body, Call, MeritError, asp_net_error_page, fold
+from .endpoints import (
+    DOCUMENT_ENDPOINTS,
+    ENDPOINTS,
+    Body,
+    Call,
+    MeritError,
+    asp_net_error_page,
+    fold,
+)
 from .seed import COUNTRIES, PATH_ALIASES
 from .store import API_LICENCES, ControlError, Fault, RateState, Store
 
@@ -63,11 +71,9 @@ def _encode(value: Any) -> bytes:
 
     def default(item: Any) -> Any:
         if isinstance(item, Decimal):
-            return (
-                int(item)
-                if item == item.to_integral_value() and item.as_tuple().exponent >= 0
-                else float(item)
-            )
+            # Whole numbers stored without decimals (VAT percentages, counts) stay integers.
+            exponent = item.as_tuple().exponent
+            return int(item) if isinstance(exponent, int) and exponent >= 0 else float(item)
         if isinstance(item, date):
             return item.isoformat()
         raise TypeError(f"not JSON serialisable: {type(item).__name__}")
@@ -239,6 +245,8 @@ class SandboxApp:
                 500,
             )
         with store.lock:
+            if endpoint in DOCUMENT_ENDPOINTS:
+                company.ensure_history()
             try:
                 result = ENDPOINTS[endpoint](
                     Call(company, Body(fold(data)), store.now(), store.today())

@@ -674,5 +674,5 @@ ENDPOINTS: dict[str, Handler] = {
     "getbanks": get_banks,
     "sendinvoice": send_invoice,
 }
-#: Endpoints that change data (a ``lose_response`` fault still applies them).
-WRITES = frozenset({"sendinvoice"})
+#: Endpoints that read or write documents (they need the company's seeded history).
+DOCUMENT_ENDPOINTS = frozenset(ENDPOINTS) - {"gettaxes", "getitems", "getcustomers", "getbanks"}

@@ -78,6 +78,25 @@ class Company:
     batches: dict[str, Row] = field(default_factory=dict)
     next_invoice_no: int = 1001
     batch_numbers: dict[str, int] = field(default_factory=dict)
+    #: Seeded history not generated yet: ``(today, invoices per month, its own RNG)``.
+    pending_history: tuple[date, int, random.Random] | None = None
+
+    def ensure_history(self) -> None:
+        """Generate the seeded documents on first use.
+
+        Most tests only touch taxes, items or customers; generating two years of
+        invoices and GL for every fresh sandbox would dominate their run time. The
+        history has its own RNG, so it comes out the same whenever it is generated.
+        """
+        if self.pending_history is None:
+            return
+        today, per_month, history_rng = self.pending_history
+        self.pending_history = None
+        own_rng, self.rng = self.rng, history_rng
+        try:
+            seed_history(self, today, per_month)
+        finally:
+            self.rng = own_rng
 
     def tax(self, tax_id: str) -> Row | None:
         """The VAT code with this ``Id`` (GUIDs compare case-insensitively, as .NET's do)."""
@@ -95,7 +114,8 @@ class Company:
         return next((row for key, row in self.invoices.items() if key.lower() == wanted), None)
 
     def summary(self) -> dict[str, Any]:
-        """Row counts for the control API."""
+        """Row counts for the control API (generates a pending history first)."""
+        self.ensure_history()
         return {
             "id": self.id,
             "country": self.country.code,

@@ -178,7 +178,7 @@ class Store:
         self._demo: dict[str, Credential] = {}
         self.seed_name = seed_name
         self.customers_override = customers
-        self.reset(seed_name, customers)
+        self._reseed(seed_name, customers)
 
     # ------------------------------------------------------------------ clock
     def utcnow(self) -> datetime:
@@ -220,7 +220,12 @@ class Store:
         """Wipe companies, credentials, faults, windows and the log, then seed ``seed_name``.
 
         Clock, limits and the secret stay, so the demo credentials come back the same.
+        Returns :meth:`info`.
         """
+        self._reseed(seed_name, customers)
+        return self.info()
+
+    def _reseed(self, seed_name: str, customers: int | None) -> None:
         if seed_name not in SEEDS:
             raise ControlError(f"seed must be one of {', '.join(SEEDS)}")
         if customers is not None and customers < 0:
@@ -236,7 +241,6 @@ class Store:
             self._demo = {}
             for code in self.countries:
                 self.instances[code] = self._seed_instance(code, seed_name, customers)
-            return self.info()
 
     def _seed_instance(self, code: str, seed_name: str, customers: int | None) -> Instance:
         country = COUNTRIES[code]
@@ -251,7 +255,8 @@ class Store:
         if seed_name == "demo":
             firm.items = seed.items(firm.rng, country, firm.taxes, today)
             firm.vendors = seed.vendors(firm.rng, country)
-            ledger.seed_history(firm, today, per_month=8)
+            history_rng = random.Random(f"merit-sandbox/{code}/{seed_name}/firm/history")
+            firm.pending_history = (today, 8, history_rng)
         instance.firm_company_id = firm.id
         basic = self._new_company(instance, basic_name, "BASIC", f"{code}/{seed_name}/basic")
         instance.basic_company_id = basic.id
@@ -318,9 +323,11 @@ class Store:
         raise ControlError(f"no such company: {company_id}", 404)
 
     def firm(self, country: str = "EE") -> Company:
-        """The demo firm's company in ``country``."""
+        """The demo firm's company in ``country``, its seeded history generated."""
         instance = self.instance(country)
-        return instance.companies[instance.firm_company_id]
+        company = instance.companies[instance.firm_company_id]
+        company.ensure_history()
+        return company
 
     def demo_credentials(self, country: str = "EE") -> dict[str, Any]:
         """The demo firm's credentials in ``country``, key included (for tests and the command)."""
@@ -554,6 +561,7 @@ class Store:
         with self.lock:
             for instance in self.instances.values():
                 for company in instance.companies.values():
+                    company.ensure_history()
                     invoice = company.invoice(invoice_id)
                     if invoice is None:
                         continue

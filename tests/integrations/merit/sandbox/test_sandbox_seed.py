@@ -150,3 +150,12 @@ def test_a_sandbox_can_serve_a_single_country() -> None:
         assert requests.post(url, data="{}", timeout=10).status_code == 404
     finally:
         server.stop()
+
+
+def test_the_history_is_the_same_however_late_it_is_generated() -> None:
+    early, late = Store(today=TODAY), Store(today=TODAY)
+    early_ids = list(early.firm("EE").invoices)
+
+    late.create_customer("EE", Name="Enne ajalugu OÜ")  # uses the firm's own random stream first
+
+    assert list(late.firm("EE").invoices) == early_ids
