@@ -258,3 +258,54 @@ def test_a_reset_forgets_what_was_written(merit: Merit, control) -> None:  # typ
 
     assert merit.json("getcustomers", {"Name": "Uus Klient"}) == []
     assert merit.json("getitems", {"Code": "UUS-1"}) == []
+
+
+def test_it_applies_row_discounts_before_vat(merit: Merit) -> None:
+    tax = tax_id(merit)
+    row = {
+        "Item": {"Code": "KONS", "Description": "Konsultatsioon"},
+        "Quantity": 3,
+        "Price": 65,
+        "DiscountPct": 10,
+        "TaxId": tax,
+    }
+
+    # 3 x 65 = 195, less 10 % = 175.50, VAT 22 % = 38.61
+    answer = merit.json(
+        "sendinvoice",
+        _invoice(
+            merit, InvoiceRow=[row], TotalAmount=175.5, TaxAmount=[{"TaxId": tax, "Amount": 38.61}]
+        ),
+    )
+
+    header = merit.json("getinvoice", {"Id": answer["InvoiceId"], "AddAttachment": False})["Header"]
+    assert (header["TotalAmount"], header["TaxAmount"]) == (175.5, 38.61)
+
+
+def test_it_refuses_an_unknown_item_type(merit: Merit) -> None:
+    invoice = _invoice(merit)
+    invoice["InvoiceRow"][1]["Item"]["Type"] = 7
+
+    assert merit.call("sendinvoice", invoice).status_code == 400
+
+
+def test_a_payment_needs_a_paid_amount(merit: Merit) -> None:
+    assert (
+        merit.call(
+            "sendinvoice", _invoice(merit, Payment={"PaymentMethod": "Swedbank"})
+        ).status_code
+        == 404
+    )
+
+
+def test_it_matches_nested_invoice_fields_case_insensitively(merit: Merit) -> None:
+    invoice = _invoice(merit)
+    invoice["invoicerow"] = invoice.pop("InvoiceRow")
+    invoice["invoicerow"][0]["item"] = invoice["invoicerow"][0].pop("Item")
+
+    assert merit.call("sendinvoice", invoice).status_code == 200
+
+
+def test_the_control_api_needs_a_name_for_a_new_customer(control) -> None:  # type: ignore[no-untyped-def]
+    assert control("POST", "/customers", {"RegNo": "16543212"}).status_code == 400
+    assert control("POST", "/customers", {"Name": "X", "Nonsense": 1}).status_code == 400

@@ -363,3 +363,51 @@ def test_it_writes_plain_utf8_json(reader: Merit) -> None:
 
     assert "Õunapuu".encode() in response.content
     assert json.loads(response.content.decode("utf-8"))
+
+
+def test_getglbatch_refuses_an_unknown_id_and_needs_one(reader: Merit) -> None:
+    assert reader.call("getglbatch", {"Id": str(uuid.uuid4())}).status_code == 400
+    assert reader.call("getglbatch", {}).status_code == 404
+
+
+def test_the_full_gl_list_can_leave_out_cost_allocations(reader: Merit) -> None:
+    window = {"PeriodStart": "20250101", "PeriodEnd": "20250105"}
+
+    with_alloc = reader.json("GetGLBatchesFull", window)
+    without = reader.json("GetGLBatchesFull", {**window, "WithCostAlloc": 0})
+
+    assert all(e["CostAllocLines"] == [] for b in with_alloc for e in b["Entries"])
+    assert all(e["CostAllocLines"] is None for b in without for e in b["Entries"])
+
+
+def test_the_full_gl_list_selects_by_changed_date_in_estonia(
+    reader: Merit, shared: SandboxServer
+) -> None:
+    window = {"PeriodStart": "20250301", "PeriodEnd": "20250331"}
+    by_changed = reader.json("GetGLBatchesFull", {**window, "DateType": 1})
+
+    expected = {
+        b["GLBId"]
+        for b in shared.store.firm("EE").batches.values()
+        if "2025-03-01" <= b["_changed"].date().isoformat() <= "2025-03-31"
+    }
+    assert {b["GLBId"] for b in by_changed} == expected
+    # Payments of February invoices are booked in March but changed when the invoice was made.
+    assert expected != {b["GLBId"] for b in reader.json("GetGLBatchesFull", window)}
+    assert reader.call("GetGLBatchesFull", {**window, "DateType": 2}).status_code == 400
+
+
+@pytest.mark.parametrize("value", ["not-a-guid", "1234", 17])
+def test_a_malformed_guid_filter_is_a_500_format_exception(reader: Merit, value: object) -> None:
+    response = reader.call("getcustomers", {"Id": value})
+
+    assert response.status_code == 500
+    assert "System.FormatException" in response.text
+
+
+def test_a_guid_filter_accepts_upper_case_and_no_dashes(reader: Merit) -> None:
+    target = reader.json("getcustomers")[3]["CustomerId"]
+
+    found = reader.json("getcustomers", {"Id": target.replace("-", "").upper()})
+
+    assert [c["CustomerId"] for c in found] == [target]
