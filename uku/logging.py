@@ -80,6 +80,9 @@ class JsonFormatter(logging.Formatter):
         "message",
         "request_id",
         "asctime",
+        # Celery passes its message arguments again as `extra={"data": ...}`, task arguments
+        # included; the message already says what happened, and arguments are no log material.
+        "data",
     }
 
     def format(self, record: logging.LogRecord) -> str:
@@ -96,5 +99,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["exception"] = record.exc_text
         elif record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
-        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+            entry["exception"] = self.formatException(record.exc_info)
+        # Redact each value, not the serialized line: masking inside JSON text could swallow an
+        # escaping backslash and leave a line that is no longer JSON.
+        redacted = {k: redact(v) if isinstance(v, str) else v for k, v in entry.items()}
+        return json.dumps(redacted, ensure_ascii=False, default=str)

@@ -237,6 +237,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TIMEZONE = TIME_ZONE
+# Logging is Django's LOGGING (see uku/celery.py): Celery must not replace the root handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 # Eager mode exists only for unit tests (tests/conftest.py turns it on); never in a running system.
 CELERY_TASK_ALWAYS_EAGER = False

@@ -109,6 +109,24 @@ def test_logs_redact_credentials(message) -> None:
     assert "SECRET-canary-123" not in _log_line(message)
 
 
+def test_it_keeps_a_log_line_json_when_a_secret_is_next_to_a_quote() -> None:
+    """Masking must happen before serializing: masked inside JSON text, `token=abc\\"...` loses
+    the backslash that escapes the quote. No filter here, as on a handler that has none."""
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, 'sent token=SECRET-canary-1"x', None, None
+    )
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == 'sent token=[REDACTED]"x'
+
+
+def test_it_leaves_celerys_copy_of_task_arguments_out_of_the_log_line() -> None:
+    record = logging.LogRecord(
+        "celery.worker.strategy", logging.INFO, __file__, 1, "received", None, None
+    )
+    record.data = {"name": "ping", "args": "('SECRET-canary-123',)"}
+    assert "SECRET-canary-123" not in JsonFormatter().format(record)
+
+
 def test_logs_redact_registered_secrets_anywhere_even_in_tracebacks() -> None:
     register_secret("zz-canary-token-value-42")
     try:
