@@ -10,4 +10,4 @@ RUN DEBUG=1 python manage.py collectstatic --noinput \
     && useradd --create-home uku && mkdir -p var && chown -R uku var
 USER uku
 EXPOSE 8000
-CMD ["gunicorn", "uku.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "uku.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -289,6 +289,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's defaults give "django" (under DEBUG) and "django.server" (runserver's access
+        # log) their own plain-text handlers, which skip the redaction filter; request paths carry
+        # invitation and password-reset tokens. Ours replace them.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
     },
