@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django_scopes import scopes_disabled
 
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter, redact, register_secret
-from uku.models import ApiToken, Company, Membership, Plan
+from uku.models import ApiToken, Company, Membership, Plan, User
 from uku.validators import normalise_orgnr, validate_orgnr
 
 
@@ -70,6 +70,28 @@ def test_seed_demo_is_idempotent(db) -> None:
         assert Company.objects.filter(name="Demo Regnskap AS").count() == 1
         membership = Membership.objects.get(user__email="demo@uku.local")
     assert membership.company.plan == Plan.TEAM and membership.role == "owner"
+
+
+def test_seed_demo_keeps_a_password_the_user_changed_and_their_session(db, client) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    with scopes_disabled():
+        user = User.objects.get(email="demo@uku.local")
+    user.set_password("my own long passphrase")
+    user.save()
+    login = client.post(
+        "/accounts/login/", {"username": "demo@uku.local", "password": "my own long passphrase"}
+    )
+    assert login.status_code == 302
+    assert client.get("/").status_code == 200  # signed in
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)  # the next `make run`
+
+    assert client.get("/").status_code == 200  # the session was not ended
+    user.refresh_from_db()
+    assert user.check_password("my own long passphrase")
+    assert "demo-uku-2026" not in out.getvalue()
+    assert "the password you chose" in out.getvalue()
 
 
 @pytest.mark.parametrize("value", ["923609016", "923 609 016", "923-609-016", "NO 923 609 016 MVA"])
