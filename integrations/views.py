@@ -200,6 +200,11 @@ def connect_test(request: HttpRequest, vendor: str) -> HttpResponse:
             context["remote"] = result.remote
         except IntegrationError as exc:
             context["error"] = exc
+        if not token:
+            # A test of the saved token updates the connection's status; redraw the state line.
+            context["state"] = describe(
+                request.company, info, _connection(request, vendor), timezone.localdate()
+            )
     else:
         context["form_errors"] = form.errors
     return render(request, "integrations/_connect_result.html", context)
