@@ -15,4 +15,4 @@ RUN DEBUG=0 SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.to
     && useradd --create-home uku && mkdir -p var && chown -R uku var
 USER uku
 EXPOSE 8000
-CMD ["gunicorn", "uku.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "uku.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -210,6 +210,9 @@ def test_connection(
     assert_can_manage(company, actor, vendor)
     check_environment(vendor, environment)
     connection = get_connection(company, vendor)
+    # Testing the saved token of the active environment is a check of the connection itself: its
+    # outcome is the connection's status (a pasted token proves nothing about the saved one).
+    checks_saved = credentials is None and environment == connection.environment
     if credentials is None:
         credential = _credential(connection, environment)
         credentials = json.loads(crypto.decrypt(credential.secret_encrypted))
@@ -232,10 +235,14 @@ def test_connection(
         remote = adapter.test_connection()
     except Exception as exc:
         finish_job(job, error=exc)
+        if checks_saved and isinstance(exc, IntegrationError) and exc.permanent:
+            _flag_connection_error(connection, exc)
         raise
     finally:
         adapter.close()
     finish_job(job, counts={"company": remote.name})
+    if checks_saved:
+        record_sync_success(connection, job)
     return ConnectionTest(remote, job)
 
 
@@ -319,10 +326,7 @@ def record_sync_failure(connection: IntegrationConnection, error: IntegrationErr
     """A permanent error flags the connection and tells the firm's admins what to do."""
     if not error.permanent:
         return
-    connection.status = ConnectionStatus.ERROR
-    connection.last_error = error.message
-    connection.last_error_at = timezone.now()
-    connection.save(update_fields=["status", "last_error", "last_error_at", "updated_at"])
+    _flag_connection_error(connection, error)
     notify(
         company=connection.company,
         roles=ADMIN_ROLES,
@@ -332,6 +336,14 @@ def record_sync_failure(connection: IntegrationConnection, error: IntegrationErr
         link=f"/settings/apps/{connection.vendor}/?tab=connect",
         email=True,
     )
+
+
+def _flag_connection_error(connection: IntegrationConnection, error: IntegrationError) -> None:
+    """The connection stops showing "Connected": its status and headline become the error."""
+    connection.status = ConnectionStatus.ERROR
+    connection.last_error = error.message
+    connection.last_error_at = timezone.now()
+    connection.save(update_fields=["status", "last_error", "last_error_at", "updated_at"])
 
 
 def record_sync_success(connection: IntegrationConnection, job: SyncJob) -> None:

@@ -3,7 +3,8 @@
 Redaction has two layers. `RedactSecretsFilter` masks anything that looks like a credential
 (`token=...`, `Authorization: ...`, our `uku_...` API tokens, Tripletex `test-...` tokens) and, on top,
 every value registered with `register_secret()` at run time: the Tripletex client registers the
-employee and session tokens it holds, so they cannot leak even in an unexpected format.
+employee and session tokens it holds, so they cannot leak even in an unexpected format. Tokens in
+URL paths (invitation and password-reset links) are masked too, so access logs can print paths.
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ _PATTERNS = [
 ]
 
 
+# Tokens that travel in URL paths: an access log line (gunicorn, runserver), a "Not Found: /path"
+# warning or a `?next=` query carries them. A slash may be written `%2F` (a `next=` parameter).
+_SLASH = r"(?:/|%2F)"
+_SEGMENT = r"[^/%?&#\s\"']+"
+_PATH_PATTERNS = [
+    # /invitations/<token>/ (uku/urls.py accept_invitation); /invitations/<uuid>/cancel/ is no
+    # secret and stays readable.
+    re.compile(rf"(?i)({_SLASH}invitations{_SLASH})(?![0-9a-f-]{{36}}{_SLASH}cancel\b){_SEGMENT}"),
+    # /accounts/reset/<uidb64>/<token>/ (Django's password reset link); after the first visit
+    # Django swaps the token for "set-password", which is kept.
+    re.compile(rf"(?i)({_SLASH}reset{_SLASH}{_SEGMENT}{_SLASH})(?!set-password\b){_SEGMENT}"),
+]
+
+
 def register_secret(value: str | None) -> None:
     """Make sure `value` never appears in a log line (minimum 6 characters, to avoid noise)."""
     if value and len(value) >= 6:
@@ -51,6 +66,8 @@ def redact(text: str) -> str:
     text = _PATTERNS[0].sub(lambda m: m.group(1) + MASK, text)
     for pattern in _PATTERNS[1:]:
         text = pattern.sub(MASK, text)
+    for pattern in _PATH_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
     return text
 
 
@@ -80,6 +97,9 @@ class JsonFormatter(logging.Formatter):
         "message",
         "request_id",
         "asctime",
+        # Celery passes its message arguments again as `extra={"data": ...}`, task arguments
+        # included; the message already says what happened, and arguments are no log material.
+        "data",
     }
 
     def format(self, record: logging.LogRecord) -> str:
@@ -96,5 +116,8 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["exception"] = record.exc_text
         elif record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
-        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+            entry["exception"] = self.formatException(record.exc_info)
+        # Redact each value, not the serialized line: masking inside JSON text could swallow an
+        # escaping backslash and leave a line that is no longer JSON.
+        redacted = {k: redact(v) if isinstance(v, str) else v for k, v in entry.items()}
+        return json.dumps(redacted, ensure_ascii=False, default=str)

@@ -331,6 +331,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TIMEZONE = TIME_ZONE
+# Logging is Django's LOGGING (see uku/celery.py): Celery must not replace the root handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 # Eager mode exists only for unit tests (tests/conftest.py turns it on); never in a running system.
 CELERY_TASK_ALWAYS_EAGER = False
@@ -395,6 +397,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's defaults give "django" (under DEBUG) and "django.server" (runserver's access
+        # log) their own plain-text handlers, which skip the redaction filter; request paths carry
+        # invitation and password-reset tokens. Ours replace them.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},  # lock-outs only; not a line per failed login

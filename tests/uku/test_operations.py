@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 
 from tests.factories import PASSWORD
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter, redact, register_secret
-from uku.models import ApiToken, Company, Membership, Plan
+from uku.models import ApiToken, Company, Membership, Plan, User
 from uku.validators import normalise_orgnr, validate_orgnr
 
 
@@ -73,6 +73,28 @@ def test_seed_demo_is_idempotent(db) -> None:
     assert membership.company.plan == Plan.TEAM and membership.role == "owner"
 
 
+def test_seed_demo_keeps_a_password_the_user_changed_and_their_session(db, client) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    with scopes_disabled():
+        user = User.objects.get(email="demo@uku.local")
+    user.set_password("my own long passphrase")
+    user.save()
+    login = client.post(
+        "/accounts/login/", {"username": "demo@uku.local", "password": "my own long passphrase"}
+    )
+    assert login.status_code == 302
+    assert client.get("/").status_code == 200  # signed in
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)  # the next `make run`
+
+    assert client.get("/").status_code == 200  # the session was not ended
+    user.refresh_from_db()
+    assert user.check_password("my own long passphrase")
+    assert "demo-uku-2026" not in out.getvalue()
+    assert "the password you chose" in out.getvalue()
+
+
 @pytest.mark.parametrize("value", ["923609016", "923 609 016", "923-609-016", "NO 923 609 016 MVA"])
 def test_it_accepts_organisation_numbers_as_people_type_them(value) -> None:
     validate_orgnr(normalise_orgnr(value))
@@ -108,6 +130,24 @@ def test_logs_are_json_lines_with_the_request_id(db, client) -> None:
 )
 def test_logs_redact_credentials(message) -> None:
     assert "SECRET-canary-123" not in _log_line(message)
+
+
+def test_it_keeps_a_log_line_json_when_a_secret_is_next_to_a_quote() -> None:
+    """Masking must happen before serializing: masked inside JSON text, `token=abc\\"...` loses
+    the backslash that escapes the quote. No filter here, as on a handler that has none."""
+    record = logging.LogRecord(
+        "t", logging.INFO, __file__, 1, 'sent token=SECRET-canary-1"x', None, None
+    )
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == 'sent token=[REDACTED]"x'
+
+
+def test_it_leaves_celerys_copy_of_task_arguments_out_of_the_log_line() -> None:
+    record = logging.LogRecord(
+        "celery.worker.strategy", logging.INFO, __file__, 1, "received", None, None
+    )
+    record.data = {"name": "ping", "args": "('SECRET-canary-123',)"}
+    assert "SECRET-canary-123" not in JsonFormatter().format(record)
 
 
 def test_logs_redact_registered_secrets_anywhere_even_in_tracebacks() -> None:

@@ -438,8 +438,8 @@ class Store:
             }
 
     # ----------------------------------------------------------------- tokens
-    def _new_token(self, row_id: int) -> str:
-        payload = json.dumps({"tokenId": row_id, "token": str(uuid.uuid4())}).encode()
+    def _new_token(self, row_id: int, secret: str | None = None) -> str:
+        payload = json.dumps({"tokenId": row_id, "token": secret or str(uuid.uuid4())}).encode()
         return self.token_prefix + base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
     def _token_row(self, kind: str, token: str) -> Row | None:
@@ -449,9 +449,17 @@ class Store:
         return self.get(kind, entry[1])
 
     def create_employee_token(
-        self, employee_id: int | None = None, expires_on: date | str | None = None
+        self,
+        employee_id: int | None = None,
+        expires_on: date | str | None = None,
+        secret: str | None = None,
     ) -> dict[str, Any]:
-        """Issue an employee token (default: the firm's admin, valid one year)."""
+        """Issue an employee token (default: the firm's admin, valid one year).
+
+        ``secret`` replaces the token's random part: the same secret on the same seed gives the
+        same token, so a restarted demo keeps the connection saved with it (see the
+        ``tripletex_sandbox`` command). Without it every token is new.
+        """
         with self.lock:
             employee = self.get("employee", employee_id or self.admin_employee_id)
             if employee is None:
@@ -467,7 +475,7 @@ class Store:
                     "_revoked": False,
                 },
             )
-            token = row["_token"] = self._new_token(row["id"])
+            token = row["_token"] = self._new_token(row["id"], secret)
             self._tokens[token] = ("employeeToken", row["id"])
             return {
                 "token": token,

@@ -1,5 +1,8 @@
-"""`manage.py seed_demo`: the demo firm for `make run`. Idempotent: running it again changes nothing
-but the owner's password, which it prints (it is the demo, not a secret)."""
+"""`manage.py seed_demo`: the demo firm for `make run`. Idempotent: running it again changes nothing.
+
+It prints the demo password (it is the demo, not a secret) but never resets it: `make run` runs
+this on every start, and resetting would undo a password the user chose and log everyone out
+(Django ends sessions when the password hash changes)."""
 
 from __future__ import annotations
 
@@ -36,9 +39,10 @@ class Command(BaseCommand):
                 )
                 verb = "Created"
             else:
-                user = User.objects.get(email=DEMO_OWNER)
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
                 verb = "Found"
+            unchanged = User.objects.get(email=DEMO_OWNER).check_password(DEMO_PASSWORD)
         self.stdout.write(f"{verb} the demo firm {company.name}.")
-        self.stdout.write(f"Log in as {DEMO_OWNER} with password {DEMO_PASSWORD}")
+        if unchanged:
+            self.stdout.write(f"Log in as {DEMO_OWNER} with password {DEMO_PASSWORD}")
+        else:
+            self.stdout.write(f"Log in as {DEMO_OWNER} with the password you chose.")
