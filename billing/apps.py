@@ -28,7 +28,8 @@ class BillingConfig(AppConfig):
             link=products_tab,
         )
 
-        from integrations.views import register_app_card, register_enable_option
+        from integrations.services import register_enable_option
+        from integrations.views import register_app_card
 
         register_app_card("billing/_app_card.html", "billing.services.billing_card_context")
         register_enable_option(

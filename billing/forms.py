@@ -3,11 +3,16 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from integrations.base import iter_vendors
+from integrations.base import Capability, iter_vendors
 
 
 def _vendor_choices() -> list[tuple[str, object]]:
     return [(v.key, v.label) for v in iter_vendors()] + [("", _("None (no accounting system)"))]
+
+
+def _default_vendor() -> str:
+    """The first accounting system that can supply products: the usual choice."""
+    return next((v.key for v in iter_vendors(Capability.PRODUCTS)), "")
 
 
 class ActivateBillingForm(forms.Form):
@@ -17,7 +22,7 @@ class ActivateBillingForm(forms.Form):
         label=_("Accounting system"),
         choices=_vendor_choices,
         required=False,
-        initial="tripletex",
+        initial=_default_vendor,
         help_text=_(
             "Products and VAT types are imported from it, and invoices will be exported to it."
         ),

@@ -45,7 +45,6 @@ from uku.tenancy import ADMIN_ROLES, PlanRequired
 VAT_TYPE_IMPORT = "vat_type_import"
 PRODUCT_IMPORT = "product_import"
 IMPORT_KINDS = (VAT_TYPE_IMPORT, PRODUCT_IMPORT)
-DEFAULT_VENDOR = "tripletex"
 
 # Roles that may import. Importing pulls through the firm's accounting-system connection, which
 # is an integration setting (owners and admins), and its progress and API-call log live on
@@ -144,9 +143,7 @@ def _assert_admin(company: Company, actor: User, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def activate_billing(
-    *, company: Company, actor: User, vendor: str = DEFAULT_VENDOR
-) -> BillingSettings:
+def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSettings:
     """Turn billing on with `vendor` as the accounting system ("" for none). Owners and admins.
 
     Idempotent: activating again with the same vendor changes nothing; with another vendor it
@@ -198,6 +195,10 @@ def assert_can_import(company: Company, actor: User, vendor: str) -> Integration
     `vendor` connected. Returns the connection; raises `PermissionDenied`, `PlanRequired`,
     `BillingNotActive` or `ConfigError`, each with a message that says what to do."""
     _assert_admin(company, actor, _("Only owners and admins can import products and VAT types."))
+    if not vendor:
+        raise BillingNotActive(
+            _("Choose the accounting system under Settings & Apps → Billing first.")
+        )
     info = get_vendor(vendor)
     if not company.has_plan(info.required_plan):
         raise PlanRequired(info.required_plan)
@@ -223,9 +224,7 @@ def assert_can_import(company: Company, actor: User, vendor: str) -> Integration
     return connection
 
 
-def request_vat_type_import(
-    *, company: Company, actor: User, vendor: str = DEFAULT_VENDOR
-) -> tuple[SyncJob, bool]:
+def request_vat_type_import(*, company: Company, actor: User, vendor: str) -> tuple[SyncJob, bool]:
     """Queue an import of the VAT types (or join one). Returns (job, created).
 
     A product import refreshes the VAT types too, so while one is queued or running this joins
@@ -243,9 +242,7 @@ def request_vat_type_import(
     return request_job(company=company, actor=actor, vendor=vendor, kind=VAT_TYPE_IMPORT)
 
 
-def request_product_import(
-    *, company: Company, actor: User, vendor: str = DEFAULT_VENDOR
-) -> tuple[SyncJob, bool]:
+def request_product_import(*, company: Company, actor: User, vendor: str) -> tuple[SyncJob, bool]:
     """Queue an import of the VAT types and then the products (or join the one queued or
     running). Returns (job, created)."""
     assert_can_import(company, actor, vendor)

@@ -136,7 +136,7 @@ def deactivate(request: HttpRequest) -> HttpResponse:
 def _start_import(request: HttpRequest, start: Any, what: str) -> HttpResponse:
     company = request.company
     billing = services.billing_settings_of(company)
-    vendor = (billing.accounting_vendor if billing else "") or services.DEFAULT_VENDOR
+    vendor = billing.accounting_vendor if billing else ""
     try:
         _job, created = start(company=company, actor=request.user, vendor=vendor)
     except IntegrationError as exc:  # a plan below the vendor's raises PlanRequired: its page

@@ -27,7 +27,7 @@ def _assert_connected(company: Company, actor: User, vendor: str) -> None:
 
 
 def start_customer_import(
-    *, company: Company, actor: User, vendor: str = "tripletex", full: bool = False
+    *, company: Company, actor: User, vendor: str, full: bool = False
 ) -> tuple[SyncJob, bool]:
     """Queue a preview of the remote customers (or join the one running). `full` lists every
     customer; otherwise only those changed since the last confirmed import, where possible."""

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -94,13 +95,46 @@ def check_environment(vendor: str, environment: str) -> None:
 # --- Enable, disable ------------------------------------------------------------------------------
 
 
-def enable_integration(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
-    """Turn the integration on for the firm. Idempotent. Pulls no data by itself."""
+@dataclass(frozen=True)
+class EnableOption:
+    """Something another app offers to do when an integration is enabled ("also activate
+    billing"): a ticked-by-default checkbox next to Enable, and a boolean in the API's enable."""
+
+    name: str
+    label: Any
+    help_text: Any
+    wanted: str  # dotted path of fn(company) -> bool: offer it at all?
+    apply: str  # dotted path of fn(*, company, actor, vendor) -> None, run when chosen
+
+
+ENABLE_OPTIONS: list[EnableOption] = []
+
+
+def register_enable_option(name: str, label: Any, help_text: Any, wanted: str, apply: str) -> None:
+    """Offer an option when enabling an integration (call from an AppConfig.ready)."""
+    ENABLE_OPTIONS.append(EnableOption(name, label, help_text, wanted, apply))
+
+
+def enable_options(company: Company) -> list[EnableOption]:
+    """The options worth offering this firm now."""
+    return [o for o in ENABLE_OPTIONS if import_string(o.wanted)(company)]
+
+
+def enable_integration(
+    *, company: Company, actor: User, vendor: str, options: Iterable[str] = ()
+) -> IntegrationConnection:
+    """Turn the integration on for the firm, and apply the chosen `options` (names of
+    `ENABLE_OPTIONS`) that are offered, all in one transaction. Idempotent. Pulls no data."""
     assert_can_manage(company, actor, vendor)
-    connection = get_connection(company, vendor)
-    if not connection.enabled:
-        connection.enabled = True
-        connection.save(update_fields=["enabled", "updated_at"])
+    chosen = set(options)
+    with transaction.atomic():
+        connection = get_connection(company, vendor)
+        if not connection.enabled:
+            connection.enabled = True
+            connection.save(update_fields=["enabled", "updated_at"])
+        for option in enable_options(company):
+            if option.name in chosen:
+                import_string(option.apply)(company=company, actor=actor, vendor=vendor)
     return connection
 
 

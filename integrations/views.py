@@ -59,29 +59,12 @@ class AppCard:
     context: str  # dotted path of fn(company) -> dict, merged into the page context
 
 
-@dataclass(frozen=True)
-class EnableOption:
-    """A checkbox offered when an integration is enabled (e.g. "also activate billing")."""
-
-    name: str
-    label: Any
-    help_text: Any
-    wanted: str  # dotted path of fn(company) -> bool: offer it at all?
-    apply: str  # dotted path of fn(*, company, actor, vendor) -> None, run when ticked
-
-
 APP_CARDS: list[AppCard] = []
-ENABLE_OPTIONS: list[EnableOption] = []
 
 
 def register_app_card(template: str, context: str) -> None:
     """Show `template` among the Settings & Apps cards (call from an AppConfig.ready)."""
     APP_CARDS.append(AppCard(template, context))
-
-
-def register_enable_option(name: str, label: Any, help_text: Any, wanted: str, apply: str) -> None:
-    """Offer a ticked-by-default checkbox next to Enable (call from an AppConfig.ready)."""
-    ENABLE_OPTIONS.append(EnableOption(name, label, help_text, wanted, apply))
 
 
 def _tabs(
@@ -146,9 +129,7 @@ def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
             context["extra_template"] = extra.template
             context.update(import_string(extra.context)(request, vendor))
     if tab == "overview":
-        context["enable_options"] = [
-            o for o in ENABLE_OPTIONS if import_string(o.wanted)(request.company)
-        ]
+        context["enable_options"] = services.enable_options(request.company)
     if tab == "connect":
         context["form"] = ConnectForm(
             vendor=info,
@@ -168,11 +149,13 @@ def _detail_url(vendor: str, tab: str) -> str:
 @requires_role(*ADMIN_ROLES)
 def enable(request: HttpRequest, vendor: str) -> HttpResponse:
     info = vendor_or_404(vendor)
-    services.enable_integration(company=request.company, actor=request.user, vendor=vendor)
+    services.enable_integration(
+        company=request.company,
+        actor=request.user,
+        vendor=vendor,
+        options=[o.name for o in services.ENABLE_OPTIONS if request.POST.get(o.name)],
+    )
     messages.success(request, _("%(vendor)s is enabled.") % {"vendor": info.label})
-    for option in ENABLE_OPTIONS:
-        if request.POST.get(option.name) and import_string(option.wanted)(request.company):
-            import_string(option.apply)(company=request.company, actor=request.user, vendor=vendor)
     return redirect(_detail_url(vendor, "connect"))
 
 

@@ -63,7 +63,7 @@ def main() -> None:
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as preview_sql:
             preview, _ = client_services.start_customer_import(
-                company=company, actor=owner, full=True
+                company=company, actor=owner, full=True, vendor="tripletex"
             )
         preview_seconds = time.perf_counter() - started
         preview.refresh_from_db()

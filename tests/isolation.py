@@ -48,6 +48,7 @@ EXEMPT: dict[str, str] = {
     "integration_test": "vendor key, not a firm object",
     "integration_connect": "vendor key, not a firm object",
     "integration_disconnect": "vendor key, not a firm object",
+    "api-vendor-route-not-found": "vendor key and a path no route matched: always a 404",
 }
 
 

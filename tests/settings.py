@@ -30,3 +30,8 @@ SITE_URL = "http://testserver"
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405 (the test client's host)
 # Each xdist worker keeps its own counters (throttling, reset limits); conftest clears them per test.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# A made-up second accounting system with no capabilities (tests/fakebooks): the core must serve
+# it without naming it anywhere.
+UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.fakebooks"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.fakebooks"]  # noqa: F405

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from integrations.api.views import VendorRouteNotFoundView
 from uku import views
 from uku.forms import EmailAuthenticationForm, ThrottledPasswordResetForm
 
@@ -47,6 +48,12 @@ api_patterns = [
     path("", include("integrations.api.urls")),
     path("", include("clients.api.urls")),
     path("", include("billing.api.urls")),
+    # Last: a vendor path nothing matched, answered "<vendor> cannot ..." when that is why.
+    path(
+        "integrations/<slug:vendor>/<path:rest>",
+        VendorRouteNotFoundView.as_view(),
+        name="api-vendor-route-not-found",
+    ),
 ]
 
 urlpatterns = [

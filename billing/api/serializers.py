@@ -50,5 +50,11 @@ class BillingActivationSerializer(serializers.Serializer):
     ("" for none)."""
 
     active = serializers.BooleanField(read_only=True)
-    accounting_vendor = serializers.CharField(allow_blank=True, default="tripletex", max_length=40)
+    accounting_vendor = serializers.CharField(allow_blank=True, max_length=40)
     activated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class BillingActivateSerializer(serializers.Serializer):
+    """`POST /billing/activate`: `{"vendor": "tripletex"}` ("" for no accounting system)."""
+
+    vendor = serializers.CharField(allow_blank=True, max_length=40)

@@ -5,7 +5,8 @@ from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from billing.api import views
-from integrations.base import REGISTRY
+from integrations.api.views import register_capability_route
+from integrations.base import Capability, iter_vendors
 
 router = SimpleRouter(trailing_slash=True)
 router.register("billing/products", views.BillingProductViewSet, basename="billing-product")
@@ -15,18 +16,28 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "billing/activation", views.BillingActivationView.as_view(), name="api-billing-activation"
     ),
+    path("billing/activate", views.BillingActivateView.as_view(), name="api-billing-activate"),
+    path(
+        "billing/deactivate", views.BillingDeactivateView.as_view(), name="api-billing-deactivate"
+    ),
 ]
-for key in REGISTRY:
-    urlpatterns += [
+# Each accounting system's imports, for the systems that can list what is imported.
+register_capability_route("product-imports", Capability.PRODUCTS)
+register_capability_route("vat-type-imports", Capability.VAT_TYPES)
+for vendor in iter_vendors(Capability.PRODUCTS):
+    urlpatterns.append(
         path(
-            f"integrations/{key}/product-imports",
-            views.ProductImportView.as_view(vendor=key),
-            name=f"api-{key}-product-imports",
-        ),
+            f"integrations/{vendor.key}/product-imports",
+            views.ProductImportView.as_view(vendor=vendor.key),
+            name=f"api-{vendor.key}-product-imports",
+        )
+    )
+for vendor in iter_vendors(Capability.VAT_TYPES):
+    urlpatterns.append(
         path(
-            f"integrations/{key}/vat-type-imports",
-            views.VatTypeImportView.as_view(vendor=key),
-            name=f"api-{key}-vat-type-imports",
-        ),
-    ]
+            f"integrations/{vendor.key}/vat-type-imports",
+            views.VatTypeImportView.as_view(vendor=vendor.key),
+            name=f"api-{vendor.key}-vat-type-imports",
+        )
+    )
 urlpatterns += router.urls

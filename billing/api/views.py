@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from billing import services
 from billing.api.serializers import (
+    BillingActivateSerializer,
     BillingActivationSerializer,
     BillingProductSerializer,
     VatTypeSerializer,
@@ -158,6 +159,43 @@ class BillingActivationView(APIView):
 
     @extend_schema(request=None, responses=BillingActivationSerializer)
     def delete(self, request: Request) -> Response:
+        try:
+            billing = services.deactivate_billing(
+                company=request._request.company, actor=request.user
+            )
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        return Response(BillingActivationSerializer(billing).data)
+
+
+class BillingActivateView(APIView):
+    """`POST /billing/activate` `{"vendor": ...}`: the same service as the Billing page's
+    Activate (and as POST `/billing/activation`)."""
+
+    permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
+
+    @extend_schema(request=BillingActivateSerializer, responses=BillingActivationSerializer)
+    def post(self, request: Request) -> Response:
+        data = BillingActivateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            billing = services.activate_billing(
+                company=request._request.company,
+                actor=request.user,
+                vendor=data.validated_data["vendor"],
+            )
+        except (IntegrationError, DjangoPermissionDenied) as exc:
+            raise_for(exc)
+        return Response(BillingActivationSerializer(billing).data)
+
+
+class BillingDeactivateView(APIView):
+    """`POST /billing/deactivate`: billing off; products, VAT types and history are kept."""
+
+    permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
+
+    @extend_schema(request=None, responses=BillingActivationSerializer)
+    def post(self, request: Request) -> Response:
         try:
             billing = services.deactivate_billing(
                 company=request._request.company, actor=request.user

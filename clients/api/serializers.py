@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.models import Client, CustomerImportRow, ExternalLink
@@ -47,7 +48,10 @@ class ClientSerializer(serializers.ModelSerializer):
 
 
 class ImportRowSerializer(serializers.ModelSerializer):
-    tripletex_id = serializers.CharField(source="remote_id")
+    remote_id = serializers.CharField()
+    tripletex_id = serializers.CharField(
+        source="remote_id", help_text="Deprecated alias of remote_id (Tripletex only)."
+    )
     client = serializers.UUIDField(source="client.public_id", allow_null=True, default=None)
     organisation_number = serializers.CharField(source="data.organisation_number")
     email = serializers.CharField(source="data.email")
@@ -55,6 +59,7 @@ class ImportRowSerializer(serializers.ModelSerializer):
     class Meta:
         model = CustomerImportRow
         fields = [
+            "remote_id",
             "tripletex_id",
             "name",
             "organisation_number",
@@ -84,12 +89,20 @@ class CustomerImportSerializer(SyncJobSerializer):
 
 
 class ConfirmSerializer(serializers.Serializer):
-    tripletex_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    """`{"remote_ids": [...]}` or `{"select": "all_new"|"all"}` (`tripletex_ids` is the
+    deprecated name of `remote_ids`)."""
+
+    remote_ids = serializers.ListField(child=serializers.CharField(), required=False)
+    tripletex_ids = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Deprecated: use remote_ids."
+    )
     select = serializers.ChoiceField(choices=["all_new", "all"], required=False)
 
-    def validate(self, attrs: dict) -> dict:
-        if bool(attrs.get("tripletex_ids")) == bool(attrs.get("select")):
-            raise serializers.ValidationError("Give either tripletex_ids or select.")
+    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+        ids = [*(attrs.pop("remote_ids", None) or []), *(attrs.pop("tripletex_ids", None) or [])]
+        if bool(ids) == bool(attrs.get("select")):
+            raise serializers.ValidationError(_("Give either remote_ids or select."))
+        attrs["remote_ids"] = ids or None
         return attrs
 
 

@@ -96,15 +96,21 @@ class ClientViewSet(
             raise as_drf_error(exc) from exc
 
 
-def _preview(request: Request, public_id: str) -> SyncJob:
+def _preview(request: Request, vendor: str, public_id: str) -> SyncJob:
     return get_object_or_404(
-        SyncJob, company=request._request.company, public_id=public_id, kind=importing.PREVIEW
+        SyncJob,
+        company=request._request.company,
+        vendor=vendor,
+        public_id=public_id,
+        kind=importing.PREVIEW,
     )
 
 
 class CustomerImportListView(APIView):
+    """Routed for every accounting system that can list customers (`Capability.CUSTOMERS`)."""
+
     permission_classes = [ADMINS]
-    vendor = "tripletex"
+    vendor = ""
 
     @extend_schema(request=StartImportSerializer, responses={202: CustomerImportSerializer})
     def post(self, request: Request) -> Response:
@@ -126,6 +132,7 @@ class CustomerImportListView(APIView):
 
 class CustomerImportDetailView(APIView):
     permission_classes = [ADMINS]
+    vendor = ""
 
     @extend_schema(
         responses=CustomerImportSerializer,
@@ -137,7 +144,7 @@ class CustomerImportDetailView(APIView):
     )
     def get(self, request: Request, public_id: str) -> Response:
         """Status, progress and counts of the preview; its rows, paginated; the confirm job."""
-        preview = _preview(request, public_id)
+        preview = _preview(request, self.vendor, public_id)
         confirm = (
             SyncJob.objects.filter(
                 company=preview.company, kind=importing.CONFIRM, scope=str(preview.public_id)
@@ -161,12 +168,13 @@ class CustomerImportDetailView(APIView):
 
 class CustomerImportConfirmView(APIView):
     permission_classes = [ADMINS]
+    vendor = ""
 
     @extend_schema(request=ConfirmSerializer, responses={202: SyncJobSerializer})
     def post(self, request: Request, public_id: str) -> Response:
-        """Import the chosen customers: `{"tripletex_ids": [...]}` or `{"select": "all_new"|"all"}`.
+        """Import the chosen customers: `{"remote_ids": [...]}` or `{"select": "all_new"|"all"}`.
         A repeated confirm while one runs returns the running job; nothing is created twice."""
-        preview = _preview(request, public_id)
+        preview = _preview(request, self.vendor, public_id)
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -174,7 +182,7 @@ class CustomerImportConfirmView(APIView):
                 company=request._request.company,
                 actor=request.user,
                 preview=preview,
-                remote_ids=data.validated_data.get("tripletex_ids"),
+                remote_ids=data.validated_data["remote_ids"],
                 select=data.validated_data.get("select"),
             )
         except DjangoValidationError as exc:

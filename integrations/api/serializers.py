@@ -132,6 +132,14 @@ def represent(state) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
+class EnableSerializer(serializers.Serializer):
+    """Options offered when enabling (see `services.ENABLE_OPTIONS`)."""
+
+    activate_billing = serializers.BooleanField(
+        required=False, help_text="Also activate billing with this accounting system."
+    )
+
+
 class ConnectionTestSerializer(serializers.Serializer):
     """`{"environment": ..., "credentials": {...}}`: the fields are the vendor's
     `credential_fields`. Without credentials, the saved ones are tested. Tripletex's older body,

@@ -19,13 +19,22 @@ from integrations.api.serializers import (
     ConnectionTestResultSerializer,
     ConnectionTestSerializer,
     ConnectionWriteSerializer,
+    EnableSerializer,
     IntegrationSerializer,
     NotificationSerializer,
     SyncJobDetailSerializer,
     SyncJobSerializer,
     represent,
 )
-from integrations.base import AuthError, IntegrationError, RateLimited, TransientError, get_vendor
+from integrations.base import (
+    AuthError,
+    Capability,
+    CapabilityMissing,
+    IntegrationError,
+    RateLimited,
+    TransientError,
+    get_vendor,
+)
 from integrations.base import iter_vendors as vendors
 from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
@@ -64,7 +73,9 @@ def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
     }
     if remote:
         error.remote = remote  # Tripletex's own diagnostics, to quote when asking their support
-    if isinstance(exc, AuthError):
+    if isinstance(exc, CapabilityMissing):
+        code = "capability_missing"
+    elif isinstance(exc, AuthError):
         error.default_code, code = "integration_auth_failed", "integration_auth_failed"
     elif isinstance(exc, RateLimited):
         error.status_code, code = status.HTTP_429_TOO_MANY_REQUESTS, "integration_rate_limited"
@@ -113,9 +124,14 @@ class _VendorView(APIView):
 
 
 class EnableView(_VendorView):
-    @extend_schema(request=None, responses=IntegrationSerializer)
+    @extend_schema(request=EnableSerializer, responses=IntegrationSerializer)
     def post(self, request: Request) -> Response:
-        self.call(services.enable_integration)
+        """Enable the integration; `{"activate_billing": true}` (and any other offered option)
+        is applied in the same transaction, as the page's checkbox is."""
+        data = EnableSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        chosen = [o.name for o in services.ENABLE_OPTIONS if request.data.get(o.name) is True]
+        self.call(services.enable_integration, options=chosen)
         return Response(_state(request, self.vendor))
 
 
@@ -262,3 +278,43 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             company=request._request.company, actor=request.user
         )
         return Response({"marked_read": count})
+
+
+# The first path segment of each vendor route that needs a capability ("customer-imports"),
+# so that asking a vendor without it says so instead of a bare 404.
+CAPABILITY_ROUTES: dict[str, Capability] = {}
+
+
+def register_capability_route(segment: str, capability: Capability) -> None:
+    """Declare that `/integrations/{vendor}/{segment}...` exists only for vendors with
+    `capability` (call from the app's `api/urls.py`, next to the routes)."""
+    CAPABILITY_ROUTES[segment] = capability
+
+
+class VendorRouteNotFoundView(APIView):
+    """Any `/integrations/{vendor}/...` path no route matched: a 404 in the error shape that
+    says "<vendor> cannot <do it>" when the vendor lacks the capability behind the path."""
+
+    permission_classes = [IsCompanyMember]
+    schema = None  # not an operation
+
+    def _answer(self, request: Request, vendor: str, rest: str) -> Response:
+        try:
+            info = get_vendor(vendor)
+        except KeyError:
+            raise exceptions.NotFound(
+                _("There is no accounting system “%(key)s”.") % {"key": vendor}
+            ) from None
+        capability = CAPABILITY_ROUTES.get(rest.strip("/").split("/")[0])
+        if capability is None or info.can(capability):
+            raise exceptions.NotFound()
+        error = CapabilityMissing(info, capability)
+        return Response(
+            {"code": "capability_missing", "detail": error.message, "capability": str(capability)},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+
+    def get(self, request: Request, vendor: str, rest: str) -> Response:
+        return self._answer(request, vendor, rest)
+
+    post = put = patch = delete = get

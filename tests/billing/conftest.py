@@ -57,7 +57,7 @@ def import_products(world: Any, actor: Any = None) -> SyncJob:
     def start() -> SyncJob:
         with world.scope_a():
             return services.request_product_import(
-                company=world.firm_a, actor=actor or world.admin
+                company=world.firm_a, actor=actor or world.admin, vendor="tripletex"
             )[0]
 
     return run_jobs(start)
@@ -67,7 +67,7 @@ def import_vat_types(world: Any, actor: Any = None) -> SyncJob:
     def start() -> SyncJob:
         with world.scope_a():
             return services.request_vat_type_import(
-                company=world.firm_a, actor=actor or world.admin
+                company=world.firm_a, actor=actor or world.admin, vendor="tripletex"
             )[0]
 
     return run_jobs(start)

@@ -30,13 +30,19 @@ VAT_TYPES = "/api/v1/billing/vat-types/"
 
 def _request(world, actor, company=None):  # type: ignore[no-untyped-def]
     with world.scope_a():
-        return services.request_product_import(company=company or world.firm_a, actor=actor)
+        return services.request_product_import(
+            company=company or world.firm_a, actor=actor, vendor="tripletex"
+        )
 
 
 def test_it_activates_and_deactivates_billing_idempotently(world) -> None:
     with world.scope_a():
-        first = services.activate_billing(company=world.firm_a, actor=world.owner)
-        again = services.activate_billing(company=world.firm_a, actor=world.admin)
+        first = services.activate_billing(
+            company=world.firm_a, actor=world.owner, vendor="tripletex"
+        )
+        again = services.activate_billing(
+            company=world.firm_a, actor=world.admin, vendor="tripletex"
+        )
         assert first.pk == again.pk and again.active and again.accounting_vendor == "tripletex"
         assert again.activated_by == world.owner  # the second call changed nothing
         services.deactivate_billing(company=world.firm_a, actor=world.admin)
@@ -48,7 +54,9 @@ def test_it_activates_and_deactivates_billing_idempotently(world) -> None:
 @pytest.mark.parametrize("who", ["accountant", "billing", "outsider"])
 def test_it_lets_only_owners_and_admins_activate_billing(world, who) -> None:
     with world.scope_a(), pytest.raises(PermissionDenied):
-        services.activate_billing(company=world.firm_a, actor=getattr(world, who))
+        services.activate_billing(
+            company=world.firm_a, actor=getattr(world, who), vendor="tripletex"
+        )
     with world.scope_a(), pytest.raises(PermissionDenied):
         services.deactivate_billing(company=world.firm_a, actor=getattr(world, who))
 
@@ -84,7 +92,7 @@ def test_it_needs_billing_active_to_import(world, connected) -> None:
 
 def test_it_needs_tripletex_connected_to_import(world) -> None:
     with world.scope_a():
-        services.activate_billing(company=world.firm_a, actor=world.owner)
+        services.activate_billing(company=world.firm_a, actor=world.owner, vendor="tripletex")
     with pytest.raises(ConfigError, match="Connect Tripletex first"):
         _request(world, world.admin)
 
@@ -209,8 +217,12 @@ def test_an_import_for_firm_b_never_touches_firm_a(world, billing_on) -> None:
 
     def start():  # type: ignore[no-untyped-def]
         with scope(company=world.firm_b):
-            services.activate_billing(company=world.firm_b, actor=world.outsider)
-            return services.request_product_import(company=world.firm_b, actor=world.outsider)[0]
+            services.activate_billing(
+                company=world.firm_b, actor=world.outsider, vendor="tripletex"
+            )
+            return services.request_product_import(
+                company=world.firm_b, actor=world.outsider, vendor="tripletex"
+            )[0]
 
     job = run_jobs(start)
     assert job.status == "succeeded", job.error

@@ -157,11 +157,15 @@ def test_it_joins_the_running_import_instead_of_starting_a_second(
     world, billing_on, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True) as queued, world.scope_a():
-        first, created = services.request_product_import(company=world.firm_a, actor=world.admin)
-        second, created_again = services.request_product_import(
-            company=world.firm_a, actor=world.owner
+        first, created = services.request_product_import(
+            company=world.firm_a, actor=world.admin, vendor="tripletex"
         )
-        vat, vat_created = services.request_vat_type_import(company=world.firm_a, actor=world.owner)
+        second, created_again = services.request_product_import(
+            company=world.firm_a, actor=world.owner, vendor="tripletex"
+        )
+        vat, vat_created = services.request_vat_type_import(
+            company=world.firm_a, actor=world.owner, vendor="tripletex"
+        )
     assert created and not created_again and not vat_created
     assert first.pk == second.pk == vat.pk
     assert len(queued) == 1

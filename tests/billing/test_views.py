@@ -79,7 +79,7 @@ def test_it_imports_from_the_products_tab_and_shows_the_summary_and_lists(
 
 def test_it_explains_why_an_import_cannot_start(world, as_user, connected) -> None:
     with world.scope_a():
-        services.activate_billing(company=world.firm_a, actor=world.owner)
+        services.activate_billing(company=world.firm_a, actor=world.owner, vendor="tripletex")
     world.firm_a.plan = "free"
     world.firm_a.save()
     client = as_user(world.admin)
@@ -113,7 +113,9 @@ def test_it_polls_a_running_import_and_reloads_the_lists_when_it_ends(
 ) -> None:
     client = as_user(world.admin)
     with world.scope_a():
-        job, _created = services.request_product_import(company=world.firm_a, actor=world.admin)
+        job, _created = services.request_product_import(
+            company=world.firm_a, actor=world.admin, vendor="tripletex"
+        )
     url = reverse("billing_import_job", args=[job.public_id])
 
     running = client.get(url, HTTP_HX_REQUEST="true")

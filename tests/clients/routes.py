@@ -38,9 +38,13 @@ register(
 )
 register("client-detail", "get", _client, api=True)
 register("client-detail", "patch", _client, data=lambda w: {"invoice_email": "x@y.no"}, api=True)
-register("api-customer-import", "get", _preview, api=True)
+register("api-tripletex-customer-import", "get", _preview, api=True)
 register(
-    "api-customer-import-confirm", "post", _preview, data=lambda w: {"select": "all"}, api=True
+    "api-tripletex-customer-import-confirm",
+    "post",
+    _preview,
+    data=lambda w: {"select": "all"},
+    api=True,
 )
 EXEMPT["import_panel"] = "vendor key, not a firm object"
 EXEMPT["import_start"] = "vendor key, not a firm object"

@@ -140,3 +140,25 @@ def test_the_responsible_lookup_does_not_reveal_other_firms_users(world, api_as)
     elsewhere = api.patch(url, {"responsible_email": "owner@bergen.no"}, format="json").json()
     unknown = api.patch(url, {"responsible_email": "nobody@nowhere.no"}, format="json").json()
     assert elsewhere == unknown
+
+
+def test_the_import_api_speaks_remote_ids_and_keeps_its_vendor(world, api_as, connected) -> None:
+    from django.test import TestCase
+
+    api = api_as(world.owner)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        started = api.post(
+            "/api/v1/integrations/tripletex/customer-imports", {"full": True}, format="json"
+        ).json()
+    url = f"/api/v1/integrations/tripletex/customer-imports/{started['id']}/"
+    rows = api.get(f"{url}?classification=new").json()["rows"]["results"]
+    assert all(row["remote_id"] == row["tripletex_id"] for row in rows)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        confirmed = api.post(f"{url}confirm", {"remote_ids": [rows[0]["remote_id"]]}, format="json")
+    assert confirmed.status_code == 202
+    assert api.get(url).json()["confirm"]["counts"]["created"] == 1
+    # Another vendor's path does not reach this vendor's import.
+    assert (
+        api.get(f"/api/v1/integrations/fakebooks/customer-imports/{started['id']}/").status_code
+        == 404
+    )

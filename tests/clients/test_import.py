@@ -23,7 +23,7 @@ def preview(world, full: bool = False) -> SyncJob:  # type: ignore[no-untyped-de
     def start():  # type: ignore[no-untyped-def]
         with world.scope_a():
             return services.start_customer_import(
-                company=world.firm_a, actor=world.admin, full=full
+                company=world.firm_a, actor=world.admin, full=full, vendor="tripletex"
             )[0]
 
     return run_jobs(start)

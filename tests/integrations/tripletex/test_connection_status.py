@@ -37,7 +37,9 @@ def test_the_header_shows_the_error_after_a_job_is_refused(
 ) -> None:
     tx.store.revoke_employee_token(_connected(tx, saved_connection))
     with TestCase.captureOnCommitCallbacks(execute=True), world.scope_a():
-        client_services.start_customer_import(company=world.firm_a, actor=world.admin)
+        client_services.start_customer_import(
+            company=world.firm_a, actor=world.admin, vendor="tripletex"
+        )
 
     line = _state_line(as_user(world.admin).get(PAGE).content.decode())
     assert "Connected to" not in line
