@@ -66,14 +66,19 @@ REDACTED = "[REDACTED]"
 _NUMERIC = re.compile(r"^\d+$")
 
 
+# A request line's query string: `"GET /path?a=1&b=2 HTTP/1.1"` keeps `/path`.
+_QUERY_STRING = re.compile(r"(?<=[^\s?\"])\?[^\s\"]+")
+
+
 class _RedactUrllib3(logging.Filter):
     """urllib3 logs every request line at DEBUG, query string included, and vendors put
-    credentials there (Tripletex's session-create tokens, Merit's ApiId and signature).
-    Settings keep urllib3 at WARNING; this filter keeps them out even when someone turns it up."""
+    credentials there (Tripletex's session-create tokens, Merit's ApiId and signature, which no
+    pattern of `uku.logging` recognises). Settings keep urllib3 at WARNING; this filter drops
+    every query string and masks known secrets even when someone turns it up."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = _QUERY_STRING.sub("?" + REDACTED, redact(message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
@@ -100,7 +105,7 @@ class HttpCall:
     means is the vendor's business. Never logged, never in an error: hence `repr=False`."""
 
     method: str
-    path: str
+    path: str = field(repr=False)  # may hold a token (Tripletex's session delete)
     template: str
     url: str = field(repr=False)
     idempotent: bool
