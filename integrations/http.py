@@ -26,8 +26,10 @@ vendor's client. Hooks, in the order one attempt meets them:
     template_for(path)               -> the path template for call records and errors
     authenticate(call)               -> sign / authenticate this attempt (every attempt)
     parse_response(raw)              -> decode the answer (unwrap what the vendor wraps)
-    rate_limit_info(response)        -> what the rate-limit headers say
-    retry_after(response)            -> how long a 429 asks us to wait
+    rate_limit_info(response)        -> what the rate-limit headers say (names in
+                                        `rate_limit_headers`; the reset in seconds)
+    retry_after(response)            -> how long a 429 asks us to wait (default:
+                                        Retry-After, else the period reset)
     renew_authentication(call, resp) -> one fresh try after "credentials refused"?
     error_for(call, response)        -> the vendor's error for a refused call (4xx)
     failure_error(kind, call, ...)   -> the vendor's error for a transient failure
@@ -241,6 +243,12 @@ class VendorHttpClient:
 
     #: The vendor's name, for log lines and the generic texts.
     vendor: ClassVar[str] = "The accounting system"
+    #: The vendor's rate-limit headers: requests per period, requests left, period reset.
+    rate_limit_headers: ClassVar[tuple[str, str, str]] = (
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+    )
 
     def __init__(
         self,
@@ -464,12 +472,11 @@ class VendorHttpClient:
         )
 
     def rate_limit_info(self, response: HttpResponse) -> RateLimitInfo | None:
-        """What the response's rate-limit headers say, or `None` when it has none. Default: the
-        common `X-RateLimit-Limit`/`-Remaining`/`-Reset` with the reset in seconds; a vendor
-        whose reset is a timestamp (Merit) converts it. Must not raise."""
-        limit = header_seconds(response.headers, "X-RateLimit-Limit")
-        remaining = header_seconds(response.headers, "X-RateLimit-Remaining")
-        reset = header_seconds(response.headers, "X-RateLimit-Reset")
+        """What the response's `rate_limit_headers` say, or `None` when it has none; the reset
+        in seconds from now. A vendor whose reset is a timestamp (Merit) converts it here, and
+        `retry_after` then gets it right too. Must not raise."""
+        names = self.rate_limit_headers
+        limit, remaining, reset = (header_seconds(response.headers, name) for name in names)
         if limit is None and remaining is None and reset is None:
             return None
         return RateLimitInfo(
@@ -480,8 +487,12 @@ class VendorHttpClient:
 
     def retry_after(self, response: HttpResponse) -> float:
         """Seconds a 429 asks every worker to wait: `Retry-After` (seconds or HTTP date), else
-        `DEFAULT_RETRY_AFTER`; at least `MIN_RETRY_AFTER`. Must not raise."""
+        the period reset of `rate_limit_info`, else `DEFAULT_RETRY_AFTER`; at least
+        `MIN_RETRY_AFTER`. Must not raise."""
         seconds = header_seconds(response.headers, "Retry-After")
+        if seconds is None or seconds < 0:
+            info = self.rate_limit_info(response)
+            seconds = info.reset_seconds if info is not None else None
         if seconds is not None and seconds >= 0:
             return max(seconds, MIN_RETRY_AFTER)
         return DEFAULT_RETRY_AFTER

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -46,15 +47,11 @@ from integrations.base import (
     TransientError,
 )
 from integrations.http import (
-    DEFAULT_RETRY_AFTER,
-    MIN_RETRY_AFTER,
     READS,
     HttpCall,
     HttpResponse,
-    RateLimitInfo,
     VendorHttpClient,
     encode_path,
-    header_seconds,
 )
 from integrations.http import path_template as _generic_path_template
 from integrations.ratelimit import RateLimitBudget
@@ -148,6 +145,12 @@ class TripletexClient(VendorHttpClient):
     """
 
     vendor: ClassVar[str] = "Tripletex"
+    # Reset in seconds; a 429 without Retry-After waits for it (the seam's `retry_after`).
+    rate_limit_headers: ClassVar[tuple[str, str, str]] = (
+        "X-Rate-Limit-Limit",
+        "X-Rate-Limit-Remaining",
+        "X-Rate-Limit-Reset",
+    )
 
     def __init__(
         self,
@@ -423,30 +426,7 @@ class TripletexClient(VendorHttpClient):
         request_id = raw.headers.get("x-tlx-request-id", "")
         if isinstance(parsed.data, dict) and not request_id:
             request_id = str(parsed.data.get("requestId") or "")
-        return HttpResponse(
-            parsed.status, parsed.data, request_id, parsed.headers, parsed.malformed, parsed.text
-        )
-
-    def rate_limit_info(self, response: HttpResponse) -> RateLimitInfo | None:
-        """`X-Rate-Limit-Limit`/`-Remaining`/`-Reset`, the reset in seconds."""
-        limit = header_seconds(response.headers, "X-Rate-Limit-Limit")
-        remaining = header_seconds(response.headers, "X-Rate-Limit-Remaining")
-        reset = header_seconds(response.headers, "X-Rate-Limit-Reset")
-        if limit is None and remaining is None and reset is None:
-            return None
-        return RateLimitInfo(
-            int(limit) if limit is not None else None,
-            int(remaining) if remaining is not None else None,
-            reset,
-        )
-
-    def retry_after(self, response: HttpResponse) -> float:
-        """`Retry-After`, else the period reset (`X-Rate-Limit-Reset`), else the default."""
-        for name in ("Retry-After", "X-Rate-Limit-Reset"):
-            seconds = header_seconds(response.headers, name)
-            if seconds is not None and seconds >= 0:
-                return max(seconds, MIN_RETRY_AFTER)
-        return DEFAULT_RETRY_AFTER
+        return dataclasses.replace(parsed, request_id=request_id)
 
     def error_for(self, call: HttpCall, response: HttpResponse) -> IntegrationError:
         """401 (after a fresh session) and 403 are `AuthError`; any other refusal is a

@@ -447,6 +447,15 @@ def test_it_feeds_the_vendors_rate_limit_headers_to_the_budget(vendor, make_clie
     assert budget.sleeps == [pytest.approx(5)]
 
 
+def test_it_waits_for_the_period_reset_when_a_429_names_no_retry_after(
+    vendor, make_client, budget
+) -> None:
+    reset = {"X-RateLimit-Reset": str(int(budget.now + 4))}  # a timestamp, as Merit sends it
+    vendor.script("GET", "/api/v1/items", Reply(429, headers=reset), Reply(200, {}))
+    assert make_client().request("GET", "/items").status == 200
+    assert budget.sleeps == [pytest.approx(4)]
+
+
 # --- Call records -----------------------------------------------------------------------------------
 
 
