@@ -584,7 +584,8 @@ class VendorHttpClient:
         if json is not None:
             # Serialised once, as requests would (no NaN), so a signature covers the bytes sent.
             body = jsonlib.dumps(json, allow_nan=False).encode("utf-8")
-            all_headers.setdefault("Content-Type", "application/json")
+            if not any(name.lower() == "content-type" for name in all_headers):
+                all_headers["Content-Type"] = "application/json"
         return HttpCall(
             method=method,
             path=path,

@@ -63,6 +63,7 @@ class Seen:
     path: str
     query: dict[str, str]
     body: bytes
+    content_type: str = ""
 
 
 class Vendor:
@@ -97,7 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with self.vendor.lock:
-            self.vendor.seen.append(Seen(self.command, parts.path, query, body))
+            content_type = self.headers.get("Content-Type", "")
+            self.vendor.seen.append(Seen(self.command, parts.path, query, body, content_type))
         reply = self.vendor.next_reply(self.command, parts.path)
         if reply.drop:
             self.close_connection = True
@@ -351,6 +353,20 @@ def test_it_retries_a_read_sent_as_post_when_the_vendor_says_it_is_idempotent(
     vendor.script("POST", "/api/v1/gettaxes", Reply(drop=True), Reply(200, [{"Id": "t"}]))
     response = make_client().request("POST", "/gettaxes", json={}, idempotent=True)
     assert response.data == [{"Id": "t"}] and vendor.count("POST", "/api/v1/gettaxes") == 2
+
+
+def test_it_sends_json_once_serialised_and_keeps_a_callers_content_type(
+    vendor, make_client
+) -> None:
+    client = make_client()
+    client.request("POST", "/a", json={"Navn": "Ærlig"}, idempotent=True)
+    client.request("POST", "/b", json=[1], headers={"content-type": "application/vnd+json"})
+    first, second = vendor.seen
+    assert json.loads(first.body) == {"Navn": "Ærlig"} and second.body == b"[1]"
+    assert (first.content_type, second.content_type) == (
+        "application/json",
+        "application/vnd+json",
+    )
 
 
 # --- Signing, parsing, mapping ---------------------------------------------------------------------
