@@ -13,9 +13,11 @@ where every worker sees it:
 A key is always a hash of the credential (callers build it, e.g. `tripletex:<sha256>`), never
 the credential itself: keys show up in Redis, the database and logs.
 
-A budget never sleeps longer than `settings.TRIPLETEX_MAX_INLINE_WAIT` seconds in one call: a
-longer wait raises `RateLimited(retry_after=...)`, so a Celery task can retry later instead of
-holding a worker hostage. The clock and sleep are injectable so tests need not wait.
+A budget never sleeps longer than the caller's maximum inline wait in one call (the vendor client
+passes it: Tripletex's comes from `settings.TRIPLETEX_MAX_INLINE_WAIT`; without one,
+`DEFAULT_MAX_INLINE_WAIT`): a longer wait raises `RateLimited(retry_after=...)`, so a Celery task
+can retry later instead of holding a worker hostage. The clock and sleep are injectable so tests
+need not wait.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]  # seconds since the epoch, like time.time
 Sleep = Callable[[float], None]
+
+# Seconds a budget may sleep inline when neither the caller nor the budget says otherwise.
+DEFAULT_MAX_INLINE_WAIT = 30.0
 
 # Keep state a little past its reset so a late worker still sees the last known numbers.
 _TTL_MARGIN = 60
@@ -83,10 +88,12 @@ class RateLimitBudget:
 
     @property
     def max_inline_wait(self) -> float:
-        # Read late so `settings` overrides in tests (and per-process config) apply.
+        """The longest inline sleep when `wait` is given no `max_wait`: the constructor's value,
+        else `DEFAULT_MAX_INLINE_WAIT`. Vendor settings belong to the vendor client, which
+        passes its own to `wait`, so one budget can serve vendors with different limits."""
         if self._max_inline_wait is not None:
             return self._max_inline_wait
-        return float(settings.TRIPLETEX_MAX_INLINE_WAIT)
+        return DEFAULT_MAX_INLINE_WAIT
 
     # --- storage, per backend -------------------------------------------------------------------
 
@@ -108,15 +115,16 @@ class RateLimitBudget:
 
     # --- shared behaviour -----------------------------------------------------------------------
 
-    def wait(self, key: str) -> float:
+    def wait(self, key: str, max_wait: float | None = None) -> float:
         """Call before each request. Returns at once when the budget allows a request; sleeps
         until the period resets or the block ends when that is short; raises
-        `RateLimited(retry_after=...)` when the wait would exceed the maximum inline wait.
-        Returns the seconds slept. Makes no request and changes no state."""
+        `RateLimited(retry_after=...)` when the wait would exceed `max_wait` seconds (`None`:
+        `max_inline_wait`). Returns the seconds slept. Makes no request and changes no state."""
         delay = self.state(key).wait_seconds(self.clock())
         if delay <= 0:
             return 0.0
-        if delay > self.max_inline_wait:
+        limit = self.max_inline_wait if max_wait is None else max_wait
+        if delay > limit:
             raise rate_limited(delay)
         self.sleep(delay)
         return delay

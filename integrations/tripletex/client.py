@@ -1,48 +1,42 @@
-"""`TripletexClient`: the one HTTP seam between uku and Tripletex API v2.
+"""`TripletexClient`: uku's client for Tripletex API v2, on the shared HTTP seam.
 
-Everything uku sends to Tripletex goes through this class, so the rules live in one place:
+Timeouts, the shared rate-limit budget, retries (reads only; writes never resent after an
+ambiguous failure), call records, secret-free errors and urllib3 redaction are the seam's
+(`integrations.http.VendorHttpClient`). What is Tripletex's own lives here:
 
 * **Sessions.** Tripletex wants a session token made from uku's consumer token and the firm's
   employee token (`PUT /token/session/:create`). Sessions are cached per process, keyed by a
   SHA-256 of base URL + both tokens, and reused until shortly before they expire; a 401 recreates
   the session once (it may have been deleted or expired early), a second 401 is an `AuthError`.
+  Each call authenticates with basic auth: the company id (0 = the firm) and the session token.
 * **Secrets.** Every token is registered with `uku.logging.register_secret`, and no message,
-  log line, `repr()`, `CallRecord` or error detail made here contains one. requests' own
-  exceptions quote the URL, whose query string carries the tokens when creating a session, so
-  none of them is ever chained or re-raised: errors are built outside the `except` block.
-* **Retries.** Reads are retried on timeouts, dropped connections, 5xx and malformed JSON with
-  exponential backoff plus jitter. Writes are not retried once they may have reached Tripletex
-  (timeout, dropped connection, 500): the REST API has no idempotency key, so only the caller can
-  check whether the write happened. Writes are retried on 429 and 503, which mean "not done".
-* **Rate limits.** One budget per employee token shared by every worker
-  (`integrations.ratelimit`): consulted before each request, fed the `X-Rate-Limit-*` headers
-  after each response, blocked on a 429.
+  log line, `repr()`, `CallRecord` or error detail made here contains one. The session-create
+  query string carries the consumer and employee tokens, so that call's template is fixed.
+* **Retries.** Tripletex has no idempotency key, so a write is resent only after 429 and 503,
+  which mean "not done" (the seam's rule).
+* **Rate limits.** One budget per employee token shared by every worker, fed the
+  `X-Rate-Limit-*` headers (reset in seconds); a 429 without `Retry-After` waits for the reset.
 * **Errors.** Only `integrations.base` errors leave this module, each with Tripletex's `code`,
   `developer_message` and `request_id` in `details`.
+* **Pagination.** `iter_pages`/`iter_values` walk `from`/`count` list envelopes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import email.utils
+import dataclasses
 import hashlib
 import logging
-import random
-import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
-from urllib.parse import quote
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from integrations.base import (
     AuthError,
@@ -52,28 +46,24 @@ from integrations.base import (
     IntegrationError,
     TransientError,
 )
-from integrations.ratelimit import RateLimitBudget, get_budget, rate_limited
-from uku.logging import redact, register_secret
+from integrations.http import (
+    READS,
+    HttpCall,
+    HttpResponse,
+    VendorHttpClient,
+    encode_path,
+)
+from integrations.http import path_template as _generic_path_template
+from integrations.ratelimit import RateLimitBudget
+from integrations.tripletex.errors import (
+    MESSAGES,
+    TOKEN_MENU_PATH,
+    TripletexRequestError,
+    say,
+)
+from uku.logging import register_secret
 
 logger = logging.getLogger(__name__)
-
-
-class _RedactUrllib3(logging.Filter):
-    """urllib3 logs every request line at DEBUG, query string included: the session-create
-    query carries the consumer and employee tokens, the session-delete path the session token.
-    Settings keep urllib3 at WARNING; this filter keeps them out even when someone turns it up."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-_urllib3_logger = logging.getLogger("urllib3.connectionpool")
-if not any(isinstance(f, _RedactUrllib3) for f in _urllib3_logger.filters):
-    _urllib3_logger.addFilter(_RedactUrllib3())
 
 OSLO = ZoneInfo("Europe/Oslo")
 ENVIRONMENTS = ("production", "test")
@@ -82,47 +72,9 @@ SESSION_CREATE_PATH = "/token/session/:create"
 # A session made today with expirationDate=tomorrow is renewed this long before midnight (Oslo),
 # so a long import never starts with a session that dies halfway.
 SESSION_RENEW_MARGIN = timedelta(minutes=10)
-DEFAULT_RETRY_AFTER = 2.0  # seconds, when a 429 names no wait
-READS = frozenset({"GET", "HEAD", "OPTIONS"})
-_REDACTED = "[REDACTED]"
-_NUMERIC = re.compile(r"^\d+$")
 
-
-class TripletexRequestError(ConfigError):
-    """Tripletex refused the request as invalid (400, 404, 409, 422 ...). Permanent: sending the
-    same request again gives the same answer. `status`, `code` (Tripletex's internal code, e.g.
-    18000) and `validation_messages` (`[{"field", "message"}]`) say why."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: int | None = None,
-        validation_messages: list[dict[str, str]] | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message, details=details)
-        self.status = status
-        self.code = code
-        self.validation_messages = validation_messages or []
-
-
-@dataclass(frozen=True)
-class TripletexResponse:
-    """A parsed answer: HTTP status, the decoded JSON body (`None` for 204/304/no body) and the
-    request id. Never holds the request (whose URL or headers carry tokens)."""
-
-    status: int
-    data: Any
-    request_id: str = ""
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
-    malformed: bool = False
-
-    @property
-    def error(self) -> dict[str, Any]:
-        """The Tripletex error envelope (empty when the body is not one)."""
-        return self.data if isinstance(self.data, dict) else {}
+# A parsed Tripletex answer is the seam's response; the old name stays for callers.
+TripletexResponse = HttpResponse
 
 
 # --- The process-level session cache ----------------------------------------------------------------
@@ -166,66 +118,24 @@ class _Shared:
 # --- Helpers ---------------------------------------------------------------------------------------
 
 
-def encode_path(path: str) -> str:
-    """The path as sent: `>` always as `%3E`, `:` and `/` kept, an existing `%XX` left alone."""
-    if not path.startswith("/"):
-        path = "/" + path
-    return quote(path, safe="/:%@!$&'()*+,;=-._~")
-
-
 def path_template(path: str) -> str:
-    """`/customer/123/x` -> `/customer/{id}/x`: what a `CallRecord` shows, never an id or token."""
-    parts = path.replace("%3E", ">").replace("%3e", ">").split("?", 1)[0].split("/")
-    return "/".join("{id}" if _NUMERIC.match(p) else p for p in parts) or "/"
-
-
-def _query(params: Mapping[str, Any] | None) -> dict[str, str]:
-    """Tripletex query values: booleans as true/false, lists comma-joined, dates ISO."""
-    out: dict[str, str] = {}
-    for key, value in (params or {}).items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, date):
-            out[key] = value.isoformat()
-        elif isinstance(value, list | tuple | set | frozenset):
-            out[key] = ",".join(str(v) for v in value)
-        else:
-            out[key] = str(value)
-    return out
-
-
-def _header_number(headers: Mapping[str, str], name: str) -> float | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        try:  # Retry-After may be an HTTP date
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
-
-
-def _retry_after(response: TripletexResponse) -> float:
-    for name in ("Retry-After", "X-Rate-Limit-Reset"):
-        seconds = _header_number(response.headers, name)
-        if seconds is not None and seconds >= 0:
-            return max(seconds, 0.5)
-    return DEFAULT_RETRY_AFTER
+    """`/customer/123/x` -> `/customer/{id}/x`: what a `CallRecord` shows, never an id or token.
+    Tripletex's aggregate marker reads as `>` whether or not it came encoded (`%3E`)."""
+    return _generic_path_template(path.replace("%3E", ">").replace("%3e", ">"))
 
 
 def _hash(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def _field() -> dict[str, str]:
+    return {"field": "employee_token"}
+
+
 # --- The client -------------------------------------------------------------------------------------
 
 
-class TripletexClient:
+class TripletexClient(VendorHttpClient):
     """An authenticated connection to one Tripletex company.
 
     `company_id=0` acts in the employee's own company (the firm); a client company id (from
@@ -233,6 +143,14 @@ class TripletexClient:
     login (see `for_company`). Construction makes no request; the session is created on first
     use. Raises `ConfigError` when the platform has no consumer token for `environment`.
     """
+
+    vendor: ClassVar[str] = "Tripletex"
+    # Reset in seconds; a 429 without Retry-After waits for it (the seam's `retry_after`).
+    rate_limit_headers: ClassVar[tuple[str, str, str]] = (
+        "X-Rate-Limit-Limit",
+        "X-Rate-Limit-Remaining",
+        "X-Rate-Limit-Reset",
+    )
 
     def __init__(
         self,
@@ -265,23 +183,25 @@ class TripletexClient:
             raise ConfigError(say("token_missing"), details={"field": "employee_token"})
         register_secret(consumer)
         register_secret(employee)
-        self.base_url = base_url.rstrip("/")
         self.company_id = int(company_id)
         self._consumer = consumer
         self._employee = employee
-        self._cache_key = _hash(self.base_url, consumer, employee)
-        self._rate_key = "tripletex:" + _hash(rate_limit_key or self._cache_key)[:40]
-        self._on_call = on_call
-        self._sleep = sleep if sleep is not None else time.sleep
-        self._budget = budget or get_budget(sleep=self._sleep)
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
-        self._timeout = (
-            float(settings.TRIPLETEX_CONNECT_TIMEOUT),
-            float(settings.TRIPLETEX_READ_TIMEOUT),
+        self._cache_key = _hash(base_url.rstrip("/"), consumer, employee)
+        super().__init__(
+            base_url=base_url,
+            rate_key="tripletex:" + _hash(rate_limit_key or self._cache_key)[:40],
+            on_call=on_call,
+            budget=budget,
+            sleep=sleep,
+            timeout=(
+                float(settings.TRIPLETEX_CONNECT_TIMEOUT),
+                float(settings.TRIPLETEX_READ_TIMEOUT),
+            ),
+            max_attempts=int(settings.TRIPLETEX_MAX_ATTEMPTS),
+            max_inline_wait=float(settings.TRIPLETEX_MAX_INLINE_WAIT),
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
         )
-        self._http = requests.Session()
-        self._http.headers.update({"Accept": "application/json", "User-Agent": "uku"})
         self._shared = _Shared()
         self._owner = True
 
@@ -301,22 +221,9 @@ class TripletexClient:
         return child
 
     # --- Public calls ---------------------------------------------------------------------------
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> TripletexResponse:
-        """Send one call and return the parsed answer (2xx or 304). Raises `AuthError` (401
-        twice, 403), `RateLimited`, `TransientError`, or `TripletexRequestError` (other 4xx).
-        Retries GETs; a write is sent at most once unless Tripletex said 429/503 (not done)."""
-        response = self._send(method, path, params=params, json=json, headers=headers)
-        if 200 <= response.status < 300 or response.status == 304:
-            return response
-        raise self._error_for(method.upper(), path_template(path), response)
+    # `request(method, path, params, json, headers)` is the seam's: the parsed answer (2xx or
+    # 304), else `AuthError` (401 twice, 403), `RateLimited`, `TransientError`, or
+    # `TripletexRequestError` (other 4xx).
 
     def get_raw(
         self, path: str, params: Mapping[str, Any] | None = None, *, fields: str | None = None
@@ -405,16 +312,16 @@ class TripletexClient:
                 if cached is not None and cached.token == token:
                     del _sessions[self._cache_key]
             try:
-                self._send(
+                self.send(
                     "DELETE",
                     f"/token/session/{token}",
-                    template="/token/session/{token}",
-                    session=token,
+                    template="/token/session/{token}",  # the path holds the token
+                    credential=token,
                     attempts=1,
                 )
             except IntegrationError as exc:
                 logger.info("Tripletex session delete failed (ignored): %s", exc.message)
-        self._http.close()
+        super().close()
 
     # --- Sessions ------------------------------------------------------------------------------
 
@@ -439,7 +346,7 @@ class TripletexClient:
         if self.environment == "production" and self._employee.startswith(TEST_TOKEN_PREFIX):
             raise AuthError(say("wrong_environment_" + self.environment), details=_field())
         expires = datetime.now(OSLO).date() + timedelta(days=1)
-        response = self._send(
+        response = self.send(
             "PUT",
             SESSION_CREATE_PATH,
             params={
@@ -461,7 +368,7 @@ class TripletexClient:
             expires = date.fromisoformat(value.get("expirationDate") or "")
         return _CachedSession(token, expires)
 
-    def _session_error(self, response: TripletexResponse) -> IntegrationError:
+    def _session_error(self, response: HttpResponse) -> IntegrationError:
         """The actionable error for a refused `:create`, decided by the validation field and
         Tripletex's wording (this is what an admin sees after "Test connection")."""
         body = response.error
@@ -492,180 +399,39 @@ class TripletexClient:
         has_prefix = self._employee.startswith(TEST_TOKEN_PREFIX)
         return has_prefix != (self.environment == "test")
 
-    # --- The request loop ----------------------------------------------------------------------
+    # --- The seam's hooks -----------------------------------------------------------------------
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        authenticate: bool = True,
-        idempotent: bool | None = None,
-        template: str | None = None,
-        session: str | None = None,
-        attempts: int | None = None,
-    ) -> TripletexResponse:
-        """One logical call with retries. Returns the final answer for 2xx/3xx/4xx other than
-        401 (when a fresh session may help) and 429; raises for what retrying could not fix."""
-        method = method.upper()
-        idempotent = method in READS if idempotent is None else idempotent
-        template = template or path_template(path)
-        url = self.base_url + encode_path(path)
-        max_attempts = attempts or max(1, int(settings.TRIPLETEX_MAX_ATTEMPTS))
-        query = _query(params)
-        attempt = 0
-        renewed = False
-        while True:
-            attempt += 1
-            self._budget.wait(self._rate_key)  # may raise RateLimited before anything is sent
-            token = session or (self._session_token() if authenticate else None)
-            started = time.monotonic()
-            failure: str | None = None
-            maybe_sent = True
-            try:
-                raw = self._http.request(
-                    method,
-                    url,
-                    params=query,
-                    json=json,
-                    headers=dict(headers or {}),
-                    auth=(str(self.company_id), token) if token else None,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                )
-            except requests.ConnectTimeout:
-                failure, maybe_sent = "timeout", False
-            except requests.Timeout:
-                failure = "timeout"
-            except requests.ConnectionError as exc:
-                failure, maybe_sent = "connection", _maybe_sent(exc)
-            except requests.RequestException:
-                failure = "connection"
-            # Deliberately outside the `except` blocks: requests' exceptions quote the URL (with
-            # tokens in the query string) and must not become the `__context__` of our errors.
-            duration = int((time.monotonic() - started) * 1000)
-            if failure is not None:
-                self._record(CallRecord(method, template, None, duration))
-                if (idempotent or not maybe_sent) and attempt < max_attempts:
-                    self._backoff(attempt)
-                    continue
-                raise self._transient(
-                    failure, method, template, write=not idempotent and maybe_sent
-                )
-            response = self._parse(raw)
-            raw.close()
-            self._record(self._call_record(method, template, response, duration))
-            self._observe_rate_limit(response)
-            status = response.status
-            if status == 401 and authenticate and session is None and not renewed:
-                renewed = True  # the session may have expired or been deleted: make one more
-                attempt -= 1
-                self._session_token(stale=token)
-                continue
-            if status == 429:
-                retry_after = _retry_after(response)
-                self._budget.block(self._rate_key, retry_after)
-                if attempt < max_attempts:
-                    continue  # the budget's wait() sleeps it out, shared with other workers
-                error = rate_limited(retry_after)
-                error.details.update(self._diagnostics(response, method, template))
-                raise error
-            retryable = status == 503 or (status >= 500 and idempotent)
-            malformed_read = response.malformed and 200 <= status < 300 and idempotent
-            if (retryable or malformed_read) and attempt < max_attempts:
-                self._backoff(attempt)
-                continue
-            if status >= 500:
-                raise self._transient(
-                    "server",
-                    method,
-                    template,
-                    write=not idempotent and status != 503,
-                    response=response,
-                )
-            if response.malformed and 200 <= status < 300:
-                raise self._malformed(method, template, write=not idempotent)
-            return response
+    def template_for(self, path: str) -> str:
+        """Tripletex's template: ids as `{id}`, the aggregate marker as `>`."""
+        return path_template(path)
 
-    def _backoff(self, attempt: int) -> None:
-        # Exponential, with jitter so workers that failed together do not retry together.
-        delay = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
-        self._sleep(delay * (1 + random.random() / 2))  # noqa: S311 - not cryptographic
+    def authenticate(self, call: HttpCall) -> None:
+        """Basic auth as (company id, session token), on every attempt: the cached session, or a
+        new one (which may raise `AuthError`/`ConfigError` from `_session_error`). A call that
+        fixed its `credential` (deleting that session) uses it as is."""
+        token = call.credential or self._session_token()
+        call.auth = (str(self.company_id), token)
 
-    def _parse(self, raw: requests.Response) -> TripletexResponse:
-        headers = {k: v for k, v in raw.headers.items()}
+    def renew_authentication(self, call: HttpCall, response: HttpResponse) -> bool:
+        """A 401 on a cached session: it may have expired or been deleted early, so replace it
+        (unless another thread already did) and try once more."""
+        if response.status != 401 or not call.authenticate or call.credential is not None:
+            return False
+        self._session_token(stale=call.auth[1] if call.auth else None)
+        return True
+
+    def parse_response(self, raw: requests.Response) -> HttpResponse:
+        """JSON, with the request id from `x-tlx-request-id` or else the body's `requestId`."""
+        parsed = super().parse_response(raw)
         request_id = raw.headers.get("x-tlx-request-id", "")
-        data: Any = None
-        malformed = False
-        if raw.content and raw.status_code not in (204, 304):
-            try:
-                data = raw.json()
-            except ValueError:
-                malformed = True
-        if isinstance(data, dict) and not request_id:
-            request_id = str(data.get("requestId") or "")
-        return TripletexResponse(raw.status_code, data, request_id, headers, malformed)
+        if isinstance(parsed.data, dict) and not request_id:
+            request_id = str(parsed.data.get("requestId") or "")
+        return dataclasses.replace(parsed, request_id=request_id)
 
-    def _observe_rate_limit(self, response: TripletexResponse) -> None:
-        limit = _header_number(response.headers, "X-Rate-Limit-Limit")
-        remaining = _header_number(response.headers, "X-Rate-Limit-Remaining")
-        reset = _header_number(response.headers, "X-Rate-Limit-Reset")
-        if limit is None and remaining is None and reset is None:
-            return
-        self._budget.update(
-            self._rate_key,
-            int(limit) if limit is not None else None,
-            int(remaining) if remaining is not None else None,
-            reset,
-        )
-
-    # --- Errors and records --------------------------------------------------------------------
-
-    def _scrub(self, text: Any) -> str:
-        """Tripletex's own texts, with any token of ours masked (defence in depth)."""
-        result = str(text or "")
-        for secret in (self._consumer, self._employee, self._shared.last_session):
-            if secret and secret in result:
-                result = result.replace(secret, _REDACTED)
-        return result
-
-    def _diagnostics(
-        self, response: TripletexResponse, method: str = "", template: str = ""
-    ) -> dict[str, Any]:
-        body = response.error
-        details: dict[str, Any] = {"status": response.status}
-        if method:
-            details.update(method=method, path=template)
-        if body.get("code") is not None:
-            details["code"] = body["code"]
-        if body.get("developerMessage"):
-            details["developer_message"] = self._scrub(body["developerMessage"])
-        if response.request_id:
-            details["request_id"] = self._scrub(response.request_id)
-        return details
-
-    def _validation(self, response: TripletexResponse) -> list[dict[str, str]]:
-        items = response.error.get("validationMessages") or []
-        return [
-            {"field": self._scrub(m.get("field")), "message": self._scrub(m.get("message"))}
-            for m in items
-            if isinstance(m, dict)
-        ]
-
-    def _validation_text(self, response: TripletexResponse) -> str:
-        parts = [
-            f"{m['field']}: {m['message']}" if m["field"] else m["message"]
-            for m in self._validation(response)
-        ]
-        body = response.error
-        return "; ".join(parts) or self._scrub(body.get("message") or body.get("developerMessage"))
-
-    def _error_for(
-        self, method: str, template: str, response: TripletexResponse
-    ) -> IntegrationError:
+    def error_for(self, call: HttpCall, response: HttpResponse) -> IntegrationError:
+        """401 (after a fresh session) and 403 are `AuthError`; any other refusal is a
+        `TripletexRequestError` quoting Tripletex's validation messages."""
+        method, template = call.method, call.template
         details = self._diagnostics(response, method, template)
         if response.status == 401:
             return AuthError(say("unauthorized"), details=details)
@@ -688,6 +454,66 @@ class TripletexClient:
             details=details,
         )
 
+    def failure_error(
+        self, kind: str, call: HttpCall, *, write: bool, response: HttpResponse | None
+    ) -> IntegrationError:
+        """A `TransientError` in Tripletex's words (see `_transient`)."""
+        return self._transient(kind, call.method, call.template, write=write, response=response)
+
+    def diagnostics(self, response: HttpResponse) -> dict[str, Any]:
+        """Tripletex's `code`, `developerMessage` and request id."""
+        body = response.error
+        details: dict[str, Any] = {}
+        if body.get("code") is not None:
+            details["code"] = body["code"]
+        if body.get("developerMessage"):
+            details["developer_message"] = self.scrub(body["developerMessage"])
+        if response.request_id:
+            details["request_id"] = self.scrub(response.request_id)
+        return details
+
+    def call_record(self, call: HttpCall, response: HttpResponse, duration_ms: int) -> CallRecord:
+        """The record with Tripletex's error code and developer message for a 4xx/5xx."""
+        body = response.error if response.status >= 400 else {}
+        return CallRecord(
+            method=call.method,
+            path=call.template,
+            status=response.status,
+            duration_ms=duration_ms,
+            error_code=str(body.get("code") or ""),
+            developer_message=self.scrub(body.get("developerMessage")),
+            request_id=self.scrub(response.request_id),
+        )
+
+    def secrets(self) -> Iterable[str | None]:
+        return (self._consumer, self._employee, self._shared.last_session)
+
+    # --- Errors ------------------------------------------------------------------------------
+
+    def _diagnostics(
+        self, response: HttpResponse, method: str = "", template: str = ""
+    ) -> dict[str, Any]:
+        details: dict[str, Any] = {"status": response.status}
+        if method:
+            details.update(method=method, path=template)
+        return {**details, **self.diagnostics(response)}
+
+    def _validation(self, response: HttpResponse) -> list[dict[str, str]]:
+        items = response.error.get("validationMessages") or []
+        return [
+            {"field": self.scrub(m.get("field")), "message": self.scrub(m.get("message"))}
+            for m in items
+            if isinstance(m, dict)
+        ]
+
+    def _validation_text(self, response: HttpResponse) -> str:
+        parts = [
+            f"{m['field']}: {m['message']}" if m["field"] else m["message"]
+            for m in self._validation(response)
+        ]
+        body = response.error
+        return "; ".join(parts) or self.scrub(body.get("message") or body.get("developerMessage"))
+
     def _transient(
         self,
         kind: str,
@@ -695,7 +521,7 @@ class TripletexClient:
         template: str,
         *,
         write: bool,
-        response: TripletexResponse | None = None,
+        response: HttpResponse | None = None,
     ) -> TransientError:
         details = {"method": method, "path": template, "kind": kind, "write": write}
         if response is not None:
@@ -707,137 +533,23 @@ class TripletexClient:
     def _malformed(self, method: str, template: str, *, write: bool = False) -> TransientError:
         return self._transient("malformed", method, template, write=write)
 
-    def _call_record(
-        self, method: str, template: str, response: TripletexResponse, duration: int
-    ) -> CallRecord:
-        body = response.error if response.status >= 400 else {}
-        return CallRecord(
-            method=method,
-            path=template,
-            status=response.status,
-            duration_ms=duration,
-            error_code=str(body.get("code") or ""),
-            developer_message=self._scrub(body.get("developerMessage")),
-            request_id=self._scrub(response.request_id),
-        )
-
-    def _record(self, record: CallRecord) -> None:
-        logger.debug(
-            "Tripletex %s %s -> %s in %d ms",
-            record.method,
-            record.path,
-            record.status,
-            record.duration_ms,
-        )
-        if self._on_call is None:
-            return
-        try:
-            self._on_call(record)
-        except Exception:  # a broken call log must not break the sync it records
-            logger.warning("Recording a Tripletex call failed", exc_info=True)
-
     @staticmethod
-    def _unwrap(response: TripletexResponse) -> Any:
+    def _unwrap(response: HttpResponse) -> Any:
         data = response.data
         if isinstance(data, dict) and "value" in data:
             return data["value"]
         return data
 
 
-def _maybe_sent(exc: requests.ConnectionError) -> bool:
-    """False only when the connection was never made (refused, DNS), so nothing was sent."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)
-    name = type(reason).__name__
-    return name not in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError")
-
-
-def _field() -> dict[str, str]:
-    return {"field": "employee_token"}
-
-
-# --- What users read -----------------------------------------------------------------------------
-# An admin sees these after "Test connection" and in the sync history: each says what happened and
-# what to do next. None may ever contain a token.
-
-# Tripletex's own menu path, in the user's language (Norwegian: "Selskap → API-tilgang").
-TOKEN_MENU_PATH = gettext_lazy("Company → API access")
-MESSAGES: dict[str, Any] = {
-    "unknown_environment": gettext_lazy(
-        "Unknown Tripletex environment “%(environment)s”: choose Production or Test."
-    ),
-    "platform_not_configured": gettext_lazy(
-        "uku is not configured for the Tripletex %(environment)s environment: the platform's "
-        "Tripletex address or consumer token is missing. This is not a problem with your token; "
-        "please contact uku support."
-    ),
-    "consumer_token_invalid": gettext_lazy(
-        "Tripletex did not accept uku's own integration key (consumer token) for the "
-        "%(environment)s environment. This is a problem in uku's configuration, not with your "
-        "token; please contact uku support."
-    ),
-    "token_missing": gettext_lazy("Paste the employee token from Tripletex (%(where)s)."),
-    "token_expired": gettext_lazy(
-        "The Tripletex employee token has expired. Create a new token in Tripletex under "
-        "%(where)s and save it here."
-    ),
-    "wrong_environment_production": gettext_lazy(
-        "This employee token belongs to the Tripletex test environment (it starts with “test-”), "
-        "but the connection is set to Production. Choose the Test environment, or create a token "
-        "in your production Tripletex account under %(where)s."
-    ),
-    "wrong_environment_test": gettext_lazy(
-        "This employee token belongs to Tripletex production (test tokens start with “test-”), "
-        "but the connection is set to Test. Choose the Production environment, or create a token "
-        "in the Tripletex test environment under %(where)s."
-    ),
-    "employee_deactivated": gettext_lazy(
-        "The Tripletex user who owns this employee token is no longer active. Ask a Tripletex "
-        "administrator to create a new token as an active user under %(where)s, and save it here."
-    ),
-    "token_invalid": gettext_lazy(
-        "Tripletex does not recognise this employee token: it may have been revoked, deleted or "
-        "copied incompletely. Copy it again, whole, from %(where)s in Tripletex (Tripletex shows "
-        "a token only once, so you may need to create a new one)."
-    ),
-    "session_refused": gettext_lazy(
-        "Tripletex refused to log in with this employee token: %(reason)s"
-    ),
-    "unauthorized": gettext_lazy(
-        "Tripletex refused the login even with a new session. The employee token may have been "
-        "revoked or its user deactivated: test the connection, and save a new token if it fails."
-    ),
-    "forbidden": gettext_lazy(
-        "The employee token has no access to this part of Tripletex (%(path)s). In Tripletex, "
-        "give the token the missing access (entitlement) under %(where)s, or create a new token "
-        "that has it."
-    ),
-    "refused": gettext_lazy("Tripletex refused %(method)s %(path)s (HTTP %(status)s): %(reason)s"),
-    "timeout": gettext_lazy("Tripletex did not answer in time."),
-    "connection": gettext_lazy("The connection to Tripletex failed."),
-    "malformed": gettext_lazy("Tripletex sent an answer uku could not read."),
-    "server": gettext_lazy("Tripletex had a server error (HTTP %(status)s)."),
-    "write_unsure": gettext_lazy(
-        "The change may or may not have been saved in Tripletex, so uku did not send it again."
-    ),
-    "retry_later": gettext_lazy("uku will try again later."),
-    "no_reason": gettext_lazy("no reason given"),
-}
-
-
-def say(key: str, **values: Any) -> str:
-    """The message `key` in the active language, filled with `values` (and `where`)."""
-    environment = values.get("environment")
-    if environment in ENVIRONMENTS:
-        values["environment"] = _("Production") if environment == "production" else _("Test")
-    return str(MESSAGES[key]) % {"where": TOKEN_MENU_PATH, **values}
-
-
 __all__ = [
+    "MESSAGES",
+    "READS",
+    "TOKEN_MENU_PATH",
     "TripletexClient",
     "TripletexRequestError",
     "TripletexResponse",
     "clear_session_cache",
     "encode_path",
     "path_template",
+    "say",
 ]

@@ -99,19 +99,25 @@ def test_it_never_shortens_a_block(two_workers, fake) -> None:
     assert first.state(KEY).blocked_until == pytest.approx(START + 20)
 
 
-def test_it_raises_rate_limited_instead_of_sleeping_past_the_inline_wait(
-    two_workers, fake, settings
-) -> None:
-    settings.TRIPLETEX_MAX_INLINE_WAIT = 30
+def test_it_raises_rate_limited_instead_of_sleeping_past_the_inline_wait(two_workers, fake) -> None:
     first, second = two_workers
     first.block(KEY, 120)
     with pytest.raises(RateLimited) as raised:
-        second.wait(KEY)
+        second.wait(KEY, max_wait=30)  # the vendor client passes its own inline wait
     assert raised.value.retry_after == 120 and raised.value.permanent is False
     assert "120 seconds" in raised.value.message
     assert fake.sleeps == []
     fake.now += 100  # a later retry waits out the rest inline
-    assert second.wait(KEY) == pytest.approx(20)
+    assert second.wait(KEY, max_wait=30) == pytest.approx(20)
+
+
+def test_it_takes_the_inline_wait_from_the_caller_over_its_default(two_workers, fake) -> None:
+    first, second = two_workers
+    first.block(KEY, 20)
+    with pytest.raises(RateLimited):
+        second.wait(KEY, max_wait=10)
+    assert fake.sleeps == []
+    assert second.wait(KEY) == pytest.approx(20)  # DEFAULT_MAX_INLINE_WAIT is 30 seconds
 
 
 def test_it_keeps_budgets_of_different_keys_apart(two_workers, fake) -> None:

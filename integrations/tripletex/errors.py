@@ -1,0 +1,118 @@
+"""What Tripletex errors are and what users read about them.
+
+`TripletexRequestError` is the permanent error for a request Tripletex refuses as invalid;
+`MESSAGES` is the catalogue of every user-facing text the Tripletex client produces (translated
+through Django's gettext: the msgids are unchanged, so `locale/` still covers them), and `say`
+fills one in. Kept apart from the client so the texts can be read, reviewed and translated
+without reading the HTTP code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from integrations.base import ConfigError
+
+
+class TripletexRequestError(ConfigError):
+    """Tripletex refused the request as invalid (400, 404, 409, 422 ...). Permanent: sending the
+    same request again gives the same answer. `status`, `code` (Tripletex's internal code, e.g.
+    18000) and `validation_messages` (`[{"field", "message"}]`) say why."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: int | None = None,
+        validation_messages: list[dict[str, str]] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, details=details)
+        self.status = status
+        self.code = code
+        self.validation_messages = validation_messages or []
+
+
+# --- What users read -----------------------------------------------------------------------------
+# An admin sees these after "Test connection" and in the sync history: each says what happened and
+# what to do next. None may ever contain a token.
+
+# Tripletex's own menu path, in the user's language (Norwegian: "Selskap → API-tilgang").
+TOKEN_MENU_PATH = gettext_lazy("Company → API access")
+MESSAGES: dict[str, Any] = {
+    "unknown_environment": gettext_lazy(
+        "Unknown Tripletex environment “%(environment)s”: choose Production or Test."
+    ),
+    "platform_not_configured": gettext_lazy(
+        "uku is not configured for the Tripletex %(environment)s environment: the platform's "
+        "Tripletex address or consumer token is missing. This is not a problem with your token; "
+        "please contact uku support."
+    ),
+    "consumer_token_invalid": gettext_lazy(
+        "Tripletex did not accept uku's own integration key (consumer token) for the "
+        "%(environment)s environment. This is a problem in uku's configuration, not with your "
+        "token; please contact uku support."
+    ),
+    "token_missing": gettext_lazy("Paste the employee token from Tripletex (%(where)s)."),
+    "token_expired": gettext_lazy(
+        "The Tripletex employee token has expired. Create a new token in Tripletex under "
+        "%(where)s and save it here."
+    ),
+    "wrong_environment_production": gettext_lazy(
+        "This employee token belongs to the Tripletex test environment (it starts with “test-”), "
+        "but the connection is set to Production. Choose the Test environment, or create a token "
+        "in your production Tripletex account under %(where)s."
+    ),
+    "wrong_environment_test": gettext_lazy(
+        "This employee token belongs to Tripletex production (test tokens start with “test-”), "
+        "but the connection is set to Test. Choose the Production environment, or create a token "
+        "in the Tripletex test environment under %(where)s."
+    ),
+    "employee_deactivated": gettext_lazy(
+        "The Tripletex user who owns this employee token is no longer active. Ask a Tripletex "
+        "administrator to create a new token as an active user under %(where)s, and save it here."
+    ),
+    "token_invalid": gettext_lazy(
+        "Tripletex does not recognise this employee token: it may have been revoked, deleted or "
+        "copied incompletely. Copy it again, whole, from %(where)s in Tripletex (Tripletex shows "
+        "a token only once, so you may need to create a new one)."
+    ),
+    "session_refused": gettext_lazy(
+        "Tripletex refused to log in with this employee token: %(reason)s"
+    ),
+    "unauthorized": gettext_lazy(
+        "Tripletex refused the login even with a new session. The employee token may have been "
+        "revoked or its user deactivated: test the connection, and save a new token if it fails."
+    ),
+    "forbidden": gettext_lazy(
+        "The employee token has no access to this part of Tripletex (%(path)s). In Tripletex, "
+        "give the token the missing access (entitlement) under %(where)s, or create a new token "
+        "that has it."
+    ),
+    "refused": gettext_lazy("Tripletex refused %(method)s %(path)s (HTTP %(status)s): %(reason)s"),
+    "timeout": gettext_lazy("Tripletex did not answer in time."),
+    "connection": gettext_lazy("The connection to Tripletex failed."),
+    "malformed": gettext_lazy("Tripletex sent an answer uku could not read."),
+    "server": gettext_lazy("Tripletex had a server error (HTTP %(status)s)."),
+    "write_unsure": gettext_lazy(
+        "The change may or may not have been saved in Tripletex, so uku did not send it again."
+    ),
+    "retry_later": gettext_lazy("uku will try again later."),
+    "no_reason": gettext_lazy("no reason given"),
+}
+
+
+def say(key: str, **values: Any) -> str:
+    """The message `key` in the active language, filled with `values` (and `where`). An
+    `environment` value of "production" or "test" is shown by its translated name."""
+    environment = values.get("environment")
+    if environment in ("production", "test"):
+        values["environment"] = _("Production") if environment == "production" else _("Test")
+    return str(MESSAGES[key]) % {"where": TOKEN_MENU_PATH, **values}
+
+
+__all__ = ["MESSAGES", "TOKEN_MENU_PATH", "TripletexRequestError", "say"]
