@@ -91,6 +91,9 @@ def update_client(*, company: Company, actor: User, client: Client, **fields: ob
         client.responsible = responsible  # type: ignore[assignment]
     for name, value in fields.items():
         setattr(client, name, value)
+    if fields.get("organisation_number"):
+        # A person set the number: what an import had kept as not valid is superseded.
+        client.raw_organisation_number = ""
     client.full_clean(exclude=["company", "last_import"])
     client.save()
     return client
