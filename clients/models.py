@@ -152,13 +152,34 @@ class Client(models.Model):
         """The number as people of its country write it (a Y-tunnus "1234567-8")."""
         return registry_numbers.format_number(self.registry_country, self.organisation_number)
 
-    def clean(self) -> None:
-        """Normalise the organisation number by the client's country and check it by that
-        country's rule and against the firm's other clients; errors name the field."""
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Django's field checks, then the registry number's, unless `organisation_number` is
+        excluded. Here rather than in clean(): a form without the number (Billing settings)
+        excludes it, and an error from clean() on a field the form lacks would be a crash."""
+        errors: dict[str, Any] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        checkable = not {"organisation_number", "registry_country"} & (
+            set(exclude or ()) | set(errors)
+        )
+        if checkable:
+            try:
+                self.clean_registry_number()
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_registry_number(self) -> None:
+        """Normalise the organisation number by the client's country (the firm's when blank)
+        and check it by that country's rule and against the firm's other clients; errors name
+        the `organisation_number` field."""
         if not self.registry_country and self.company_id is not None:
             self.registry_country = self.company.country
         if self.registry_country not in registry_numbers.SCHEMES:
-            return  # clean_fields has already said the country is not one of the choices
+            return  # not one of the choices: clean_fields has said so
         self.organisation_number = registry_numbers.normalise(
             self.registry_country, self.organisation_number
         )

@@ -310,3 +310,45 @@ def test_the_migration_keeps_existing_clients_as_norwegian_and_is_reversible(tmp
         "duplicate refused",
         "reversed 923609016",
     ]
+
+
+def test_the_client_page_edits_the_number_with_its_country(world, as_user) -> None:
+    target = make(world, "Tallinna Pagar OÜ")
+    client = as_user(world.accountant)
+    url = f"/clients/{target.public_id}/"
+    assert 'name="registry-registry_country"' in client.get(url).content.decode()
+    bad = client.post(
+        url, {"registry-registry_country": "EE", "registry-organisation_number": "12345679"}
+    )
+    assert bad.status_code == 200
+    assert (
+        "not a valid Estonian registry code"
+        in bad.context["registry_form"].errors["organisation_number"][0]
+    )
+    target.refresh_from_db()
+    assert (target.registry_country, target.organisation_number) == ("NO", "")
+    good = client.post(
+        url, {"registry-registry_country": "EE", "registry-organisation_number": "1234 5678"}
+    )
+    assert good.status_code == 302
+    target.refresh_from_db()
+    assert (target.registry_country, target.organisation_number) == ("EE", "12345678")
+    # Billing settings, on the same page, still save on their own.
+    assert client.post(url, {"invoice_email": "arve@pagar.ee"}).status_code == 302
+    target.refresh_from_db()
+    assert (target.invoice_email, target.organisation_number) == ("arve@pagar.ee", "12345678")
+    assert "12345678 (Estonia)" in client.get(url).content.decode()
+
+
+def test_billing_settings_save_even_when_the_stored_number_no_longer_validates(
+    world, as_user
+) -> None:
+    # A number stored before its rule was known (written past the checks): the billing form,
+    # which has no number field, must neither crash nor refuse on its account.
+    target = make(world, "Gammel AS")
+    with world.scope_a():
+        Client.objects.filter(pk=target.pk).update(organisation_number="12345678")
+    response = as_user(world.billing).post(
+        f"/clients/{target.public_id}/", {"invoice_email": "faktura@gammel.no"}
+    )
+    assert response.status_code == 302
