@@ -4,8 +4,10 @@ Two background jobs:
 
 1. **Preview** (`customer_import_preview`): pages through the remote customers and stores one
    `CustomerImportRow` per customer, classified as *new*, *existing* (matched to a client by
-   registry number with its country, then e-mail, then name with phone) or *already linked*, with the fields
-   an import would change. A constant number of SQL statements per page, whatever its size.
+   registry number with its country, then e-mail, then name with phone) or *already linked*,
+   with the fields an import would change. A constant number of SQL statements per page,
+   whatever its size. A registry number that is not valid for its country is kept as typed and
+   flagged on its row, never dropped.
 2. **Confirm** (`customer_import_confirm`, scope = the preview): for the selected rows, creates the
    new clients, updates the existing ones, links each to its remote customer, imports the invoice
    e-mail and sets the responsible accountant from the account manager's External ID. Works in

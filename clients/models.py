@@ -58,6 +58,7 @@ class RegistryCountryField(models.CharField):
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = getattr(model_instance, self.attname)
         if not value:
+            # The firm is normally loaded already (clients are made with company=...).
             value = model_instance.company.country  # type: ignore[attr-defined]
             setattr(model_instance, self.attname, value)
         return value

@@ -203,7 +203,9 @@ def test_a_number_of_a_country_uku_cannot_check_is_kept_with_a_warning(world) ->
 # Against the Tripletex sandbox, end to end: the preview row warns, the client keeps the number.
 
 
-def test_an_imported_invalid_number_is_kept_on_the_client_not_blanked(world, empty_tx) -> None:
+def test_an_imported_invalid_number_is_kept_on_the_client_not_blanked(
+    world, empty_tx, as_user
+) -> None:
     made = remote(empty_tx.store, "Feil Nummer AS", organizationNumber="923 609 017")
     job = preview(world)
     assert job.status == "succeeded", job.error
@@ -216,6 +218,8 @@ def test_an_imported_invalid_number_is_kept_on_the_client_not_blanked(world, emp
         client = Client.objects.get(company=world.firm_a)
     assert (client.organisation_number, client.raw_organisation_number) == ("", "923 609 017")
     assert client.registry_country == "NO"
+    page = as_user(world.accountant).get(f"/clients/{client.public_id}/").content.decode()
+    assert "The accounting system has 923 609 017, which is not a valid registry number" in page
 
 
 def test_the_confirm_holds_numbers_unique_per_country(estonian, empty_tx) -> None:
@@ -352,3 +356,13 @@ def test_billing_settings_save_even_when_the_stored_number_no_longer_validates(
         f"/clients/{target.public_id}/", {"invoice_email": "faktura@gammel.no"}
     )
     assert response.status_code == 302
+
+
+def test_the_import_warning_speaks_norwegian(world) -> None:
+    from django.utils import translation
+
+    data = clean_remote(RemoteCustomer(id="1", name="Ny AS", organisation_number="12345678"))
+    with translation.override("nb"):
+        warning = registry_warning(data)
+    assert "12345678 er ikke et gyldig norsk organisasjonsnummer" in warning
+    assert "brukes ikke til å finne klienter" in warning
