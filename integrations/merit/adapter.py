@@ -252,17 +252,17 @@ def _decimal(value: Any) -> Decimal:
 def _customer(row: dict[str, Any], country: str) -> RemoteCustomer:
     """A `getcustomers` row as uku's `RemoteCustomer`. `RegNo` is the company's registry code in
     the instance's country (Estonian registrikood, Finnish Y-tunnus, Polish NIP or KRS)."""
-    fields: dict[str, Any] = {
-        "id": str(row.get("CustomerId") or ""),
-        "name": str(row.get("Name") or "").strip(),
-        "organisation_number": str(row.get("RegNo") or "").strip(),
-        "email": str(row.get("Email") or "").strip(),
-        "phone": str(row.get("PhoneNo") or row.get("PhoneNo2") or "").strip(),
-        "address_line": str(row.get("Address") or "").strip(),
-        "postal_code": str(row.get("PostalCode") or "").strip(),
-        "city": str(row.get("City") or "").strip(),
-    }
-    if "registry_country" in RemoteCustomer.__dataclass_fields__:
-        # The registry code's country is the instance's, not the customer's address country.
-        fields["registry_country"] = country if fields["organisation_number"] else ""
-    return RemoteCustomer(**fields)
+    number = str(row.get("RegNo") or "").strip()
+    return RemoteCustomer(
+        id=str(row.get("CustomerId") or ""),
+        name=str(row.get("Name") or "").strip(),
+        organisation_number=number,
+        # The registry code's country is the instance's (Merit Estonia keeps Estonian codes),
+        # not the customer's address country.
+        registry_country=country,
+        email=str(row.get("Email") or "").strip(),
+        phone=str(row.get("PhoneNo") or row.get("PhoneNo2") or "").strip(),
+        address_line=str(row.get("Address") or "").strip(),
+        postal_code=str(row.get("PostalCode") or "").strip(),
+        city=str(row.get("City") or "").strip(),
+    )
