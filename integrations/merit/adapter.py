@@ -41,9 +41,8 @@ API_KEY_MAX_LENGTH = 512
 # Merit has no paging (fact sheet §3): a list comes whole. It is handed to the jobs in pages of
 # this size so their batches and progress stay as they are for paged vendors.
 PAGE_SIZE = 500
-# Merit's product name per instance, for the connection test's answer.
+# Refusals Merit gives only to an API ID it knows (the key or the licence is what is wrong).
 _KNOWN_ID_REFUSALS = frozenset({errors.WRONG_SIGNATURE, errors.WRONG_LICENCE})
-PRODUCTS = {"ee": "Merit Aktiva", "fi": "Passeli Merit", "pl": "360 Księgowość"}
 
 
 class MeritAdapter(AccountingAdapter):
@@ -126,8 +125,8 @@ class MeritAdapter(AccountingAdapter):
 
     def test_connection(self) -> RemoteCompany:
         """One cheap signed call, `gettaxes` (Merit has no "who am I"; the fact sheet's choice).
-        Merit's API cannot name the company, so the answer says what it shows: the product and
-        how many tax rates the company has. Read-only and idempotent.
+        Merit's API cannot name the company, so the answer says what it shows: how many tax
+        rates the API ID's company has. Read-only and idempotent.
 
         Raises `AuthError` with the cause: wrong API ID, wrong key, clock skew, licence, or an
         API ID unknown here; for the last, the other country instances are asked once each, so
@@ -146,7 +145,7 @@ class MeritAdapter(AccountingAdapter):
             ) from None
         return RemoteCompany(
             id="",
-            name=say("connected", product=PRODUCTS[self.environment], count=len(taxes)),
+            name=say("connected", count=len(taxes)),
         )
 
     def _country_that_knows_the_api_id(self) -> str | None:
@@ -258,7 +257,8 @@ def _customer(row: dict[str, Any], country: str) -> RemoteCustomer:
         name=str(row.get("Name") or "").strip(),
         organisation_number=number,
         # The registry code's country is the instance's (Merit Estonia keeps Estonian codes),
-        # not the customer's address country.
+        # not the customer's address country. Set without a code too: a private person in
+        # Merit Estonia is Estonian, not of the firm's country (the jobs' fallback).
         registry_country=country,
         email=str(row.get("Email") or "").strip(),
         phone=str(row.get("PhoneNo") or row.get("PhoneNo2") or "").strip(),

@@ -116,7 +116,9 @@ MESSAGES: dict[str, Any] = {
     ),
     "retry_later": gettext_lazy("uku will try again later."),
     "no_reason": gettext_lazy("no reason given"),
-    "connected": gettext_lazy("%(product)s company with %(count)s tax rates"),
+    # Merit's API cannot name the company behind an API ID; this stands in for the name on the
+    # Connect tab ("Merit Aktiva company: ..."), so it must read well after a colon.
+    "connected": gettext_lazy("the company of this API ID (%(count)s tax rates)"),
 }
 
 

@@ -36,7 +36,7 @@ def message(world, environment: str = "ee", **credentials: str) -> str:  # type:
 def test_it_answers_with_what_merit_shows_and_saves_nothing(world, merit) -> None:
     result = merit_test(world, **creds(merit))
     taxes = len(merit.store.firm("EE").taxes)
-    assert result.remote.name == f"Merit Aktiva company with {taxes} tax rates"
+    assert result.remote.name == f"the company of this API ID ({taxes} tax rates)"
     with scopes_disabled():
         assert not IntegrationCredential.objects.exists()
         job = SyncJob.objects.get()
@@ -120,8 +120,10 @@ def test_a_429_on_the_test_is_waited_out(world, merit) -> None:
 
 
 def test_finnish_and_polish_credentials_connect_to_their_country(world, merit) -> None:
-    assert merit_test(world, "fi", **creds(merit, "FI")).remote.name.startswith("Passeli Merit")
-    assert merit_test(world, "pl", **creds(merit, "PL")).remote.name.startswith("360 Księgowość")
+    for country in ("FI", "PL"):
+        taxes = len(merit.store.firm(country).taxes)
+        remote = merit_test(world, country.lower(), **creds(merit, country)).remote
+        assert f"({taxes} tax rates)" in remote.name
 
 
 def test_save_through_the_ui_shows_the_api_id_but_never_the_key(world, as_user, merit) -> None:
@@ -267,3 +269,11 @@ def test_a_canary_key_never_leaks(world, as_user, api_as, merit) -> None:
     with scopes_disabled():
         assert not any(api_id in repr(c.__dict__) for c in SyncJobCall.objects.all())
     assert all("signature=" not in s and "ApiId=" not in s for s in seen)
+
+
+def test_the_messages_are_in_norwegian_for_a_norwegian_user(world, merit) -> None:
+    from django.utils import translation
+
+    with translation.override("nb"):
+        text = message(world, "fi", **creds(merit))
+    assert text.startswith("Denne API-ID-en hører til Merit i Estland, ikke Finland")
