@@ -193,7 +193,7 @@ def test_the_api_gives_field_and_auth_errors_in_the_error_shape(world, api_as, m
     assert "Estonia" in wrong.json()["detail"]
 
 
-def test_a_canary_key_never_leaks(world, as_user, api_as, merit) -> None:
+def test_a_canary_key_never_leaks(world, as_user, api_as, merit, caplog) -> None:
     """Through success and every kind of failure: not in logs (at DEBUG, through uku's handler),
     HTML (Connect tab, History and its API calls), API responses, exceptions or call records."""
     canary_id = merit.store.create_credentials("EE")
@@ -208,6 +208,7 @@ def test_a_canary_key_never_leaks(world, as_user, api_as, merit) -> None:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)  # the raw records too, before any handler's redaction
     seen: list[str] = []
     good = {"environment": "ee", "api_id": api_id, "api_key": canary}
     try:
@@ -261,6 +262,8 @@ def test_a_canary_key_never_leaks(world, as_user, api_as, merit) -> None:
         root.setLevel(old_level)
     logs = stream.getvalue()
     seen.append(logs)
+    raw = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    assert caplog.records and canary not in raw and canary not in caplog.text
     assert logs  # logging did happen
     leaks = [s[:200] for s in seen if canary in s]
     assert not leaks
