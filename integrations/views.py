@@ -89,7 +89,9 @@ def vendor_or_404(vendor: str) -> Any:
 
 def _connection(request: HttpRequest, vendor: str) -> IntegrationConnection | None:
     return (
-        IntegrationConnection.objects.filter(company=request.company, vendor=vendor)
+        IntegrationConnection.objects.filter(
+            company=request.company, vendor=vendor, client__isnull=True
+        )
         .prefetch_related("credentials")
         .first()
     )
@@ -101,9 +103,9 @@ def apps(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     connections = {
         c.vendor: c
-        for c in IntegrationConnection.objects.filter(company=request.company).prefetch_related(
-            "credentials"
-        )
+        for c in IntegrationConnection.objects.filter(
+            company=request.company, client__isnull=True
+        ).prefetch_related("credentials")
     }
     cards = [describe(request.company, v, connections.get(v.key), today) for v in iter_vendors()]
     context: dict[str, Any] = {"cards": cards, "app_cards": [c.template for c in APP_CARDS]}

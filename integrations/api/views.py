@@ -89,7 +89,9 @@ def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
 
 def _state(request: Request, vendor: str) -> dict[str, Any]:
     connection = (
-        IntegrationConnection.objects.filter(company=request._request.company, vendor=vendor)
+        IntegrationConnection.objects.filter(
+            company=request._request.company, vendor=vendor, client__isnull=True
+        )
         .prefetch_related("credentials")
         .first()
     )
