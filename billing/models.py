@@ -9,6 +9,7 @@ must keep pointing at what it was issued with.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,9 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 # A row either comes from an accounting system (vendor and remote id both set) or was made in
 # uku (both blank; for later issues). Never one without the other.
@@ -40,7 +44,8 @@ class BillingSettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[BillingSettings]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[BillingSettings]]
 
     class Meta:
         verbose_name = _("billing settings")
@@ -65,7 +70,8 @@ class VatType(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[VatType]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[VatType]]
 
     class Meta:
         verbose_name = _("VAT type")
@@ -114,7 +120,8 @@ class BillingProduct(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[BillingProduct]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[BillingProduct]]
 
     class Meta:
         verbose_name = _("product")

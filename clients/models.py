@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from uku.validators import validate_orgnr
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 _COMPANY_SUFFIXES = re.compile(r"\b(as|asa|ans|da|enk|nuf|sa|ba)\b\.?", re.IGNORECASE)
 
@@ -43,6 +47,15 @@ class ClientQuerySet(models.QuerySet["Client"]):
         if digits:
             condition |= Q(organisation_number__contains=digits) | Q(customer_number=digits)
         return self.filter(condition)
+
+
+# What `ClientQuerySet.as_manager()` builds, under a name mypy can see.
+ClientManager = models.Manager.from_queryset(ClientQuerySet)
+
+if TYPE_CHECKING:
+
+    class ScopedClientManager(ClientManager, ScopedManagerType["Client"]):
+        """`Client.objects`: the scoped manager with the `ClientQuerySet` methods."""
 
 
 class Client(models.Model):
@@ -82,7 +95,10 @@ class Client(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company", _manager_class=ClientQuerySet.as_manager().__class__)
+    objects: ClassVar[ScopedClientManager] = ScopedManager(
+        company="company", _manager_class=ClientManager
+    )
+    _default_manager: ClassVar[ScopedClientManager]
 
     class Meta:
         ordering = ["name", "pk"]
@@ -102,12 +118,12 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.refresh_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "email", "match_name", "match_phone"}
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def refresh_keys(self) -> None:
         self.email = (self.email or "").strip().lower()
@@ -129,7 +145,8 @@ class ExternalLink(models.Model):
     )
     linked_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[ExternalLink]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[ExternalLink]]
 
     class Meta:
         constraints = [
@@ -192,7 +209,8 @@ class CustomerImportRow(models.Model):
     outcome = models.CharField(max_length=10, choices=ImportOutcome.choices, blank=True)
     error = models.TextField(blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[CustomerImportRow]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[CustomerImportRow]]
 
     class Meta:
         ordering = ["name", "pk"]

@@ -37,7 +37,7 @@ def client_list_queryset(request: HttpRequest) -> tuple[QuerySet[Client], dict[s
     """The firm's clients filtered, searched and sorted by the query string (shared with the API)."""
     params = request.GET
     clients = Client.objects.filter(company=request.company).select_related("responsible")
-    clients = clients.search(params.get("q", ""))  # type: ignore[attr-defined]
+    clients = clients.search(params.get("q", ""))
     active = params.get("active", "true")
     if active in ("true", "false"):
         clients = clients.filter(active=active == "true")

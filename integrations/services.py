@@ -202,7 +202,7 @@ def adapter_for(connection: IntegrationConnection, job: SyncJob | None = None) -
     return build_adapter(connection.vendor, connection.environment, credentials, job)
 
 
-def _call_logger(job: SyncJob):  # type: ignore[no-untyped-def]
+def _call_logger(job: SyncJob):
     def record(call: CallRecord) -> None:
         SyncJobCall.objects.create(
             company_id=job.company_id,

@@ -46,7 +46,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 @pytest.fixture(scope="session")
-def browser():  # type: ignore[no-untyped-def]
+def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -58,7 +58,7 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db, request):  # type: ignore[no-untyped-def]
+def page(browser, live_server, transactional_db, request):
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 800}
     )
@@ -73,7 +73,7 @@ def page(browser, live_server, transactional_db, request):  # type: ignore[no-un
 
 
 @pytest.fixture
-def screenshot(page, request):  # type: ignore[no-untyped-def]
+def screenshot(page, request):
     """`screenshot("step")` saves test-artifacts/screenshots/<test>-<step>.png."""
 
     def take(step: str) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -19,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scopes_disabled
 
 from uku.validators import single_line, validate_orgnr
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class UserManager(BaseUserManager["User"]):
@@ -141,7 +144,8 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[Membership]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[Membership]]
 
     class Meta:
         ordering = ["user__email"]
@@ -177,7 +181,8 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[Invitation]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[Invitation]]
 
     class Meta:
         ordering = ["-created_at"]
@@ -213,7 +218,8 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"))
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[ApiToken]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[ApiToken]]
 
     class Meta:
         ordering = ["-created_at"]

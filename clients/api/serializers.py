@@ -83,7 +83,7 @@ class CustomerImportSerializer(SyncJobSerializer):
     class Meta(SyncJobSerializer.Meta):
         fields = [*SyncJobSerializer.Meta.fields, "confirm"]
 
-    def get_confirm(self, job) -> dict | None:  # type: ignore[no-untyped-def]
+    def get_confirm(self, job) -> dict | None:
         confirm = self.context.get("confirm")
         return SyncJobSerializer(confirm).data if confirm else None
 
@@ -98,7 +98,7 @@ class ConfirmSerializer(serializers.Serializer):
     )
     select = serializers.ChoiceField(choices=["all_new", "all"], required=False)
 
-    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+    def validate(self, attrs: dict) -> dict:
         ids = [*(attrs.pop("remote_ids", None) or []), *(attrs.pop("tripletex_ids", None) or [])]
         if bool(ids) == bool(attrs.get("select")):
             raise serializers.ValidationError(_("Give either remote_ids or select."))

@@ -46,7 +46,7 @@ class ClientViewSet(
     lookup_field = "public_id"
     http_method_names = ["get", "patch"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Client.objects.none()
         request = self.request._request

@@ -70,7 +70,7 @@ class IntegrationSerializer(serializers.Serializer):
     credentials = SavedCredentialsSerializer(allow_null=True)
 
 
-def describe_vendor(info: VendorInfo) -> dict:  # type: ignore[type-arg]
+def describe_vendor(info: VendorInfo) -> dict:
     return {
         "key": info.key,
         "label": info.label,
@@ -93,7 +93,7 @@ def describe_vendor(info: VendorInfo) -> dict:  # type: ignore[type-arg]
     }
 
 
-def represent(state) -> dict:  # type: ignore[no-untyped-def]
+def represent(state) -> dict:
     connection, credential = state.connection, state.credential
     return {
         **describe_vendor(state.vendor),
@@ -160,7 +160,7 @@ class ConnectionTestSerializer(serializers.Serializer):
         help_text="Deprecated: use credentials.employee_token.",
     )
 
-    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+    def validate(self, attrs: dict) -> dict:
         credentials = dict(attrs.pop("credentials", None) or {})
         if attrs.get("employee_token"):
             credentials.setdefault("employee_token", attrs.pop("employee_token"))
@@ -180,7 +180,7 @@ class ConnectionWriteSerializer(ConnectionTestSerializer):
         required=False, allow_null=True, help_text="Deprecated: use expires_on."
     )
 
-    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+    def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
         alias = attrs.pop("token_expires_on", None)
         # Errors are reported under the name the caller used.

@@ -194,7 +194,7 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [ADMINS]
     lookup_field = "public_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SyncJob.objects.none()
         jobs = SyncJob.objects.filter(company=self.request._request.company).select_related(
@@ -207,7 +207,7 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             jobs = jobs.prefetch_related("calls")
         return jobs
 
-    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+    def get_serializer_class(self):
         return SyncJobDetailSerializer if self.action == "retrieve" else SyncJobSerializer
 
     @extend_schema(
@@ -245,7 +245,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     lookup_field = "public_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         items = Notification.objects.filter(

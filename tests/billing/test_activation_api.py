@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 from billing.models import BillingSettings
 
 
-def _billing(world) -> BillingSettings | None:  # type: ignore[no-untyped-def]
+def _billing(world) -> BillingSettings | None:
     with scopes_disabled():
         return BillingSettings.objects.filter(company=world.firm_a).first()
 

@@ -6,7 +6,7 @@ import pytest
 
 
 @pytest.fixture
-def connected(tx, saved_connection):  # type: ignore[no-untyped-def]
+def connected(tx, saved_connection):
     """Firm A connected to the sandbox with a real token; returns the sandbox."""
     saved_connection(token=tx.store.create_employee_token()["token"])
     return tx

@@ -13,14 +13,14 @@ from uku.models import Role
 
 
 @pytest.fixture
-def api(world, api_as):  # type: ignore[no-untyped-def]
+def api(world, api_as):
     """The owner's API client, answering a 500 as a response instead of raising it."""
     client = api_as(world.owner)
     client.raise_request_exception = False
     return client
 
 
-def _error(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _error(response, status: int) -> dict:
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     body = json.loads(response.content)
@@ -88,7 +88,7 @@ def test_it_answers_an_unknown_method_with_405(api) -> None:
 
 
 def test_it_answers_an_unhandled_exception_with_500_and_logs_it(api, monkeypatch, caplog) -> None:
-    def explode(user):  # type: ignore[no-untyped-def]
+    def explode(user):
         raise RuntimeError("the-secret-internals")
 
     monkeypatch.setattr("uku.api.views.memberships_of", explode)
@@ -110,7 +110,7 @@ def test_pages_keep_their_html_404(db, client) -> None:
 
 
 def test_pages_keep_their_html_500(world, as_user, monkeypatch) -> None:
-    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def explode(*args, **kwargs):
         raise RuntimeError("the-secret-internals")
 
     monkeypatch.setattr("uku.views.render", explode)

@@ -50,7 +50,7 @@ def test_it_resets_a_password_through_the_emailed_link(world, client) -> None:
     assert response.status_code == 302
 
 
-def _invite(world, email: str = "new@fjord.no", role: str = Role.BILLING):  # type: ignore[no-untyped-def]
+def _invite(world, email: str = "new@fjord.no", role: str = Role.BILLING):
     with world.scope_a():
         issued = services.invite_member(
             company=world.firm_a, actor=world.membership(world.owner), email=email, role=role

@@ -62,11 +62,11 @@ def test_it_changes_a_role_and_external_id_as_admin(world, as_user) -> None:
     assert (membership.role, membership.external_id) == (Role.MEMBER, "12")
 
 
-def _view(request):  # type: ignore[no-untyped-def]
+def _view(request):
     return HttpResponse("ok")
 
 
-def _request(world, user, plan: str):  # type: ignore[no-untyped-def]
+def _request(world, user, plan: str):
     request = RequestFactory().get("/")
     request.user = user
     world.firm_a.plan = plan
@@ -113,7 +113,7 @@ def test_the_api_plan_check_says_which_plan_is_needed(world) -> None:
     assert "Team" in str(raised.value.detail) and "Free" in str(raised.value.detail)
 
 
-def _give_external_id(world, user, external_id: str) -> None:  # type: ignore[no-untyped-def]
+def _give_external_id(world, user, external_id: str) -> None:
     membership = world.membership(user)
     membership.external_id = external_id
     with world.scope_a():

@@ -67,7 +67,7 @@ class MemberViewSet(
             return [IsCompanyMember()]  # members may set their own External ID; the service checks
         return [HasRole(Role.OWNER, Role.ADMIN)()]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no firm
             return Membership.objects.none()
         return Membership.objects.filter(company=self.request._request.company).select_related(
