@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -39,8 +38,8 @@ from integrations.base import (
 )
 from integrations.jobs import request_job
 from integrations.models import ConnectionStatus, IntegrationConnection, SyncJob, SyncJobStatus
-from uku.models import Company, Membership, User
-from uku.tenancy import ADMIN_ROLES, PlanRequired
+from uku.models import Company, User
+from uku.permissions import ADMIN_ROLES, require
 
 VAT_TYPE_IMPORT = "vat_type_import"
 PRODUCT_IMPORT = "product_import"
@@ -137,12 +136,6 @@ def billing_card(company: Company) -> dict[str, Any]:
 # --- Activate, deactivate -------------------------------------------------------------------------
 
 
-def _assert_admin(company: Company, actor: User, message: str) -> None:
-    membership = Membership.objects.filter(company=company, user=actor).first()
-    if membership is None or membership.role not in ADMIN_ROLES:
-        raise PermissionDenied(message)
-
-
 def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSettings:
     """Turn billing on with `vendor` as the accounting system ("" for none). Owners and admins.
 
@@ -151,14 +144,16 @@ def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSe
     `PermissionDenied`, `ConfigError` for an unknown vendor, or `PlanRequired` when the firm's
     plan does not include the vendor (the same rule as enabling the integration).
     """
-    _assert_admin(company, actor, _("Only owners and admins can activate billing."))
+    require(
+        company, actor, roles=ADMIN_ROLES, message=_("Only owners and admins can activate billing.")
+    )
     if vendor and vendor not in REGISTRY:
         raise ConfigError(
             _("“%(vendor)s” is not an accounting system uku knows.") % {"vendor": vendor},
             details={"field": "accounting_vendor"},
         )
-    if vendor and not company.has_plan(get_vendor(vendor).required_plan):
-        raise PlanRequired(get_vendor(vendor).required_plan)
+    if vendor:
+        require(company, actor, plan=get_vendor(vendor).required_plan)
     with transaction.atomic():
         settings, _created = BillingSettings.objects.select_for_update().get_or_create(
             company=company
@@ -176,7 +171,12 @@ def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSe
 def deactivate_billing(*, company: Company, actor: User) -> BillingSettings:
     """Turn billing off. Products, VAT types and import history stay, so activating again picks
     up where the firm left off. Owners and admins. Idempotent."""
-    _assert_admin(company, actor, _("Only owners and admins can deactivate billing."))
+    require(
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        message=_("Only owners and admins can deactivate billing."),
+    )
     with transaction.atomic():
         settings, _created = BillingSettings.objects.select_for_update().get_or_create(
             company=company
@@ -194,14 +194,18 @@ def assert_can_import(company: Company, actor: User, vendor: str) -> Integration
     """Owners and admins, on a plan that includes `vendor`, with billing active on `vendor` and
     `vendor` connected. Returns the connection; raises `PermissionDenied`, `PlanRequired`,
     `BillingNotActive` or `ConfigError`, each with a message that says what to do."""
-    _assert_admin(company, actor, _("Only owners and admins can import products and VAT types."))
+    require(
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        message=_("Only owners and admins can import products and VAT types."),
+    )
     if not vendor:
         raise BillingNotActive(
             _("Choose the accounting system under Settings & Apps → Billing first.")
         )
     info = get_vendor(vendor)
-    if not company.has_plan(info.required_plan):
-        raise PlanRequired(info.required_plan)
+    require(company, actor, plan=info.required_plan)
     settings = billing_settings_of(company)
     if settings is None or not settings.active:
         raise BillingNotActive(

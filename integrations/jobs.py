@@ -30,7 +30,6 @@ from typing import Any
 from celery import shared_task
 from django import db
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -49,8 +48,8 @@ from integrations.base import (
     get_vendor,
 )
 from integrations.models import NotificationLevel, SyncJob, SyncJobStatus, stalled_before
-from uku.models import Company, Membership, User
-from uku.tenancy import ADMIN_ROLES
+from uku.models import Company, User
+from uku.permissions import ADMIN_ROLES, require
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 5
@@ -356,14 +355,12 @@ def resume(*, job: SyncJob, actor: User) -> bool:
     """A person's *Resume*: resume `job` now if it is stalled. Owners and admins may resume any
     job of the firm, others the jobs they started. Returns True when it was resumed; a job that
     is not stalled is left alone (it is alive, or already ended)."""
-    if (
-        job.requested_by_id != actor.pk
-        and not Membership.objects.filter(
-            company=job.company, user=actor, role__in=ADMIN_ROLES
-        ).exists()
-    ):
-        raise PermissionDenied(
-            _("Only owners, admins and the person who started it can resume a job.")
+    if job.requested_by_id != actor.pk:
+        require(
+            job.company,
+            actor,
+            roles=ADMIN_ROLES,
+            message=_("Only owners, admins and the person who started it can resume a job."),
         )
     job.refresh_from_db()
     return job.is_stalled and resume_job(job)

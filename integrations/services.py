@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -45,7 +44,7 @@ from uku.models import Company, Membership, User
 
 if TYPE_CHECKING:
     from clients.models import Client
-from uku.tenancy import ADMIN_ROLES, PlanRequired
+from uku.permissions import ADMIN_ROLES, require
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +57,13 @@ EXPIRED = -1
 
 def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
     """Integration settings are for owners and admins, on a plan that includes the vendor."""
-    membership = Membership.objects.filter(company=company, user=actor).first()
-    if membership is None or membership.role not in ADMIN_ROLES:
-        raise PermissionDenied(_("Only owners and admins manage integrations."))
-    required = get_vendor(vendor).required_plan
-    if not company.has_plan(required):
-        raise PlanRequired(required)
+    require(
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        plan=get_vendor(vendor).required_plan,
+        message=_("Only owners and admins manage integrations."),
+    )
 
 
 def get_connection(

@@ -20,18 +20,16 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from uku.models import ApiToken, Company, Membership, Plan, Role
+from uku.models import ApiToken, Company, Membership
+from uku.permissions import ADMIN_ROLES, PlanRequired
+
+__all__ = [  # ADMIN_ROLES and PlanRequired live in uku.permissions; kept importable here
+    "ADMIN_ROLES",
+    "PlanRequired",
+]
 
 SESSION_KEY = "uku_company"
 F = TypeVar("F", bound=Callable[..., HttpResponse])
-
-
-class PlanRequired(PermissionDenied):
-    """Raised when the firm's plan is below what a feature needs; rendered with an explanation."""
-
-    def __init__(self, minimum: str) -> None:
-        super().__init__(minimum)
-        self.minimum = Plan(minimum)
 
 
 def memberships_of(user: Any) -> list[Membership]:
@@ -96,9 +94,6 @@ def membership_for(request: HttpRequest) -> Membership | None:
 def has_role(request: HttpRequest, *roles: str) -> bool:
     membership = membership_for(request)
     return membership is not None and membership.role in roles
-
-
-ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
 
 
 def company_required(view: F) -> F:

@@ -86,7 +86,7 @@ def members(request: HttpRequest) -> HttpResponse:
         if invite_form is not None and invite_form.is_valid():
             try:
                 services.invite_member(
-                    company=request.company, actor=request.membership, **invite_form.cleaned_data
+                    company=request.company, actor=request.user, **invite_form.cleaned_data
                 )
             except ValidationError as exc:
                 invite_form.add_error("email", exc.message_dict.get("email", exc.messages))
@@ -132,7 +132,7 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             services.update_membership(
                 company=request.company,
-                actor=request.membership,
+                actor=request.user,
                 membership=membership,
                 role=form.cleaned_data["role"] if is_admin else None,
                 external_id=form.cleaned_data["external_id"],
@@ -158,9 +158,7 @@ def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
         Membership.objects.select_related("user"), public_id=public_id, company=request.company
     )
     try:
-        services.remove_member(
-            company=request.company, actor=request.membership, membership=membership
-        )
+        services.remove_member(company=request.company, actor=request.user, membership=membership)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:

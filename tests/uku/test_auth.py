@@ -53,7 +53,7 @@ def test_it_resets_a_password_through_the_emailed_link(world, client) -> None:
 def _invite(world, email: str = "new@fjord.no", role: str = Role.BILLING):
     with world.scope_a():
         issued = services.invite_member(
-            company=world.firm_a, actor=world.membership(world.owner), email=email, role=role
+            company=world.firm_a, actor=world.owner, email=email, role=role
         )
     return issued, issued.accept_url.removeprefix("http://testserver")
 

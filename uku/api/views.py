@@ -78,7 +78,7 @@ class MemberViewSet(
         try:
             serializer.instance = services.update_membership(
                 company=self.request._request.company,
-                actor=self.request._request.membership,
+                actor=self.request.user,
                 membership=serializer.instance,
                 role=serializer.validated_data.get("role"),
                 external_id=serializer.validated_data.get("external_id"),
@@ -92,7 +92,7 @@ class MemberViewSet(
         try:
             services.remove_member(
                 company=self.request._request.company,
-                actor=self.request._request.membership,
+                actor=self.request.user,
                 membership=instance,
             )
         except DjangoValidationError as exc:
@@ -113,7 +113,7 @@ class InvitationView(APIView):
         try:
             issued = services.invite_member(
                 company=request._request.company,
-                actor=request._request.membership,
+                actor=request.user,
                 **serializer.validated_data,
             )
         except DjangoValidationError as exc:
