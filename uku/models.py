@@ -220,6 +220,9 @@ class ApiToken(models.Model):
 
     objects: ClassVar[ScopedManagerType[ApiToken]] = ScopedManager(company="company")
     _default_manager: ClassVar[ScopedManagerType[ApiToken]]
+    # Not a field: the token's user's membership in its firm, set (with the firm loaded) by
+    # `uku.tenancy.authenticate_api_token`, which refuses a token whose user left the firm.
+    membership: Membership
 
     class Meta:
         ordering = ["-created_at"]

@@ -20,12 +20,13 @@ from rest_framework import exceptions as drf_exceptions
 from uku import services
 from uku.api.errors import RequestTooLarge, ServerError, error_response
 from uku.forms import ApiTokenForm, CompanyForm, InviteForm, MembershipForm, SignupForm
+from uku.http import FirmRequest
 from uku.models import ApiToken, Invitation, Membership, Role, User
 from uku.tenancy import ADMIN_ROLES, SESSION_KEY, company_required, memberships_of, requires_role
 
 
 @company_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: FirmRequest) -> HttpResponse:
     """The landing page: the firm at a glance, and where to go next."""
     memberships = Membership.objects.filter(company=request.company)
     return render(
@@ -64,7 +65,7 @@ def switch_company(request: HttpRequest) -> HttpResponse:
 
 
 @requires_role(*ADMIN_ROLES)
-def company_settings(request: HttpRequest) -> HttpResponse:
+def company_settings(request: FirmRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None, instance=request.company)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -77,7 +78,7 @@ def company_settings(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: FirmRequest) -> HttpResponse:
     is_admin = request.membership.role in ADMIN_ROLES
     invite_form = InviteForm(request.POST or None) if is_admin else None
     if request.method == "POST":
@@ -117,7 +118,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_edit(request: FirmRequest, public_id: str) -> HttpResponse:
     """Change a member's role (owners/admins) or External ID (owners/admins, or yourself)."""
     membership = get_object_or_404(
         Membership.objects.select_related("user"), public_id=public_id, company=request.company
@@ -153,7 +154,7 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_remove(request: FirmRequest, public_id: str) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.select_related("user"), public_id=public_id, company=request.company
     )
@@ -168,7 +169,7 @@ def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def invitation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+def invitation_cancel(request: FirmRequest, public_id: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, public_id=public_id, company=request.company)
     invitation.delete()
     messages.success(request, _("Invitation to %(email)s cancelled.") % {"email": invitation.email})
@@ -211,7 +212,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @company_required
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: FirmRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -233,7 +234,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @company_required
-def api_token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+def api_token_revoke(request: FirmRequest, public_id: str) -> HttpResponse:
     token = get_object_or_404(
         ApiToken, public_id=public_id, company=request.company, user=request.user
     )
