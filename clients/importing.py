@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Field, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.no import orgnr as orgnr_rules
@@ -379,7 +379,9 @@ def _copy(client: Client, data: dict[str, Any]) -> bool:
     for field in FIELDS:
         value = str(data.get(field) or "")
         if value and value != (getattr(client, field) or ""):
-            setattr(client, field, value[: Client._meta.get_field(field).max_length or None])
+            model_field = Client._meta.get_field(field)
+            max_length = model_field.max_length if isinstance(model_field, Field) else None
+            setattr(client, field, value[: max_length or None])
             changed = True
     client.updated_at = timezone.now()
     return changed

@@ -44,9 +44,12 @@ def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[s
         clients = clients.filter(active=active == "true")
     import_job = None
     if params.get("import"):
-        import_job = SyncJob.objects.filter(
-            company=request.company, public_id=_uuid_or_none(params["import"])
-        ).first()
+        job_id = _uuid_or_none(params["import"])
+        import_job = (
+            SyncJob.objects.filter(company=request.company, public_id=job_id).first()
+            if job_id is not None
+            else None
+        )
         if import_job is None:
             clients = clients.none()
         elif import_job.kind == importing.PREVIEW:  # the customer import's id, as the API gives it

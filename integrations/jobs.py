@@ -290,7 +290,7 @@ def run_sync_job(self: Any, job_id: int) -> str:
                 error=_("%(error)s Retrying in %(seconds)d seconds.")
                 % {"error": error.message, "seconds": countdown},
             )
-            _quietly("closing the adapter", job, lambda: adapter and adapter.close())
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
             raise self.retry(countdown=countdown, exc=error) from None
         # The job's end is written first: nothing that follows (closing the adapter, flagging the
         # connection, notifying) can leave it "running".

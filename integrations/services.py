@@ -556,8 +556,9 @@ def warn_expiring_tokens(*, company: Company, today: date) -> int:
         ).first()
         if credential is None:
             continue
+        expires_on = credential.expires_on
         days = days_until_expiry(credential, today)
-        if days is None or days > EXPIRY_THRESHOLDS[0]:
+        if expires_on is None or days is None or days > EXPIRY_THRESHOLDS[0]:
             continue
         threshold = EXPIRED if days < 0 else min(t for t in EXPIRY_THRESHOLDS if t >= days)
         already = set(credential.expiry_warnings_sent)
@@ -585,7 +586,7 @@ def warn_expiring_tokens(*, company: Company, today: date) -> int:
                 days,
             )
             level = NotificationLevel.WARNING
-        text = text % {"vendor": label, "date": credential.expires_on.isoformat(), "days": days}
+        text = text % {"vendor": label, "date": expires_on.isoformat(), "days": days}
         sent += len(
             notify(
                 company=company,

@@ -241,11 +241,11 @@ def connect_save(request: FirmRequest, vendor: str) -> HttpResponse:
             {"info": info, "form": form, "save_failed": True},
             status=400,
         )
-    connection = _connection(request, vendor)
-    state = describe(request.company, info, connection, timezone.localdate())
+    current = _connection(request, vendor)
+    state = describe(request.company, info, current, timezone.localdate())
     tabs = _tabs(
         info,
-        connection,
+        current,
         state,
         SyncJob.objects.filter(company=request.company, vendor=vendor).exists(),
     )

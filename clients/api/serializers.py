@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from clients.models import Client, CustomerImportRow, ExternalLink
 from integrations.api.serializers import SyncJobSerializer
+from uku.models import User
 
 
 class ExternalLinkSerializer(serializers.ModelSerializer):
@@ -13,9 +14,11 @@ class ExternalLinkSerializer(serializers.ModelSerializer):
         fields = ["vendor", "remote_id", "remote_name", "remote_number", "linked_at"]
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(serializers.ModelSerializer[Client]):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    responsible = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    responsible: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="email", read_only=True, allow_null=True
+    )
     responsible_email = serializers.EmailField(
         write_only=True,
         required=False,

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from clients import importing, services
@@ -38,7 +39,7 @@ class ClientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Client],
 ):
     """The firm's clients. `?q=` searches, `?active=true|false|all`, `?sort=name|-name|orgnr|number`,
     `?import=<customer import or confirm job id>` shows the clients of that import."""
@@ -67,7 +68,8 @@ class ClientViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def perform_update(self, serializer: ClientSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Client]) -> None:
+        assert serializer.instance is not None  # an update always has its object
         data = dict(serializer.validated_data)
         if "responsible_email" in data:
             email = data.pop("responsible_email")

@@ -8,6 +8,11 @@ from integrations.base import VendorInfo
 from integrations.models import Notification, SyncJob, SyncJobCall
 from integrations.validators import validate_token_expiry
 
+# Some declared fields are named like attributes of DRF's Field (`label`, `required`,
+# `help_text`) or Serializer (`fields`). DRF's SerializerMetaclass moves declared fields out of the
+# class namespace into `_declared_fields`, so they shadow nothing at run time; the stubs see plain
+# class attributes, hence the `type: ignore[assignment]` on those lines.
+
 
 class TokenInfoSerializer(serializers.Serializer):
     last4 = serializers.CharField()
@@ -19,16 +24,16 @@ class TokenInfoSerializer(serializers.Serializer):
 
 class CredentialFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=["secret", "text", "choice"])
-    required = serializers.BooleanField()
-    help_text = serializers.CharField(allow_blank=True)
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    help_text = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     choices = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
 
 
 class ChoiceSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class SavedCredentialsSerializer(serializers.Serializer):
@@ -36,7 +41,7 @@ class SavedCredentialsSerializer(serializers.Serializer):
     are set (the first one's last four characters)."""
 
     last4 = serializers.CharField(allow_blank=True)
-    fields = serializers.DictField(child=serializers.CharField())
+    fields = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
     expires_on = serializers.DateField(allow_null=True)
     days_left = serializers.IntegerField(allow_null=True)
     set_at = serializers.DateTimeField()
@@ -48,7 +53,7 @@ class IntegrationSerializer(serializers.Serializer):
     to it. Never contains a secret."""
 
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     description = serializers.CharField()
     required_plan = serializers.CharField()
     capabilities = serializers.ListField(child=serializers.CharField())

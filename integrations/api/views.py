@@ -50,7 +50,10 @@ ADMINS = HasRole(Role.OWNER, Role.ADMIN)
 class IntegrationAPIError(exceptions.APIException):
     """An accounting system refused or failed; the body keeps the vendor's diagnostics."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    # Optional extras the error handler (uku.api.errors) adds to the body when set.
+    fields: dict[str, list[str]] | None = None
+    remote: dict[str, str] | None = None
 
 
 def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
@@ -131,7 +134,9 @@ class EnableView(_VendorView):
         is applied in the same transaction, as the page's checkbox is."""
         data = EnableSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
-        chosen = [o.name for o in services.ENABLE_OPTIONS if request.data.get(o.name) is True]
+        # A body that is not an object failed is_valid above; the options are its top-level keys.
+        body = request.data if isinstance(request.data, dict) else {}
+        chosen = [o.name for o in services.ENABLE_OPTIONS if body.get(o.name) is True]
         self.call(services.enable_integration, options=chosen)
         return Response(_state(request, self.vendor))
 

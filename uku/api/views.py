@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from uku import services
@@ -54,7 +55,7 @@ class MemberViewSet(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Membership],
 ):
     """Members of the current firm. Everyone may list; owners and admins change and remove."""
 
@@ -74,7 +75,8 @@ class MemberViewSet(
             return Membership.objects.none()
         return Membership.objects.filter(company=firm_of(self.request)).select_related("user")
 
-    def perform_update(self, serializer: MemberSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Membership]) -> None:
+        assert serializer.instance is not None  # an update always has its object
         try:
             serializer.instance = services.update_membership(
                 company=firm_of(self.request),
