@@ -209,7 +209,7 @@ class CallRecord:
 
 
 class CallRecorder(Protocol):
-    def __call__(self, record: CallRecord) -> None: ...
+    def __call__(self, record: CallRecord, /) -> None: ...
 
 
 # --- The adapter interface ----------------------------------------------------------------------

@@ -65,16 +65,16 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
-    firm_a = CompanyFactory(name="Fjord Regnskap AS", organisation_number="923609016")
-    firm_b = CompanyFactory(name="Bergen Byrå AS")
+    firm_a = CompanyFactory.create(name="Fjord Regnskap AS", organisation_number="923609016")
+    firm_b = CompanyFactory.create(name="Bergen Byrå AS")
     people = {
-        role: MembershipFactory(
-            company=firm_a, user=UserFactory(email=f"{role}@fjord.no"), role=role
+        role: MembershipFactory.create(
+            company=firm_a, user=UserFactory.create(email=f"{role}@fjord.no"), role=role
         ).user
         for role in (Role.OWNER, Role.ADMIN, Role.MEMBER, Role.BILLING)
     }
-    outsider = MembershipFactory(
-        company=firm_b, user=UserFactory(email="owner@bergen.no"), role=Role.OWNER
+    outsider = MembershipFactory.create(
+        company=firm_b, user=UserFactory.create(email="owner@bergen.no"), role=Role.OWNER
     ).user
     return World(
         firm_a=firm_a,
@@ -84,7 +84,7 @@ def world(db: None) -> World:
         accountant=people[Role.MEMBER],
         billing=people[Role.BILLING],
         outsider=outsider,
-        nobody=UserFactory(email="nobody@example.no"),
+        nobody=UserFactory.create(email="nobody@example.no"),
     )
 
 
@@ -104,8 +104,11 @@ def api_as():
     """`api_as(user, company=None)` -> an APIClient authenticated with a fresh personal API token."""
 
     def make(user: User, company: Company | None = None) -> APIClient:
-        with scopes_disabled():
-            company = company or Membership.objects.filter(user=user).first().company
+        if company is None:
+            with scopes_disabled():
+                membership = Membership.objects.filter(user=user).first()
+            assert membership is not None, f"{user} belongs to no firm: pass company="
+            company = membership.company
         with scope(company=company):
             _token, raw = services.create_api_token(company=company, actor=user, name="test")
         api = APIClient()

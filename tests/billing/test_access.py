@@ -167,6 +167,7 @@ def test_the_api_filters_products_by_active_and_search(world, billing_on, api_as
     assert api.get(PRODUCTS, {"active": "true"}).json()["count"] == 28
     with scopes_disabled():
         product = BillingProduct.objects.filter(company=world.firm_a, active=True).first()
+    assert product is not None
     found = api.get(PRODUCTS, {"search": product.name[:8].upper()}).json()["results"]
     assert str(product.public_id) in {p["id"] for p in found}
     by_number = api.get(PRODUCTS, {"search": product.number}).json()["results"]
@@ -184,6 +185,7 @@ def test_another_firms_products_are_invisible_and_404_by_id(world, billing_on, a
     with scopes_disabled():
         product = BillingProduct.objects.filter(company=world.firm_a).first()
         vat = VatType.objects.filter(company=world.firm_a).first()
+    assert product is not None and vat is not None
     assert outsider.get(f"{PRODUCTS}{product.public_id}/").status_code == 404
     assert outsider.get(f"{VAT_TYPES}{vat.public_id}/").status_code == 404
     mine = api_as(world.accountant).get(f"{PRODUCTS}{product.public_id}/")

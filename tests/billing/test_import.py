@@ -121,7 +121,7 @@ def test_it_updates_a_changed_price_name_and_vat_type(world, billing_on) -> None
     product = products_of(world.firm_a)[str(row["id"])]
     assert product.name == "Lønnskjøring per ansatt"
     assert product.unit_price == Decimal("149.50")
-    assert product.vat_type.number == "33"
+    assert product.vat_type is not None and product.vat_type.number == "33"
 
 
 def test_it_deactivates_a_product_that_vanished_from_tripletex_and_keeps_it(

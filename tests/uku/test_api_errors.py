@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
 from django.urls import get_resolver, reverse
 
 from uku.models import Role
@@ -71,7 +73,8 @@ def test_it_answers_a_body_over_the_upload_limit_with_413(api, settings) -> None
 
 def test_django_answers_a_body_too_large_outside_a_view_with_413(rf) -> None:
     # A middleware reading the body raises before DRF runs; Django then calls handler400.
-    handler = get_resolver().resolve_error_handler(400)
+    # Django calls handler400 with (request, exception); the stubs type it with the request only.
+    handler: Callable[..., HttpResponse] = get_resolver().resolve_error_handler(400)
     response = handler(rf.post("/api/v1/invitations/"), RequestDataTooBig("too big"))
     assert _error(response, 413)["code"] == "request_too_large"
     page = handler(rf.post("/accounts/login/"), RequestDataTooBig("too big"))

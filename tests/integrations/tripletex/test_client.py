@@ -497,7 +497,12 @@ def test_it_honours_x_rate_limit_reset_when_a_429_has_no_retry_after(mocked, sle
 
 
 def test_it_resends_a_write_when_the_connection_was_never_made(mocked, sleeps) -> None:
-    never_connected = MaxRetryError(None, "/v2/order", NewConnectionError(None, "refused"))
+    # urllib3 types the pool and the connection, which building these errors never uses.
+    never_connected = MaxRetryError(
+        None,  # type: ignore[arg-type]
+        "/v2/order",
+        NewConnectionError(None, "refused"),  # type: ignore[arg-type]
+    )
     refused = requests.ConnectionError(never_connected)
     mocked.post(f"{BASE}/order", body=refused)
     mocked.post(f"{BASE}/order", json={"value": {"id": 5}}, status=201)
