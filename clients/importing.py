@@ -4,8 +4,10 @@ Two background jobs:
 
 1. **Preview** (`customer_import_preview`): pages through the remote customers and stores one
    `CustomerImportRow` per customer, classified as *new*, *existing* (matched to a client by
-   organisation number, then e-mail, then name with phone) or *already linked*, with the fields
-   an import would change. A constant number of SQL statements per page, whatever its size.
+   registry number with its country, then e-mail, then name with phone) or *already linked*,
+   with the fields an import would change. A constant number of SQL statements per page,
+   whatever its size. A registry number that is not valid for its country is kept as typed and
+   flagged on its row, never dropped.
 2. **Confirm** (`customer_import_confirm`, scope = the preview): for the selected rows, creates the
    new clients, updates the existing ones, links each to its remote customer, imports the invoice
    e-mail and sets the responsible accountant from the account manager's External ID. Works in
@@ -25,7 +27,6 @@ from django.db import transaction
 from django.db.models import Field, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum.no import orgnr as orgnr_rules
 
 from clients.models import (
     Client,
@@ -40,8 +41,9 @@ from clients.models import (
 from integrations.base import AccountingAdapter, RemoteCustomer
 from integrations.jobs import report_progress
 from integrations.models import SyncJob, SyncJobStatus
+from uku import registry_numbers
 from uku.models import Company, Membership
-from uku.validators import normalise_orgnr
+from uku.registry_numbers import DEFAULT_COUNTRY
 
 PREVIEW = "customer_import_preview"
 CONFIRM = "customer_import_confirm"
@@ -49,22 +51,84 @@ BATCH = 500
 # Fields copied from the remote customer. Blank remote values never blank a client's field:
 # one-way sync must not lose what the firm typed into uku.
 FIELDS = (
-    "name", "organisation_number", "customer_number", "email", "invoice_email", "phone",
-    "address_line", "postal_code", "city",
+    "name", "customer_number", "email", "invoice_email", "phone", "address_line", "postal_code",
+    "city",
 )  # fmt: skip
+# The registry number moves together with its country (see `registry_fields`).
+REGISTRY_FIELDS = ("registry_country", "organisation_number", "raw_organisation_number")
 FAILURES_KEPT = 200
 
 
-def clean_remote(customer: RemoteCustomer) -> dict[str, Any]:
-    """The remote record as uku stores it: organisation number normalised to nine digits (or
-    left out when it is not a valid one), e-mails lower-case."""
+def clean_remote(customer: RemoteCustomer, country: str = DEFAULT_COUNTRY) -> dict[str, Any]:
+    """The remote record as uku stores it, e-mails lower-case and the registry number compact
+    and checked by its country: the adapter's `registry_country`, else `country` (the firm's).
+
+    The number as typed is always kept in `raw_organisation_number`. A number that is not valid
+    for its country (or whose country uku cannot check) is never dropped: `organisation_number`
+    stays blank, so it is not used for matching or uniqueness, and `organisation_number_invalid`
+    makes the preview row say so (see `registry_warning`)."""
     data = asdict(customer)
-    number = normalise_orgnr(customer.organisation_number)
-    data["organisation_number"] = number if orgnr_rules.is_valid(number) else ""
+    registry_country = (customer.registry_country or country or DEFAULT_COUNTRY).strip().upper()
+    typed = customer.organisation_number.strip()
+    number = ""
+    if typed and registry_country in registry_numbers.SCHEMES:
+        compact = registry_numbers.normalise(registry_country, typed)
+        if registry_numbers.is_valid(registry_country, compact):
+            number = compact
+    data["registry_country"] = registry_country
+    data["organisation_number"] = number
     data["raw_organisation_number"] = customer.organisation_number
+    data["organisation_number_invalid"] = bool(typed) and not number
     data["email"] = customer.email.strip().lower()
     data["invoice_email"] = customer.invoice_email.strip().lower()
     return data
+
+
+def registry_key(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(country, number) of a cleaned remote record for matching and uniqueness; None when it
+    has no valid number. Rows previewed before numbers had countries hold a Norwegian number
+    (the only kind accepted then)."""
+    if not data.get("organisation_number"):
+        return None
+    return (data.get("registry_country") or DEFAULT_COUNTRY, data["organisation_number"])
+
+
+def registry_fields(data: dict[str, Any]) -> dict[str, str]:
+    """The registry fields an import sets on a client from a cleaned remote record: a valid
+    number with its country (and no longer any number kept as imported); for a number that is
+    not valid, only that number as typed, in `raw_organisation_number` (a valid number the
+    client already has stays); nothing when the remote record has no number (a blank remote
+    value never blanks the client's)."""
+    if key := registry_key(data):
+        return {
+            "registry_country": key[0],
+            "organisation_number": key[1],
+            "raw_organisation_number": "",
+        }
+    raw = str(data.get("raw_organisation_number") or "").strip()
+    if raw:
+        max_length = Client._meta.get_field("raw_organisation_number").max_length or len(raw)
+        return {"raw_organisation_number": raw[:max_length]}
+    return {}
+
+
+def registry_warning(data: dict[str, Any]) -> str:
+    """Why a remote record's registry number is not used (translated), or "" when it is fine."""
+    raw = str(data.get("raw_organisation_number") or "").strip()
+    invalid = data.get(
+        "organisation_number_invalid", bool(raw) and not data.get("organisation_number")
+    )
+    if not invalid or not raw:
+        return ""
+    country = data.get("registry_country") or DEFAULT_COUNTRY
+    if country not in registry_numbers.SCHEMES:
+        return _(
+            "%(value)s is kept as imported: uku cannot check registry numbers of %(country)s."
+        ) % {"value": raw, "country": country}
+    reason = str(registry_numbers.scheme_for(country).error) % {"value": raw}
+    return _("%(reason)s It is kept as imported and not used to match clients.") % {
+        "reason": reason
+    }
 
 
 # --- Preview ---------------------------------------------------------------------------------------
@@ -104,7 +168,7 @@ def run_preview(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
     totals: Counter[str] = Counter()
     done = 0
     for page in adapter.iter_customers(changed_since=since):
-        rows = classify(company, job, [clean_remote(c) for c in page])
+        rows = classify(company, job, [clean_remote(c, company.country) for c in page])
         CustomerImportRow.objects.bulk_create(rows, batch_size=BATCH)
         totals.update(row.classification for row in rows)
         totals["inactive"] += sum(row.inactive for row in rows)
@@ -131,14 +195,16 @@ def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list
     }
     # Clients already linked to another remote customer are not candidates for a match.
     candidates = Client.objects.filter(company=company).exclude(links__vendor=vendor)
-    numbers = {c["organisation_number"] for c in page if c["organisation_number"]}
+    keys = {key for c in page if (key := registry_key(c))}
     emails = {c["email"] for c in page if c["email"]}
     names = {name_key(c["name"]) for c in page if c["name"]}
-    by_orgnr: dict[str, Client] = {}
+    by_number: dict[tuple[str, str], Client] = {}
     by_email: dict[str, Client] = {}
     by_name_phone: dict[tuple[str, str], Client] = {}
-    for client in candidates.filter(organisation_number__in=numbers):
-        by_orgnr.setdefault(client.organisation_number, client)
+    # By number alone in SQL (one query), then by (country, number): the same digits may be
+    # another country's number of another company.
+    for client in candidates.filter(organisation_number__in={number for _c, number in keys}):
+        by_number.setdefault((client.registry_country, client.organisation_number), client)
     for client in candidates.filter(email__in=emails).order_by("pk"):
         by_email.setdefault(client.email, client)
     for client in candidates.filter(match_name__in=names).exclude(match_phone="").order_by("pk"):
@@ -150,8 +216,8 @@ def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list
         if remote["id"] in links:
             client, rule = links[remote["id"]].client, MatchRule.LINK
             classification = ImportClassification.LINKED
-        elif remote["organisation_number"] in by_orgnr:
-            client, rule = by_orgnr[remote["organisation_number"]], MatchRule.ORGNR
+        elif (number_key := registry_key(remote)) is not None and number_key in by_number:
+            client, rule = by_number[number_key], MatchRule.ORGNR
         elif remote["email"] and remote["email"] in by_email:
             client, rule = by_email[remote["email"]], MatchRule.EMAIL
         elif (
@@ -184,6 +250,9 @@ def changes_for(client: Client, remote: dict[str, Any]) -> dict[str, list[Any]]:
     for field in FIELDS:
         new = str(remote.get(field) or "")
         if new and new != (getattr(client, field) or ""):
+            changes[field] = [getattr(client, field) or "", new]
+    for field, new in registry_fields(remote).items():
+        if new != (getattr(client, field) or ""):
             changes[field] = [getattr(client, field) or "", new]
     if client.active == remote["inactive"]:
         changes["active"] = [client.active, not remote["inactive"]]
@@ -284,14 +353,15 @@ def _apply_batch(
             company=company, vendor=vendor, client_id__in=client_ids
         ).values_list("client_id", flat=True)
     )
-    # Who holds each organisation number (it is unique per firm): from the database, then as
+    # Who holds each registry number (unique per firm and country): from the database, then as
     # this batch assigns them. Tripletex allows the same number on several customers.
-    numbers = {row.data["organisation_number"] for row in batch if row.data["organisation_number"]}
-    owner_of: dict[str, int | None] = dict(
-        Client.objects.filter(company=company, organisation_number__in=numbers).values_list(
-            "organisation_number", "pk"
-        )
-    )
+    keys = {key for row in batch if (key := registry_key(row.data))}
+    owner_of: dict[tuple[str, str], int | None] = {
+        (country, number): pk
+        for country, number, pk in Client.objects.filter(
+            company=company, organisation_number__in={number for _c, number in keys}
+        ).values_list("registry_country", "organisation_number", "pk")
+    }
 
     to_create: list[tuple[CustomerImportRow, Client]] = []
     to_update: dict[int, Client] = {}
@@ -304,13 +374,12 @@ def _apply_batch(
         if link is None and client is not None and client.pk in claimed:
             _fail(row, _("The matched client is already linked to another customer."))
             continue
-        number = data["organisation_number"]
-        holder = owner_of.get(number) if number else None
-        if number and number in owner_of and (client is None or holder != client.pk):
-            _fail(row, _("Another client already has organisation number %(n)s.") % {"n": number})
+        key = registry_key(data)
+        if key is not None and key in owner_of and (client is None or owner_of[key] != client.pk):
+            _fail(row, _("Another client already has organisation number %(n)s.") % {"n": key[1]})
             continue
-        if number:
-            owner_of[number] = client.pk if client is not None else None
+        if key is not None:
+            owner_of[key] = client.pk if client is not None else None
         if client is None:
             client = Client(company=company, active=not data["inactive"], responsible=manager)
             _copy(client, data)
@@ -341,6 +410,7 @@ def _apply_batch(
             list(to_update.values()),
             [
                 *FIELDS,
+                *REGISTRY_FIELDS,
                 "active",
                 "responsible",
                 "last_import",
@@ -374,7 +444,8 @@ def _apply_batch(
 
 
 def _copy(client: Client, data: dict[str, Any]) -> bool:
-    """Copy non-blank remote fields onto the client; True when something changed."""
+    """Copy non-blank remote fields (and the registry number with its country) onto the client;
+    True when something changed."""
     changed = False
     for field in FIELDS:
         value = str(data.get(field) or "")
@@ -382,6 +453,10 @@ def _copy(client: Client, data: dict[str, Any]) -> bool:
             model_field = Client._meta.get_field(field)
             max_length = model_field.max_length if isinstance(model_field, Field) else None
             setattr(client, field, value[: max_length or None])
+            changed = True
+    for field, value in registry_fields(data).items():
+        if value != (getattr(client, field) or ""):
+            setattr(client, field, value)
             changed = True
     client.updated_at = timezone.now()
     return changed

@@ -8,12 +8,14 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from uku.validators import validate_orgnr
+from uku import registry_numbers
+from uku.registry_numbers import Country
 
 if TYPE_CHECKING:
     from django_scopes import ScopedManagerType
@@ -38,7 +40,9 @@ def phone_key(phone: str) -> str:
 
 class ClientQuerySet(models.QuerySet["Client"]):
     def search(self, text: str) -> ClientQuerySet:
-        """Name, organisation number, customer number or e-mail containing `text`."""
+        """Name, organisation number, customer number or e-mail containing `text`. Numbers are
+        stored compact (digits only, whatever the country), so the digits of `text` find one
+        however it is typed: "923 609 016", "1234567-8" (a Y-tunnus), "PL 856-734-62-15"."""
         text = text.strip()
         if not text:
             return self
@@ -47,6 +51,20 @@ class ClientQuerySet(models.QuerySet["Client"]):
         if digits:
             condition |= Q(organisation_number__contains=digits) | Q(customer_number=digits)
         return self.filter(condition)
+
+
+class RegistryCountryField(models.CharField):
+    """A client's registry country that, left blank, becomes its firm's country when the row is
+    first written: in `save()` and in `bulk_create()` alike (both call `pre_save` with
+    add=True), so no way of creating a client can leave the country out."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        if not value:
+            # The firm is normally loaded already (clients are made with company=...).
+            value = model_instance.company.country  # type: ignore[attr-defined]
+            setattr(model_instance, self.attname, value)
+        return value
 
 
 # What `ClientQuerySet.as_manager()` builds, under a name mypy can see.
@@ -64,8 +82,24 @@ class Client(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=255)
+    # The number's country: the number is checked by its rule and is unique per firm and country
+    # (the same eight digits are an Estonian registry code and a Finnish Y-tunnus).
+    registry_country = RegistryCountryField(
+        _("registry country"),
+        max_length=2,
+        choices=Country.choices,
+        # No default: blank ("") until the row is written, when it becomes the firm's country.
+        blank=True,
+        help_text=_("The country of the organisation number; by default the firm's."),
+    )
+    # Compact (digits only) and valid for `registry_country`, or blank.
     organisation_number = models.CharField(
-        _("organisation number"), max_length=9, blank=True, validators=[validate_orgnr]
+        _("organisation number"), max_length=registry_numbers.MAX_LENGTH, blank=True
+    )
+    # A number an import brought that is not valid for its country, as it was typed there. Kept
+    # so it is never lost and can be corrected, but never used for matching or uniqueness.
+    raw_organisation_number = models.CharField(
+        _("organisation number as imported"), max_length=64, blank=True, editable=False
     )
     customer_number = models.CharField(_("customer number"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -109,9 +143,13 @@ class Client(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["company", "organisation_number"],
+                fields=["company", "registry_country", "organisation_number"],
                 condition=~Q(organisation_number=""),
-                name="client_unique_orgnr",
+                name="client_unique_registry_number",
+            ),
+            # Every client has a country (`RegistryCountryField` fills it in).
+            models.CheckConstraint(
+                condition=~Q(registry_country=""), name="client_registry_country_set"
             ),
         ]
 
@@ -124,6 +162,72 @@ class Client(models.Model):
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "email", "match_name", "match_phone"}
         super().save(*args, **kwargs)
+
+    @property
+    def registry_number_display(self) -> str:
+        """The number as people of its country write it (a Y-tunnus "1234567-8")."""
+        return registry_numbers.format_number(self.registry_country, self.organisation_number)
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        """Django's field checks, then the registry number's, unless `organisation_number` is
+        excluded. Here rather than in clean(): a form without the number (Billing settings)
+        excludes it, and an error from clean() on a field the form lacks would be a crash."""
+        errors: dict[str, Any] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        checkable = not {"organisation_number", "registry_country"} & (
+            set(exclude or ()) | set(errors)
+        )
+        if checkable:
+            try:
+                self.clean_registry_number()
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_registry_number(self) -> None:
+        """Normalise the organisation number by the client's country (the firm's when blank)
+        and check it by that country's rule and against the firm's other clients; errors name
+        the `organisation_number` field."""
+        if not self.registry_country and self.company_id is not None:
+            self.registry_country = self.company.country
+        if self.registry_country not in registry_numbers.SCHEMES:
+            return  # not one of the choices: clean_fields has said so
+        self.organisation_number = registry_numbers.normalise(
+            self.registry_country, self.organisation_number
+        )
+        try:
+            registry_numbers.validate(self.registry_country, self.organisation_number)
+        except ValidationError as exc:
+            raise ValidationError({"organisation_number": exc}) from exc
+        # Checked here too, not only by the constraint: callers exclude `company` from
+        # full_clean, which skips the constraint's validation, and an IntegrityError is no
+        # message for a person.
+        if (
+            self.organisation_number
+            and Client.objects.filter(
+                company_id=self.company_id,
+                registry_country=self.registry_country,
+                organisation_number=self.organisation_number,
+            )
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "organisation_number": ValidationError(
+                        _("Another client already has %(name)s %(number)s."),
+                        code="unique",
+                        params={
+                            "name": registry_numbers.number_name(self.registry_country),
+                            "number": self.registry_number_display,
+                        },
+                    )
+                }
+            )
 
     def refresh_keys(self) -> None:
         self.email = (self.email or "").strip().lower()
@@ -221,3 +325,19 @@ class CustomerImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.classification})"
+
+    @property
+    def registry_warning(self) -> str:
+        """Why the remote registry number is not used (it is kept as imported), or ""."""
+        from clients.importing import registry_warning  # importing imports this module
+
+        return registry_warning(self.data)
+
+    @property
+    def registry_number_display(self) -> str:
+        """The remote number as its country writes it, or as typed when it is not valid."""
+        data = self.data
+        country = data.get("registry_country") or registry_numbers.DEFAULT_COUNTRY
+        if number := data.get("organisation_number"):
+            return registry_numbers.format_number(country, number)
+        return str(data.get("raw_organisation_number") or "")

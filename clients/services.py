@@ -92,7 +92,15 @@ def update_client(*, company: Company, actor: User, client: Client, **fields: ob
         client.responsible = responsible
     for name, value in fields.items():
         setattr(client, name, value)
-    client.full_clean(exclude=["company", "last_import"])
+    if fields.get("organisation_number"):
+        # A person set the number: what an import had kept as not valid is superseded.
+        client.raw_organisation_number = ""
+    exclude = ["company", "last_import"]
+    if not {"organisation_number", "registry_country"} & fields.keys():
+        # Unchanged, the number is not re-checked: a number stored under an older rule must not
+        # block editing an e-mail address.
+        exclude += ["organisation_number", "registry_country"]
+    client.full_clean(exclude=exclude)
     client.save()
     return client
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients import importing, services
-from clients.forms import BillingSettingsForm
+from clients.forms import BillingSettingsForm, RegistryNumberForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations.base import IntegrationError
 from integrations.models import SyncJob, SyncJobStatus
@@ -92,20 +92,38 @@ def client_detail(request: FirmRequest, public_id: str) -> HttpResponse:
     client = get_object_or_404(
         Client.objects.select_related("responsible"), company=request.company, public_id=public_id
     )
-    form = BillingSettingsForm(request.POST or None, instance=client)
-    if request.method == "POST" and form.is_valid():
+    # Two forms on the page; the registry one posts with its prefix.
+    posted_registry = request.method == "POST" and "registry-registry_country" in request.POST
+    posted_billing = request.method == "POST" and not posted_registry
+    form = BillingSettingsForm(request.POST if posted_billing else None, instance=client)
+    registry_form = RegistryNumberForm(
+        request.POST if posted_registry else None, instance=client, prefix="registry"
+    )
+    posted, saved = (
+        (registry_form, _("Registry number saved."))
+        if posted_registry
+        else (form, _("Billing settings saved."))
+    )
+    if request.method == "POST" and posted.is_valid():
         try:
             services.update_client(
-                company=request.company, actor=request.user, client=client, **form.cleaned_data
+                company=request.company, actor=request.user, client=client, **posted.cleaned_data
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+                posted.add_error(field if field in posted.fields else None, errors)
         else:
-            messages.success(request, _("Billing settings saved."))
+            messages.success(request, saved)
             return redirect("client_detail", public_id=client.public_id)
+    if posted_registry:
+        # The invalid values stay in the form only: the details show what is saved.
+        client.refresh_from_db()
     links = ExternalLink.objects.filter(company=request.company, client=client)
-    return render(request, "clients/detail.html", {"client": client, "form": form, "links": links})
+    return render(
+        request,
+        "clients/detail.html",
+        {"client": client, "form": form, "registry_form": registry_form, "links": links},
+    )
 
 
 # --- The Import tab -----------------------------------------------------------------------------------

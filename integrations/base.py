@@ -111,6 +111,9 @@ class RemoteCustomer:
     id: str
     name: str
     organisation_number: str = ""
+    # ISO 3166 alpha-2 country of `organisation_number` when the vendor knows it (Merit's
+    # CountryCode); "" means the firm's country.
+    registry_country: str = ""
     customer_number: str = ""
     email: str = ""
     invoice_email: str = ""

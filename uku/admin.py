@@ -24,8 +24,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation_number", "plan", "created_at"]
-    list_filter = ["plan"]
+    list_display = ["name", "country", "organisation_number", "plan", "created_at"]
+    list_filter = ["plan", "country"]
     search_fields = ["name", "organisation_number"]
     inlines = [MembershipInline]
 

@@ -13,8 +13,9 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from uku import registry_numbers
 from uku.models import ApiToken, Company, Membership, Role, User
-from uku.validators import EMAIL_MAX_LENGTH, normalise_orgnr, single_line
+from uku.validators import EMAIL_MAX_LENGTH, single_line
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,16 @@ class MembershipForm(forms.ModelForm):
 class CompanyForm(forms.ModelForm):
     class Meta:
         model = Company
-        fields = ["name", "organisation_number"]
+        # The country first: the organisation number is cleaned by its rule.
+        fields = ["name", "country", "organisation_number"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out (an older client of this form, an API-like post): the country stays as it is.
+        self.fields["country"].required = False
+
+    def clean_country(self) -> str:
+        return self.cleaned_data.get("country") or self.instance.country
 
     def clean_name(self) -> str:
         name = single_line(self.cleaned_data.get("name", ""))
@@ -92,7 +102,13 @@ class CompanyForm(forms.ModelForm):
         return name
 
     def clean_organisation_number(self) -> str:
-        return normalise_orgnr(self.cleaned_data.get("organisation_number", ""))
+        # Compacted for the country chosen on this form; the model's clean() then checks it by
+        # that country's rule, so the error is shown on this field.
+        country = self.cleaned_data.get("country") or self.instance.country
+        number = self.cleaned_data.get("organisation_number", "")
+        if country not in registry_numbers.SCHEMES:
+            return number
+        return registry_numbers.normalise(country, number)
 
 
 class ApiTokenForm(forms.Form):

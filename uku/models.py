@@ -13,12 +13,15 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scopes_disabled
 
-from uku.validators import single_line, validate_orgnr
+from uku import registry_numbers
+from uku.registry_numbers import DEFAULT_COUNTRY, Country
+from uku.validators import single_line
 
 if TYPE_CHECKING:
     from django_scopes import ScopedManagerType
@@ -101,12 +104,21 @@ class Company(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
+    # The firm's country decides how its own registry number is checked and is the country its
+    # clients' numbers are taken to be in unless said otherwise (an Estonian firm's clients
+    # carry Estonian registry codes). Firms from before countries existed are Norwegian.
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        choices=Country.choices,
+        default=DEFAULT_COUNTRY,
+        help_text=_("Where the firm is registered; its clients' registry numbers default to it."),
+    )
     organisation_number = models.CharField(
         _("organisation number"),
-        max_length=9,
+        max_length=registry_numbers.MAX_LENGTH,
         blank=True,
-        validators=[validate_orgnr],
-        help_text=_("Nine digits (Brønnøysund), checked with the MOD11 rule."),
+        help_text=_("The firm's registry number, checked by the rule of its country."),
     )
     plan = models.CharField(_("plan"), max_length=10, choices=Plan.choices, default=Plan.FREE)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -124,6 +136,18 @@ class Company(models.Model):
         # is refused (and would be a header injection), and into page titles.
         self.name = single_line(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Checked here, not by a field validator: the rule depends on the country field.
+        if self.country not in registry_numbers.SCHEMES:
+            return  # clean_fields has already said the country is not one of the choices
+        self.organisation_number = registry_numbers.normalise(
+            self.country, self.organisation_number
+        )
+        try:
+            registry_numbers.validate(self.country, self.organisation_number)
+        except ValidationError as exc:
+            raise ValidationError({"organisation_number": exc}) from exc
 
     def has_plan(self, minimum: str) -> bool:
         return PLAN_RANK[Plan(self.plan)] >= PLAN_RANK[Plan(minimum)]

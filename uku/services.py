@@ -21,9 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
+from uku import registry_numbers
 from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
 from uku.permissions import ADMIN_ROLES, require
-from uku.validators import normalise_orgnr, single_line, validate_email_address, validate_orgnr
+from uku.registry_numbers import DEFAULT_COUNTRY
+from uku.validators import single_line, validate_email_address
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +37,30 @@ def create_company(
     plan: str = Plan.FREE,
     password: str | None = None,
     organisation_number: str = "",
+    country: str = DEFAULT_COUNTRY,
 ) -> tuple[Company, User, bool]:
     """Create a firm with its owner: an existing user (whose password is left alone: this is not
     a way to take over someone's account), or a new one with `password`.
 
     Returns (company, owner, user_created). Raises ValidationError for a malformed or too long
-    e-mail or organisation number. Not idempotent on its own: callers that must be (the demo seed)
+    e-mail, an unsupported country or an organisation number not valid in `country`. Not idempotent on its own: callers that must be (the demo seed)
     look the firm up first.
     """
     owner_email = owner_email.strip()
     validate_email_address(owner_email)
-    orgnr = normalise_orgnr(organisation_number)
-    validate_orgnr(orgnr)
+    country = (country or DEFAULT_COUNTRY).upper()
+    if country not in registry_numbers.SCHEMES:
+        raise ValidationError(
+            _("%(country)s is not a supported country for registry numbers."),
+            code="invalid_country",
+            params={"country": country},
+        )
+    orgnr = registry_numbers.normalise(country, organisation_number)
+    registry_numbers.validate(country, orgnr)
     with transaction.atomic():
-        company = Company.objects.create(name=name, plan=plan, organisation_number=orgnr)
+        company = Company.objects.create(
+            name=name, plan=plan, organisation_number=orgnr, country=country
+        )
         user = User.objects.filter(email__iexact=owner_email).first()
         created = user is None
         if user is None:

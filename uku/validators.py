@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.no import orgnr
+
+from uku import registry_numbers
 
 
 def normalise_orgnr(value: str) -> str:
     """The nine digits people mean: "923 609 016", "923-609-016" and "NO 923609016 MVA" (the VAT
     form printed on invoices) all become "923609016". Anything else is returned compacted, for the
-    validator to reject."""
-    compact = re.sub(r"[\s\-.]", "", value or "").upper()
-    compact = compact.removeprefix("NO").removesuffix("MVA")
-    return orgnr.compact(compact)
+    validator to reject. Norway's case of `registry_numbers.normalise`, kept for its callers."""
+    return registry_numbers.normalise("NO", value)
 
 
 def validate_orgnr(value: str) -> None:
-    """A Norwegian organisation number: nine digits with a valid MOD11 check digit."""
-    if not value:
-        return
-    try:
-        orgnr.validate(value)
-    except StdnumError as exc:
-        raise ValidationError(
-            _("%(value)s is not a valid Norwegian organisation number (nine digits, MOD11)."),
-            code="invalid_orgnr",
-            params={"value": value},
-        ) from exc
+    """A Norwegian organisation number: nine digits with a valid MOD11 check digit. Norway's case
+    of `registry_numbers.validate` (referenced by old migrations, so it stays importable)."""
+    registry_numbers.validate("NO", value)
 
 
 # The e-mail columns (User.email, Invitation.email) are Django's EmailField: 254 characters, the

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from clients.models import Client, CustomerImportRow, ExternalLink
 from integrations.api.serializers import SyncJobSerializer
+from uku import registry_numbers
 from uku.models import User
 
 
@@ -25,6 +27,14 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
         allow_null=True,
         help_text="The responsible accountant: a member's e-mail, or null.",
     )
+    # Wider than the column: people write "NO 923 609 016 MVA"; `validate` compacts it.
+    organisation_number = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="Checked by the rule of registry_country; stored compact (digits only).",
+    )
+    registry_number_display = serializers.CharField(read_only=True)
     links = ExternalLinkSerializer(many=True, read_only=True)
 
     class Meta:
@@ -33,6 +43,9 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
             "id",
             "name",
             "organisation_number",
+            "registry_country",
+            "registry_number_display",
+            "raw_organisation_number",
             "customer_number",
             "email",
             "phone",
@@ -47,7 +60,33 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["organisation_number", "customer_number", "created_at", "updated_at"]
+        read_only_fields = [
+            "raw_organisation_number",
+            "customer_number",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate(self, attrs: dict) -> dict:
+        """The number compacted and checked by the client's country (the one given, else the
+        client's): changing only the country re-checks the number already there. Errors are on
+        `organisation_number`."""
+        if "organisation_number" not in attrs and "registry_country" not in attrs:
+            return attrs
+        client: Client | None = self.instance
+        country = (
+            attrs.get("registry_country")
+            or (client.registry_country if client else "")
+            or (client.company.country if client else registry_numbers.DEFAULT_COUNTRY)
+        )
+        number = attrs.get("organisation_number", client.organisation_number if client else "")
+        number = registry_numbers.normalise(country, number)
+        try:
+            registry_numbers.validate(country, number)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"organisation_number": exc.messages}) from exc
+        attrs.update(organisation_number=number, registry_country=country)
+        return attrs
 
 
 class ImportRowSerializer(serializers.ModelSerializer):
@@ -57,6 +96,16 @@ class ImportRowSerializer(serializers.ModelSerializer):
     )
     client = serializers.UUIDField(source="client.public_id", allow_null=True, default=None)
     organisation_number = serializers.CharField(source="data.organisation_number")
+    registry_country = serializers.CharField(source="data.registry_country", default="")
+    raw_organisation_number = serializers.CharField(
+        source="data.raw_organisation_number",
+        default="",
+        help_text="The number as the accounting system has it, valid or not.",
+    )
+    registry_warning = serializers.CharField(
+        read_only=True,
+        help_text="Why the number is not used (not valid for its country), or empty.",
+    )
     email = serializers.CharField(source="data.email")
 
     class Meta:
@@ -66,6 +115,9 @@ class ImportRowSerializer(serializers.ModelSerializer):
             "tripletex_id",
             "name",
             "organisation_number",
+            "registry_country",
+            "raw_organisation_number",
+            "registry_warning",
             "email",
             "inactive",
             "classification",

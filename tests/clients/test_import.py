@@ -67,16 +67,6 @@ def test_it_imports_all_new_and_a_second_import_creates_nothing(world, connected
     assert again.counts["new"] == done.counts["failed"]
 
 
-@pytest.fixture
-def empty_tx(tx, saved_connection):
-    """An empty Tripletex company that firm A is connected to."""
-    tx.store.reset("empty")
-    token = tx.store.create_employee_token()["token"]
-    saved_connection(token=token)
-    tx.token = token
-    return tx
-
-
 def remote(store, name: str, **fields):
     return store.create_customer(name=name, **fields)
 

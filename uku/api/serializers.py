@@ -11,7 +11,7 @@ class CompanySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Company
-        fields = ["id", "name", "organisation_number", "plan"]
+        fields = ["id", "name", "country", "organisation_number", "plan"]
 
 
 class FirmMembershipSerializer(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_scopes import scope
 
-from uku import services
+from uku import registry_numbers, services
 from uku.models import Plan
 
 
@@ -22,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password",
             help="The password of a new owner. An existing user's password is never changed.",
+        )
+        parser.add_argument(
+            "--country",
+            choices=list(registry_numbers.SCHEMES),
+            default=registry_numbers.DEFAULT_COUNTRY,
+            help="Where the firm is registered (checks its organisation number).",
         )
         parser.add_argument("--organisation-number", default="")
         parser.add_argument(
@@ -38,6 +44,7 @@ class Command(BaseCommand):
                 plan=options["plan"],
                 password=options["password"],
                 organisation_number=options["organisation_number"],
+                country=options["country"],
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
