@@ -55,6 +55,10 @@ class BillingSettings(models.Model):
         return f"billing {'on' if self.active else 'off'} for {self.company_id}"
 
 
+VAT_NUMBER_MAX_LENGTH = 16
+"""The longest VAT code stored; a longer one is refused at import."""
+
+
 class VatType(models.Model):
     """A VAT type ("MVA-kode"). `number` is the Norwegian VAT code as text ("3", "31", ...); the
     remote id is the accounting system's own id, which is not the code."""
@@ -63,7 +67,7 @@ class VatType(models.Model):
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(_("accounting system"), max_length=32, blank=True)
     remote_id = models.CharField(_("Tripletex id"), max_length=64, blank=True)
-    number = models.CharField(_("VAT code"), max_length=16)
+    number = models.CharField(_("VAT code"), max_length=VAT_NUMBER_MAX_LENGTH)
     name = models.CharField(_("name"), max_length=255)
     percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2)
     active = models.BooleanField(_("active"), default=True)

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillingProduct, BillingSettings, VatType
+from billing.models import VAT_NUMBER_MAX_LENGTH, BillingProduct, BillingSettings, VatType
 from integrations.base import (
     REGISTRY,
     AccountingAdapter,
@@ -313,10 +313,15 @@ def _save_tally(job: SyncJob, key: str, tally: dict[str, Any]) -> None:
     SyncJob.objects.filter(pk=job.pk).update(counts=job.counts, progress_done=job.progress_done)
 
 
+# The two catalogue models an import upserts; both have company, vendor, remote_id, active and
+# updated_at.
+CatalogueRow = TypeVar("CatalogueRow", BillingProduct, VatType)
+
+
 def _run_import(
     job: SyncJob,
     key: str,
-    model: type[models.Model],
+    model: type[CatalogueRow],
     pages: Iterator[list[Any]],
     apply_page: ApplyPage,
     **extra: int,
@@ -347,7 +352,7 @@ def _run_import(
     with transaction.atomic():
         # Gone from the accounting system's list: deactivate, never delete.
         tally["deactivated"] += (
-            model.objects.filter(company=company, vendor=vendor, active=True)  # type: ignore[attr-defined]
+            model.objects.filter(company=company, vendor=vendor, active=True)
             .exclude(remote_id__in=seen)
             .update(active=False, updated_at=timezone.now())
         )
@@ -357,7 +362,7 @@ def _run_import(
 
 
 def _upsert(
-    model: type[models.Model],
+    model: type[CatalogueRow],
     company: Company,
     vendor: str,
     wanted: dict[str, dict[str, Any]],
@@ -372,13 +377,11 @@ def _upsert(
     fields = tuple(fields)
     existing = {
         row.remote_id: row
-        for row in model.objects.filter(  # type: ignore[attr-defined]
-            company=company, vendor=vendor, remote_id__in=list(wanted)
-        )
+        for row in model.objects.filter(company=company, vendor=vendor, remote_id__in=list(wanted))
     }
     now = timezone.now()
-    new: list[models.Model] = []
-    changed: list[models.Model] = []
+    new: list[CatalogueRow] = []
+    changed: list[CatalogueRow] = []
     for remote_id, values in wanted.items():
         current = existing.get(remote_id)
         if current is None:
@@ -394,9 +397,9 @@ def _upsert(
         current.updated_at = now
         changed.append(current)
     if new:
-        model.objects.bulk_create(new, ignore_conflicts=True)  # type: ignore[attr-defined]
+        model.objects.bulk_create(new, ignore_conflicts=True)
     if changed:
-        model.objects.bulk_update(changed, [*fields, "updated_at"])  # type: ignore[attr-defined]
+        model.objects.bulk_update(changed, [*fields, "updated_at"])
 
 
 # VAT types ------------------------------------------------------------------------------------------
@@ -422,7 +425,7 @@ def _apply_vat_type_page(
 def _clean_vat_type(remote: RemoteVatType) -> dict[str, Any] | str:
     """The row's values, or why it cannot be imported."""
     number = remote.number.strip()
-    if not number or len(number) > VatType._meta.get_field("number").max_length:  # type: ignore[operator]
+    if not number or len(number) > VAT_NUMBER_MAX_LENGTH:
         return _("The VAT type has no valid code.")
     try:
         percentage = Decimal(remote.percentage).quantize(_CENT, rounding=ROUND_HALF_UP)

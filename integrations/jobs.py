@@ -19,6 +19,7 @@ a retry, so it writes with upserts keyed by remote ids.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -391,7 +392,7 @@ def resume_stalled() -> int:
             if job.status == SyncJobStatus.QUEUED:
                 # A lost message is not the job's fault: send it again without counting a resume.
                 SyncJob.objects.filter(pk=job.pk).update(wake_at=timezone.now())
-                transaction.on_commit(lambda job=job: _send(job))  # type: ignore[misc]
+                transaction.on_commit(functools.partial(_send, job))
                 woken += 1
             elif resume_job(job):
                 woken += 1
