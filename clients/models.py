@@ -61,7 +61,8 @@ class RegistryCountryField(models.CharField):
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = getattr(model_instance, self.attname)
         if not value:
-            # The firm is normally loaded already (clients are made with company=...).
+            # The firm is normally loaded already (clients are made with company=...). The field
+            # is only on Client, which Django's pre_save signature types as the base Model.
             value = model_instance.company.country  # type: ignore[attr-defined]
             setattr(model_instance, self.attname, value)
         return value

@@ -51,6 +51,8 @@ class ThrottledPasswordResetForm(PasswordResetForm):
       can set, to have the victim's reset token sent to their own server).
     """
 
+    # Django's PasswordResetForm.save takes its options as named parameters; this one reads only
+    # `request` and sends through `send_mail` itself, so it keeps **kwargs (what the view passes).
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         request: HttpRequest | None = kwargs.get("request")
         email = self.cleaned_data["email"].strip().lower()
