@@ -126,7 +126,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             try:
                 requests.get(url + "healthz", timeout=2)
                 break
-            except requests.ConnectionError:
+            # Not up yet, or up but slow to answer its first request (the worker loads the app
+            # then; on a busy machine that can take longer than the 2 s read timeout).
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline:
                     pytest.fail("gunicorn did not answer within 60 seconds")
                 time.sleep(0.2)
