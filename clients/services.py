@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,8 @@ from integrations import services as integration_services
 from integrations.base import ConfigError, get_vendor
 from integrations.jobs import request_job
 from integrations.models import ConnectionStatus, SyncJob, SyncJobStatus
-from uku.models import Company, Membership, User
+from uku.models import Company, Membership, Role, User
+from uku.permissions import require
 
 
 def _assert_connected(company: Company, actor: User, vendor: str) -> None:
@@ -87,17 +89,16 @@ def confirm_customer_import(
 
 def update_client(*, company: Company, actor: User, client: Client, **fields: object) -> Client:
     """Edit a client (contact details, billing settings, responsible accountant, active)."""
-    membership = Membership.objects.filter(company=company, user=actor).first()
-    if membership is None:
-        raise PermissionDenied
+    require(company, actor, roles=tuple(Role))  # any member
     if "responsible" in fields:  # validated only when changed: a former member stays shown
-        responsible = fields.pop("responsible")
+        # The page's form and the API both pass a member's User, or None.
+        responsible = cast("User | None", fields.pop("responsible"))
         if (
             responsible is not None
             and not Membership.objects.filter(company=company, user=responsible).exists()
         ):
             raise ValidationError({"responsible": _("Choose a member of this firm.")})
-        client.responsible = responsible  # type: ignore[assignment]
+        client.responsible = responsible
     for name, value in fields.items():
         setattr(client, name, value)
     if fields.get("organisation_number"):

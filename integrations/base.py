@@ -213,7 +213,7 @@ class CallRecord:
 
 
 class CallRecorder(Protocol):
-    def __call__(self, record: CallRecord) -> None: ...
+    def __call__(self, record: CallRecord, /) -> None: ...
 
 
 # --- The adapter interface ----------------------------------------------------------------------
@@ -311,7 +311,7 @@ class VendorInfo:
     @cached_property
     def adapter_class(self) -> type[AccountingAdapter]:
         module_path, _sep, name = self.adapter_path.rpartition(".")
-        return getattr(importlib.import_module(module_path), name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_path), name)
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -19,6 +19,7 @@ a retry, so it writes with upserts keyed by remote ids.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -31,7 +32,6 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django import db
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -50,8 +50,8 @@ from integrations.base import (
     get_vendor,
 )
 from integrations.models import NotificationLevel, SyncJob, SyncJobStatus, stalled_before
-from uku.models import Company, Membership, User
-from uku.tenancy import ADMIN_ROLES
+from uku.models import Company, User
+from uku.permissions import ADMIN_ROLES, require
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 5
@@ -309,12 +309,12 @@ def run_sync_job(self: Any, job_id: int) -> str:
                 counts = import_string(kind.runner_path)(job=job, adapter=adapter)
         except LeaseLost:
             logger.warning("sync job %s was taken over; this run stops", job.public_id)
-            _quietly("closing the adapter", job, lambda: adapter and adapter.close())
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
             return "taken over"
         except SoftTimeLimitExceeded:
             # Not a failure: the run used its time. Hand the job to a fresh run, which
             # continues after the last committed batch.
-            _quietly("closing the adapter", job, lambda: adapter and adapter.close())
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
             if _owned(job).update(status=SyncJobStatus.QUEUED, heartbeat_at=None, wake_at=None):
                 raise self.retry(countdown=0) from None
             return "taken over"
@@ -328,7 +328,7 @@ def run_sync_job(self: Any, job_id: int) -> str:
             raise
         if error is not None and not error.permanent and job.attempts <= MAX_RETRIES:
             countdown = _backoff(job.attempts - 1, error)
-            _quietly("closing the adapter", job, lambda: adapter and adapter.close())
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
             requeued = _owned(job).update(
                 status=SyncJobStatus.QUEUED,
                 heartbeat_at=None,
@@ -410,14 +410,12 @@ def resume(*, job: SyncJob, actor: User) -> bool:
     """A person's *Resume*: resume `job` now if it is stalled. Owners and admins may resume any
     job of the firm, others the jobs they started. Returns True when it was resumed; a job that
     is not stalled is left alone (it is alive, or already ended)."""
-    if (
-        job.requested_by_id != actor.pk
-        and not Membership.objects.filter(
-            company=job.company, user=actor, role__in=ADMIN_ROLES
-        ).exists()
-    ):
-        raise PermissionDenied(
-            _("Only owners, admins and the person who started it can resume a job.")
+    if job.requested_by_id != actor.pk:
+        require(
+            job.company,
+            actor,
+            roles=ADMIN_ROLES,
+            message=_("Only owners, admins and the person who started it can resume a job."),
         )
     job.refresh_from_db()
     return job.is_stalled and resume_job(job)
@@ -456,7 +454,7 @@ def resume_stalled() -> int:
                     SyncJob.objects.filter(pk=job.pk, status=SyncJobStatus.QUEUED).update(
                         wake_at=timezone.now()
                     )
-                    transaction.on_commit(lambda job=job: _send(job))  # type: ignore[misc]
+                    transaction.on_commit(functools.partial(_send, job))
                     woken += 1
                 elif resume_job(job):
                     woken += 1

@@ -39,8 +39,14 @@ def commands() -> dict[str, list[str]]:
         ],
         "beat": [str(BIN / "celery"), "-A", "uku", "beat", "--loglevel", "INFO"],
     }
-    for name, (port, demo) in sandboxes(int(sandbox_port)).items():
-        procs[f"{name} sandbox"] = [sys.executable, "manage.py", *demo.COMMAND, "--port", str(port)]
+    for name, (listen_port, demo) in sandboxes(int(sandbox_port)).items():
+        procs[f"{name} sandbox"] = [
+            sys.executable,
+            "manage.py",
+            *demo.COMMAND,
+            "--port",
+            str(listen_port),
+        ]
     return procs
 
 

@@ -52,6 +52,8 @@ class ThrottledPasswordResetForm(PasswordResetForm):
       can set, to have the victim's reset token sent to their own server).
     """
 
+    # Django's PasswordResetForm.save takes its options as named parameters; this one reads only
+    # `request` and sends through `send_mail` itself, so it keeps **kwargs (what the view passes).
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         request: HttpRequest | None = kwargs.get("request")
         email = self.cleaned_data["email"].strip().lower()
@@ -136,8 +138,8 @@ class SignupForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
 
-    def __init__(self, *args: object, email: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.email = email
 
     def clean_password(self) -> str:

@@ -35,7 +35,7 @@ def locked_once_runner(*, job: SyncJob, adapter: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def kind(saved_connection):  # type: ignore[no-untyped-def]
+def kind(saved_connection):
     """A registered job kind whose runner only counts its runs."""
     saved_connection()
     CALLS.clear()

@@ -16,7 +16,7 @@ CONNECT = "/settings/apps/fakebooks/connect/"
 
 
 @pytest.fixture
-def enabled(world, as_user):  # type: ignore[no-untyped-def]
+def enabled(world, as_user):
     client = as_user(world.admin)
     client.post("/settings/apps/fakebooks/enable/")
     return client

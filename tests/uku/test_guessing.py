@@ -9,7 +9,7 @@ from django.urls import reverse
 from tests.factories import PASSWORD
 
 
-def _fail(client, path: str, username: str, times: int, **extra) -> None:  # type: ignore[no-untyped-def]
+def _fail(client, path: str, username: str, times: int, **extra) -> None:
     for _ in range(times):
         client.post(path, {"username": username, "password": "wrong-guess"}, **extra)
 
@@ -102,7 +102,7 @@ def test_the_admin_login_is_locked_out_the_same_way(world, client, settings) -> 
     assert client.get(reverse("admin:index")).status_code == 302  # still not logged in
 
 
-def _ask_reset(client, email: str, **extra):  # type: ignore[no-untyped-def]
+def _ask_reset(client, email: str, **extra):
     return client.post(reverse("password_reset"), {"email": email}, **extra)
 
 
@@ -145,7 +145,7 @@ def test_the_reset_link_comes_from_site_url_not_the_host_header(world, client, s
 
 
 @pytest.fixture
-def low_api_rates(settings):  # type: ignore[no-untyped-def]
+def low_api_rates(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "3/minute", "user": "5/minute"},

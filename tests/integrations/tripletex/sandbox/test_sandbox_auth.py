@@ -171,7 +171,7 @@ def test_it_answers_401_without_or_with_a_bad_authorization(sandbox: SandboxServ
         assert response.headers["x-tlx-request-id"] == response.json()["requestId"]
 
 
-def test_it_expires_the_session_after_its_expiration_date(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_expires_the_session_after_its_expiration_date(api: Api, control) -> None:
     assert api.get("/customer", count=1).status_code == 200  # expirationDate = TODAY + 1
 
     control("POST", "/clock", {"advance_days": 1})
@@ -185,7 +185,7 @@ def test_it_expires_the_session_after_its_expiration_date(api: Api, control) -> 
 
 def test_it_rejects_a_session_whose_employee_was_deactivated(
     api: Api, control, sandbox: SandboxServer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     control("POST", f"/employees/{sandbox.store.admin_employee_id}/deactivate")
 
     assert api.get("/customer", count=1).status_code == 401
