@@ -176,7 +176,7 @@ def tx(settings):
 
 
 @pytest.fixture
-def merit(settings):  # type: ignore[no-untyped-def]
+def merit(settings):
     """A fresh demo Merit emulator over real HTTP (Estonia, Finland and Poland on one port), with
     uku's three Merit countries pointed at it (few attempts, short timeouts)."""
     from integrations.merit.sandbox import start_sandbox

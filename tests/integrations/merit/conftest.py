@@ -11,7 +11,7 @@ from integrations import services
 from integrations.models import IntegrationConnection
 
 
-def merit_test(world: Any, environment: str = "ee", **credentials: str):  # type: ignore[no-untyped-def]
+def merit_test(world: Any, environment: str = "ee", **credentials: str):
     """`services.test_connection` for firm A's admin with pasted `credentials`."""
     with world.scope_a():
         return services.test_connection(
@@ -24,7 +24,7 @@ def merit_test(world: Any, environment: str = "ee", **credentials: str):  # type
 
 
 @pytest.fixture
-def merit_connected(world, merit) -> Any:  # type: ignore[no-untyped-def]
+def merit_connected(world, merit) -> Any:
     """Firm A with Merit enabled and connected to the emulator's Estonian demo firm through
     `save_connection` (one real test call); returns the emulator."""
     creds = merit.store.demo_credentials("EE")

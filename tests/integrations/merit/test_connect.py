@@ -22,12 +22,12 @@ TEST_URL = "/settings/apps/merit/connect/test/"
 UNKNOWN_API_ID = "0b6c8a3e-1d2f-4e5a-9b7c-6d5e4f3a2b1c"
 
 
-def creds(merit, country: str = "EE") -> dict[str, str]:  # type: ignore[no-untyped-def]
+def creds(merit, country: str = "EE") -> dict[str, str]:
     found = merit.store.demo_credentials(country)
     return {"api_id": found["api_id"], "api_key": found["api_key"]}
 
 
-def message(world, environment: str = "ee", **credentials: str) -> str:  # type: ignore[no-untyped-def]
+def message(world, environment: str = "ee", **credentials: str) -> str:
     with pytest.raises(AuthError) as raised:
         merit_test(world, environment, **credentials)
     return raised.value.message
