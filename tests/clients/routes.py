@@ -48,3 +48,6 @@ register(
 )
 EXEMPT["import_panel"] = "vendor key, not a firm object"
 EXEMPT["import_start"] = "vendor key, not a firm object"
+register("client-detail", "delete", _client, api=True)
+register("client-archive", "post", _client, api=True)
+register("client-restore", "post", _client, api=True)
