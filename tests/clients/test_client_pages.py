@@ -206,3 +206,17 @@ def test_another_firms_client_is_404_on_every_client_page(world, as_user) -> Non
     ]:
         assert getattr(client, method)(f"/clients/{target.public_id}/{path}").status_code == 404
     assert exists(target)
+
+
+def test_the_client_pages_speak_norwegian(world, as_user) -> None:
+    linked = make(world, "Linked AS")
+    link(world, linked)
+    client = as_user(world.owner)
+    listing = client.get("/clients/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Ny klient" in listing and ">Arkivert<" in listing
+    form = client.get("/clients/new/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Opprett klient" in form and "Ansvarlig regnskapsfører" in form
+    refused = client.post(f"/clients/{linked.public_id}/delete/", HTTP_ACCEPT_LANGUAGE="nb")
+    assert "Linked AS kan ikke slettes: den er koblet til kunden Fjord Bakeri AS i Tripletex." in (
+        refused.content.decode()
+    )
