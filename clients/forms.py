@@ -48,13 +48,20 @@ class RegistryNumberForm(forms.ModelForm):
         return registry_numbers.normalise(country, number)
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    """A firm member, shown with name and e-mail: two members may share a name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.email})" if obj.name else str(obj.email)
+
+
 class ClientForm(RegistryNumberForm):
     """New client, and the client page's Edit form: every field a person sets, with the
     responsible accountant chosen among the firm's members. The number is compacted by the
     chosen country (see `RegistryNumberForm`) and checked by the model, so errors sit on their
     fields; `clients.services` validates again before saving."""
 
-    responsible = forms.ModelChoiceField(
+    responsible = MemberChoiceField(
         label=_("Responsible accountant"),
         queryset=User.objects.none(),
         required=False,

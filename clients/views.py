@@ -180,8 +180,7 @@ def client_archive(request: HttpRequest, public_id: str) -> HttpResponse:
     services.archive_client(company=request.company, actor=request.user, client=client)
     messages.success(
         request,
-        _("%(name)s is archived: it is hidden from the client list until you restore it.")
-        % {"name": client.name},
+        _("%(name)s is archived.") % {"name": client.name},
     )
     return redirect("client_detail", public_id=client.public_id)
 
