@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import ForeignObjectRel
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -224,10 +225,11 @@ def client_dependents(client: Client) -> list[str]:
             % {"vendor": _vendor_label(link.vendor), "name": link.remote_name or link.remote_id}
         )
     for relation in Client._meta.get_fields(include_hidden=True):
-        if not (relation.auto_created and relation.is_relation and not relation.concrete):
+        # Reverse relations only (what points at Client), not Client's own foreign keys.
+        if not isinstance(relation, ForeignObjectRel):
             continue
         model = relation.related_model
-        if model is ExternalLink or not relation.one_to_many:
+        if model is None or model is ExternalLink:  # ExternalLink: named above
             continue
         # The model's own (scoped) manager: outside the firm's scope this raises, and the
         # company filter keeps the count inside the firm either way.
@@ -267,7 +269,9 @@ def delete_client(*, company: Company, actor: User, client: Client) -> None:
     _assert_own(company, client)
     _require_role(company, actor, DELETE_ROLES, _("Only owners and admins delete clients."))
     with transaction.atomic():
-        # Locked, so a link or an import made meanwhile cannot be lost to the cascade.
+        # Locked: a row being inserted that points at the client holds a key-share lock on it,
+        # so this waits for that insert and then sees it, and an insert that comes later waits
+        # for the delete and fails; nothing made meanwhile is lost to the cascade.
         Client.objects.select_for_update().filter(pk=client.pk).first()
         if dependents := client_dependents(client):
             raise ClientInUse(client, dependents)

@@ -13,6 +13,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from clients import importing, services
@@ -72,9 +73,11 @@ class ClientViewSet(
         return Client.objects.filter(company=request.company).prefetch_related("links")
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["company"] = getattr(self.request._request, "company", None)
-        return context
+        # For a new client's default registry country (the firm's).
+        return {
+            **super().get_serializer_context(),
+            "company": getattr(self.request._request, "company", None),
+        }
 
     @extend_schema(
         parameters=[
@@ -87,7 +90,7 @@ class ClientViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def _service_fields(self, serializer: ClientSerializer) -> dict[str, Any]:
+    def _service_fields(self, serializer: BaseSerializer[Any]) -> dict[str, Any]:
         """The validated data as the services take it: `responsible_email` becomes the member."""
         data = dict(serializer.validated_data)
         if "responsible_email" in data:
@@ -110,7 +113,7 @@ class ClientViewSet(
             data["responsible"] = membership.user if membership else None
         return data
 
-    def perform_create(self, serializer: ClientSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         """`POST /api/v1/clients/`: 201 with the client."""
         try:
             serializer.instance = services.create_client(
@@ -123,12 +126,14 @@ class ClientViewSet(
         except DjangoPermissionDenied as exc:
             raise_for(exc)
 
-    def perform_update(self, serializer: ClientSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        client = serializer.instance
+        assert isinstance(client, Client)  # UpdateModelMixin passes the object it updates
         try:
             serializer.instance = services.update_client(
                 company=self.request._request.company,
                 actor=self.request.user,
-                client=serializer.instance,
+                client=client,
                 **self._service_fields(serializer),
             )
         except DjangoValidationError as exc:
