@@ -126,7 +126,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             try:
                 requests.get(url + "healthz", timeout=2)
                 break
-            except requests.ConnectionError:
+            # Gunicorn listens before its worker has loaded the app: on a busy machine the
+            # first answer can take longer than the timeout. Not ready yet, like refused.
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline:
                     pytest.fail("gunicorn did not answer within 60 seconds")
                 time.sleep(0.2)
