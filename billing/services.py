@@ -82,7 +82,9 @@ def accounting_connection(company: Company, vendor: str) -> IntegrationConnectio
     if not vendor:
         return None
     connection = (
-        IntegrationConnection.objects.filter(company=company, vendor=vendor, enabled=True)
+        IntegrationConnection.objects.filter(
+            company=company, vendor=vendor, client__isnull=True, enabled=True
+        )
         .exclude(status=ConnectionStatus.NOT_CONNECTED)
         .first()
     )

@@ -89,7 +89,9 @@ def vendor_or_404(vendor: str) -> Any:
 
 def _connection(request: HttpRequest, vendor: str) -> IntegrationConnection | None:
     return (
-        IntegrationConnection.objects.filter(company=request.company, vendor=vendor)
+        IntegrationConnection.objects.filter(
+            company=request.company, vendor=vendor, client__isnull=True
+        )
         .prefetch_related("credentials")
         .first()
     )
@@ -101,9 +103,9 @@ def apps(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     connections = {
         c.vendor: c
-        for c in IntegrationConnection.objects.filter(company=request.company).prefetch_related(
-            "credentials"
-        )
+        for c in IntegrationConnection.objects.filter(
+            company=request.company, client__isnull=True
+        ).prefetch_related("credentials")
     }
     cards = [describe(request.company, v, connections.get(v.key), today) for v in iter_vendors()]
     context: dict[str, Any] = {"cards": cards, "app_cards": [c.template for c in APP_CARDS]}
@@ -234,11 +236,13 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
                 return HttpResponse(status=204, headers={"HX-Redirect": target})
             return redirect(target)
     if request.htmx:
+        # 422, which htmx is configured to swap (templates/base.html): the errors land next to
+        # their fields while the inputs keep what was typed.
         return render(
             request,
             "integrations/_connect_result.html",
             {"info": info, "form": form, "save_failed": True},
-            status=400,
+            status=422,
         )
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from uku import registry_numbers
+from uku.client_ip import client_ip
 from uku.models import ApiToken, Company, Membership, Role, User
 from uku.validators import EMAIL_MAX_LENGTH, single_line
 
@@ -54,7 +55,7 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         request: HttpRequest | None = kwargs.get("request")
         email = self.cleaned_data["email"].strip().lower()
-        address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+        address = client_ip(request) if request is not None else ""
         by_email = "password-reset:email:" + hashlib.sha256(email.encode()).hexdigest()
         by_address = "password-reset:ip:" + address
         # Both counters move on every request, so a flood from one address also uses up its quota.

@@ -185,3 +185,29 @@ def test_the_api_rate_is_configurable_from_the_environment(tmp_path) -> None:
         UKU_API_THROTTLE_USER="7/hour",
     )
     assert "'user': '7/hour'" in result.stdout, result.stderr
+
+
+def test_behind_a_proxy_one_guesser_does_not_lock_out_the_others(world, client, settings) -> None:
+    """With UKU_NUM_PROXIES, the address counted is the client's, not the proxy's."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": f"guess{n}@fjord.no", "password": "x"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+    guesser = client.post(
+        reverse("login"),
+        {"username": "admin@fjord.no", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
+    assert guesser.status_code == 429
+    colleague = client.post(
+        reverse("login"),
+        {"username": "admin@fjord.no", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert colleague.status_code == 302
