@@ -1,12 +1,14 @@
-"""The client list and details, and the customer Import tab of an integration."""
+"""The client list, New client, the client page (edit, archive, restore, delete), and the
+customer Import tab of an integration."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
@@ -15,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients import importing, services
-from clients.forms import BillingSettingsForm, RegistryNumberForm
+from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations.base import IntegrationError, get_vendor
 from integrations.models import SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
 from uku.http import FirmRequest
-from uku.tenancy import ADMIN_ROLES, company_required, requires_role
+from uku.tenancy import ADMIN_ROLES, company_required, has_role, requires_role
 
 SORTS = {
     "name": "name",
@@ -84,45 +86,143 @@ def _uuid_or_none(value: str) -> str | None:
 def client_list(request: FirmRequest) -> HttpResponse:
     clients, filters = client_list_queryset(request)
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    return render(request, "clients/list.html", {"page": page, **filters})
+    return render(
+        request,
+        "clients/list.html",
+        {"page": page, "can_create": has_role(request, *services.EDIT_ROLES), **filters},
+    )
+
+
+def _form_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A service's ValidationError shown on the form's fields (others above the form)."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _client_or_404(request: FirmRequest, public_id: str) -> Client:
+    return get_object_or_404(
+        Client.objects.select_related("responsible"), company=request.company, public_id=public_id
+    )
+
+
+@requires_role(*services.EDIT_ROLES)
+def client_create(request: FirmRequest) -> HttpResponse:
+    """New client: a client entered by hand, not imported from an accounting system."""
+    company = request.company
+    form = ClientForm(
+        request.POST or None,
+        instance=Client(company=company, registry_country=company.country),
+        company=company,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.create_client(
+                company=company, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Client %(name)s created.") % {"name": client.name})
+            return redirect("client_detail", public_id=client.public_id)
+    return render(request, "clients/new.html", {"form": form})
 
 
 @company_required
 def client_detail(request: FirmRequest, public_id: str) -> HttpResponse:
-    client = get_object_or_404(
-        Client.objects.select_related("responsible"), company=request.company, public_id=public_id
-    )
-    # Two forms on the page; the registry one posts with its prefix.
-    posted_registry = request.method == "POST" and "registry-registry_country" in request.POST
-    posted_billing = request.method == "POST" and not posted_registry
+    """The client page: the Edit form (every field; Owners, Admins and Members), Billing →
+    Settings (everyone, Billing staff included), the accounting-system links, and Archive /
+    Restore and Delete."""
+    client = _client_or_404(request, public_id)
+    company = request.company
+    can_edit = has_role(request, *services.EDIT_ROLES)
+    # Two forms on the page; the Edit form posts with its prefix.
+    posted_details = request.method == "POST" and "client-name" in request.POST
+    posted_billing = request.method == "POST" and not posted_details
+    if posted_details and not can_edit:
+        raise PermissionDenied("role")
     form = BillingSettingsForm(request.POST if posted_billing else None, instance=client)
-    registry_form = RegistryNumberForm(
-        request.POST if posted_registry else None, instance=client, prefix="registry"
+    details_form = ClientDetailsForm(
+        request.POST if posted_details else None, instance=client, prefix="client", company=company
     )
     posted, saved = (
-        (registry_form, _("Registry number saved."))
-        if posted_registry
+        (details_form, _("Client details saved."))
+        if posted_details
         else (form, _("Billing settings saved."))
     )
     if request.method == "POST" and posted.is_valid():
         try:
             services.update_client(
-                company=request.company, actor=request.user, client=client, **posted.cleaned_data
+                company=company, actor=request.user, client=client, **posted.cleaned_data
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                posted.add_error(field if field in posted.fields else None, errors)
+            _form_errors(posted, exc)
         else:
             messages.success(request, saved)
             return redirect("client_detail", public_id=client.public_id)
-    if posted_registry:
-        # The invalid values stay in the form only: the details show what is saved.
+    if request.method == "POST":
+        # The invalid values stay in the form only: the page shows what is saved.
         client.refresh_from_db()
-    links = ExternalLink.objects.filter(company=request.company, client=client)
+    links = ExternalLink.objects.filter(company=company, client=client)
     return render(
         request,
         "clients/detail.html",
-        {"client": client, "form": form, "registry_form": registry_form, "links": links},
+        {
+            "client": client,
+            "form": form,
+            "details_form": details_form,
+            "links": links,
+            "can_edit": can_edit,
+            "can_delete": has_role(request, *services.DELETE_ROLES),
+        },
+    )
+
+
+@require_POST
+@requires_role(*services.EDIT_ROLES)
+def client_archive(request: FirmRequest, public_id: str) -> HttpResponse:
+    client = _client_or_404(request, public_id)
+    services.archive_client(company=request.company, actor=request.user, client=client)
+    messages.success(
+        request,
+        _("%(name)s is archived.") % {"name": client.name},
+    )
+    return redirect("client_detail", public_id=client.public_id)
+
+
+@require_POST
+@requires_role(*services.EDIT_ROLES)
+def client_restore(request: FirmRequest, public_id: str) -> HttpResponse:
+    client = _client_or_404(request, public_id)
+    services.restore_client(company=request.company, actor=request.user, client=client)
+    messages.success(request, _("%(name)s is restored to the client list.") % {"name": client.name})
+    return redirect("client_detail", public_id=client.public_id)
+
+
+@requires_role(*services.DELETE_ROLES)
+def client_delete(request: FirmRequest, public_id: str) -> HttpResponse:
+    """Delete, after a confirmation page; refused (with the reason and Archive offered) when
+    something depends on the client."""
+    client = _client_or_404(request, public_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.delete_client(company=request.company, actor=request.user, client=client)
+        except services.ClientInUse as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Client %(name)s deleted.") % {"name": client.name})
+            return redirect("client_list")
+    dependents = services.client_dependents(client)
+    return render(
+        request,
+        "clients/delete.html",
+        {
+            "client": client,
+            "dependents": dependents,
+            "error": error,
+            "can_edit": has_role(request, *services.EDIT_ROLES),
+        },
+        status=409 if error else 200,
     )
 
 

@@ -62,22 +62,22 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
         ]
         read_only_fields = [
             "raw_organisation_number",
-            "customer_number",
             "created_at",
             "updated_at",
         ]
 
     def validate(self, attrs: dict) -> dict:
         """The number compacted and checked by the client's country (the one given, else the
-        client's): changing only the country re-checks the number already there. Errors are on
-        `organisation_number`."""
+        client's, else, for a new client, the firm's): changing only the country re-checks the
+        number already there. Errors are on `organisation_number`."""
         if "organisation_number" not in attrs and "registry_country" not in attrs:
             return attrs
         client: Client | None = self.instance
+        company = client.company if client else self.context.get("company")
         country = (
             attrs.get("registry_country")
             or (client.registry_country if client else "")
-            or (client.company.country if client else registry_numbers.DEFAULT_COUNTRY)
+            or (company.country if company else registry_numbers.DEFAULT_COUNTRY)
         )
         number = attrs.get("organisation_number", client.organisation_number if client else "")
         number = registry_numbers.normalise(country, number)

@@ -42,6 +42,13 @@ register(
     lambda w: {"vendor": "tripletex", **_preview(w)},
     data=lambda w: {"select": "all"},
 )
+register(
+    "client_detail", "post", _client, data=lambda w: {"client-name": "Renamed", "client-city": "X"}
+)
+register("client_archive", "post", _client)
+register("client_restore", "post", _client)
+register("client_delete", "get", _client)
+register("client_delete", "post", _client)
 register("client-detail", "get", _client, api=True)
 register("client-detail", "patch", _client, data=lambda w: {"invoice_email": "x@y.no"}, api=True)
 # Every vendor that can list customers gets the import routes (generated from its capabilities).
@@ -56,3 +63,6 @@ for _vendor in iter_vendors(Capability.CUSTOMERS):
     )
 EXEMPT["import_panel"] = "vendor key, not a firm object"
 EXEMPT["import_start"] = "vendor key, not a firm object"
+register("client-detail", "delete", _client, api=True)
+register("client-archive", "post", _client, api=True)
+register("client-restore", "post", _client, api=True)
