@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients import importing, services
+from clients import importing, linking, services
 from clients.forms import BillingSettingsForm, RegistryNumberForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations.base import IntegrationError
@@ -56,6 +56,8 @@ def client_list_queryset(request: HttpRequest) -> tuple[QuerySet[Client], dict[s
             )
         else:
             clients = clients.filter(last_import=import_job)
+    link = params.get("link", "")
+    clients = linking.filter_by_link(clients, request.company, link)
     sort = params.get("sort", "name")
     clients = clients.order_by(SORTS.get(sort, "name"), "pk")
     clients = clients.prefetch_related(
@@ -65,6 +67,7 @@ def client_list_queryset(request: HttpRequest) -> tuple[QuerySet[Client], dict[s
         "q": params.get("q", ""),
         "active": active,
         "sort": sort,
+        "link": link if link in linking.LINK_FILTERS else "",
         "import_job": import_job,
     }
 
@@ -80,7 +83,16 @@ def _uuid_or_none(value: str) -> str | None:
 def client_list(request: HttpRequest) -> HttpResponse:
     clients, filters = client_list_queryset(request)
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    return render(request, "clients/list.html", {"page": page, **filters})
+    return render(
+        request,
+        "clients/list.html",
+        {
+            "page": page,
+            **filters,
+            "link_vendors": linking.linkable_vendors(request.company),
+            "can_link": linking.can_link(request.company, request.user),
+        },
+    )
 
 
 @company_required

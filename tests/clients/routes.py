@@ -48,3 +48,12 @@ register(
 )
 EXEMPT["import_panel"] = "vendor key, not a firm object"
 EXEMPT["import_start"] = "vendor key, not a firm object"
+# The Integration column (issue 10).
+register(
+    "client-integration-link",
+    "put",
+    _client,
+    data=lambda w: {"vendor": "tripletex", "remote_id": "1"},
+    api=True,
+)
+register("client-integration-link", "delete", _client, api=True)
