@@ -92,8 +92,11 @@ class Suggestion:
 # --- Access -------------------------------------------------------------------------------------
 
 
-def can_link(company: Company, actor: User) -> bool:
-    """Whether `actor` may change the firm's links (owners, admins and members)."""
+def can_link(company: Company, actor: User, membership: Membership | None = None) -> bool:
+    """Whether `actor` may change the firm's links (owners, admins and members). Pass the
+    request's `membership` (of `actor` in `company`) to save the query."""
+    if membership is not None and membership.company_id == company.pk:
+        return membership.user_id == actor.pk and membership.role in LINK_ROLES
     return Membership.objects.filter(company=company, user=actor, role__in=LINK_ROLES).exists()
 
 
@@ -136,12 +139,12 @@ def _connection(company: Company, vendor: str) -> IntegrationConnection:
 
 @contextlib.contextmanager
 def open_adapter(company: Company, vendor: str) -> Iterator[AccountingAdapter]:
-    """The adapter of the firm's connection to `vendor`, closed (its session deleted) on exit."""
-    adapter = integration_services.adapter_for(_connection(company, vendor))
-    try:
-        yield adapter
-    finally:
-        adapter.close()
+    """The adapter of the firm's connection to `vendor`, for one interactive read.
+
+    Deliberately not `close()`d: closing deletes the vendor session (Tripletex), and the picker
+    searches on every pause in typing. The process's session cache keeps one session per token
+    until shortly before it expires, so a keystroke costs one call, not three."""
+    yield integration_services.adapter_for(_connection(company, vendor))
 
 
 # --- Reading the remote side --------------------------------------------------------------------

@@ -273,6 +273,14 @@ class ExternalLink(models.Model):
         return f"{self.client_id} -> {self.vendor}:{self.remote_id}"
 
     @property
+    def vendor_label(self) -> str:
+        """The accounting system's name ("Tripletex"), from the registry (no query)."""
+        from integrations.base import REGISTRY
+
+        info = REGISTRY.get(self.vendor)
+        return info.label if info else self.vendor
+
+    @property
     def needs_attention(self) -> bool:
         return self.books_state in (
             BooksState.NOT_FOUND,

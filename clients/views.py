@@ -90,7 +90,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             **filters,
             "link_vendors": linking.linkable_vendors(request.company),
-            "can_link": linking.can_link(request.company, request.user),
+            "can_link": linking.can_link(
+                request.company, request.user, getattr(request, "membership", None)
+            ),
         },
     )
 

@@ -57,3 +57,9 @@ register(
     api=True,
 )
 register("client-integration-link", "delete", _client, api=True)
+register("client_link", "get", _client)
+register("client_link", "post", _client, data=lambda w: {"vendor": "tripletex", "remote_id": "1"})
+register("client_link_search", "get", _client)
+register("client_link_cell", "get", _client)
+register("client_unlink", "post", _client, data=lambda w: {"vendor": "tripletex"})
+EXEMPT["link_suggestions"] = "vendor key, not a firm object"
