@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from django_scopes import scopes_disabled
 
+from clients import linking
 from clients.models import ExternalLink
+from integrations.base import AuthError, RemoteBooksCompany, RemoteCustomer, get_vendor
 from tests.clients.linking_helpers import (
     books_company,
     customer,
@@ -272,3 +275,30 @@ def test_accepting_some_then_all_suggestions(world, api_as, connected) -> None:
     assert _links(cafe)
     assert api.post(url, {"all": True}, format="json").json() == {"linked": 0, "skipped": []}
     assert api.post(url, {}, format="json").status_code == 400
+
+
+def test_a_refused_company_list_reads_as_no_access_and_other_refusals_raise(world) -> None:
+    """A 403 on the books listing means the login has no accountant access (the link records
+    it); any other refusal (a revoked token) is not hidden behind a books state."""
+
+    class Refusing:
+        def __init__(self, status: int) -> None:
+            self.status = status
+
+        def list_books_companies(self):  # type: ignore[no-untyped-def]
+            raise AuthError("refused", details={"status": self.status})
+
+    assert linking._list_books(Refusing(403)) is None  # type: ignore[arg-type]
+    with pytest.raises(AuthError):
+        linking._list_books(Refusing(401))  # type: ignore[arg-type]
+    info = get_vendor("tripletex")
+    bakery = make_client(world, "Fjellheim Bakeri", organisation_number="891012004")
+    resolved = linking.resolve_books(info, RemoteCustomer(id="1", name="x"), bakery, None)
+    assert resolved.state == "no_access"
+    by_client_number = linking.resolve_books(
+        info,
+        RemoteCustomer(id="1", name="x"),
+        bakery,
+        [RemoteBooksCompany("7", "Fjellheim Bakeri AS", "891 012 004")],
+    )
+    assert (by_client_number.state, by_client_number.company_id) == ("linked", "7")
