@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clients import importing
@@ -57,23 +58,31 @@ def confirm_customer_import(
         raise ValidationError(_("The preview is not ready yet."))
     if select not in (None, "all", "all_new"):
         raise ValidationError({"select": _("Choose all_new or all.")})
-    running = SyncJob.objects.filter(
-        company=company,
-        kind=importing.CONFIRM,
-        scope=str(preview.public_id),
-        status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING],
-    ).first()
-    if running is not None:
-        return running, False
-    if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
-        raise ValidationError(_("Select at least one customer that is not imported yet."))
-    return request_job(
-        company=company,
-        actor=actor,
-        vendor=preview.vendor,
-        kind=importing.CONFIRM,
-        scope_key=str(preview.public_id),
-    )
+
+    def confirm_job() -> tuple[SyncJob, bool]:
+        # Joins the confirm already queued or running, and resumes it if its worker died.
+        return request_job(
+            company=company,
+            actor=actor,
+            vendor=preview.vendor,
+            kind=importing.CONFIRM,
+            scope_key=str(preview.public_id),
+        )
+
+    with transaction.atomic():
+        # Locked: two confirms at once must not mix their selections while a job reads them.
+        SyncJob.objects.select_for_update().filter(pk=preview.pk).first()
+        running = SyncJob.objects.filter(
+            company=company,
+            kind=importing.CONFIRM,
+            scope=str(preview.public_id),
+            status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING],
+        ).exists()
+        if running:
+            return confirm_job()
+        if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
+            raise ValidationError(_("Select at least one customer that is not imported yet."))
+        return confirm_job()
 
 
 def update_client(*, company: Company, actor: User, client: Client, **fields: object) -> Client:

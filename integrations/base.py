@@ -79,7 +79,8 @@ class TransientError(IntegrationError):
 
 class CapabilityMissing(ConfigError):
     """The vendor cannot do what was asked ("Merit Aktiva cannot read work statistics."). A
-    caller's mistake, never a crash: the API answers 400 `capability_missing`."""
+    caller's mistake, never a crash: the API answers `capability_missing` (404 for a route the
+    vendor does not have, 400 from a service call)."""
 
     def __init__(self, vendor: VendorInfo, capability: Capability) -> None:
         super().__init__(

@@ -457,9 +457,14 @@ def running(job: SyncJob) -> Iterator[SyncJob]:
 
 def finish_job(
     job: SyncJob, *, error: BaseException | None = None, counts: dict | None = None
-) -> None:
+) -> bool:
     """Mark the job succeeded (with `counts` merged in) or failed (with a message safe to show:
-    an `IntegrationError`'s own, or a generic one for anything else, which is logged)."""
+    an `IntegrationError`'s own, or a generic one for anything else, which is logged).
+
+    Conditional: only while the job is still queued or running under the claim this instance
+    holds (`attempts`), so a run that lost its job to a successor cannot end the successor's.
+    Returns whether it ended the job.
+    """
     job.finished_at = timezone.now()
     if counts is not None:
         job.counts = {**job.counts, **counts}
@@ -473,7 +478,17 @@ def finish_job(
         else:
             job.error = _("An unexpected error stopped the job. It has been logged.")
             logger.exception("sync job %s failed", job.public_id, exc_info=error)
-    job.save(update_fields=["status", "finished_at", "counts", "error", "error_details"])
+    return bool(
+        SyncJob.objects.filter(
+            pk=job.pk, attempts=job.attempts, status__in=ACTIVE_JOB_STATUSES
+        ).update(
+            status=job.status,
+            finished_at=job.finished_at,
+            counts=job.counts,
+            error=job.error,
+            error_details=job.error_details,
+        )
+    )
 
 
 # --- Notifications ----------------------------------------------------------------------------------

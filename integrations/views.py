@@ -234,11 +234,13 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
                 return HttpResponse(status=204, headers={"HX-Redirect": target})
             return redirect(target)
     if request.htmx:
+        # 422, which htmx is configured to swap (templates/base.html): the errors land next to
+        # their fields while the inputs keep what was typed.
         return render(
             request,
             "integrations/_connect_result.html",
             {"info": info, "form": form, "save_failed": True},
-            status=400,
+            status=422,
         )
     connection = _connection(request, vendor)
     state = describe(request.company, info, connection, timezone.localdate())

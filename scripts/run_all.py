@@ -55,7 +55,9 @@ def sandboxes(first_port: int) -> dict[str, tuple[int, ModuleType]]:
     for package in settings.UKU_ACCOUNTING_SYSTEMS:
         try:
             demo = importlib.import_module(f"{package}.sandbox.demo")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as missing:
+            if missing.name not in (f"{package}.sandbox", f"{package}.sandbox.demo"):
+                raise  # a broken import inside the emulator must not hide it
             continue
         found[package.rpartition(".")[2]] = (first_port + len(found), demo)
     return found

@@ -130,7 +130,7 @@ class EnableView(_VendorView):
         is applied in the same transaction, as the page's checkbox is."""
         data = EnableSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
-        chosen = [o.name for o in services.ENABLE_OPTIONS if request.data.get(o.name) is True]
+        chosen = [o.name for o in services.ENABLE_OPTIONS if data.validated_data.get(o.name)]
         self.call(services.enable_integration, options=chosen)
         return Response(_state(request, self.vendor))
 
@@ -221,13 +221,18 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={200: SyncJobSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsCompanyMember])
     def resume(self, request: Request, public_id: str | None = None) -> Response:
-        """Resume a stalled job now (its worker died); 409 when the job is not stalled."""
+        """Resume a stalled job now (its worker died): owners, admins and the person who started
+        it, as on the page. 409 when the job is not stalled (alive, queued, ended, or taken over
+        meanwhile)."""
         job = self.get_object()
-        if not job.is_stalled:
+        try:
+            resumed = jobs.resume(job=job, actor=request.user)
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        if not resumed:
             raise JobNotStalled
-        jobs.resume(job=job, actor=request.user)
         job.refresh_from_db()
         return Response(SyncJobSerializer(job).data)
 
