@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients import importing, services
+from clients import importing, linking, services
 from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations.base import IntegrationError, get_vendor
@@ -39,8 +39,11 @@ SORTS = {
 def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[str, Any]]:
     """The firm's clients filtered, searched and sorted by the query string (shared with the API)."""
     params = request.GET
-    clients = Client.objects.filter(company=request.company).select_related("responsible")
-    clients = clients.search(params.get("q", ""))
+    clients: QuerySet[Client] = (
+        Client.objects.filter(company=request.company)
+        .select_related("responsible")
+        .search(params.get("q", ""))
+    )
     active = params.get("active", "true")
     if active in ("true", "false"):
         clients = clients.filter(active=active == "true")
@@ -62,6 +65,8 @@ def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[s
             )
         else:
             clients = clients.filter(last_import=import_job)
+    link = params.get("link", "")
+    clients = linking.filter_by_link(clients, request.company, link)
     sort = params.get("sort", "name")
     clients = clients.order_by(SORTS.get(sort, "name"), "pk")
     clients = clients.prefetch_related(
@@ -71,6 +76,7 @@ def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[s
         "q": params.get("q", ""),
         "active": active,
         "sort": sort,
+        "link": link if link in linking.LINK_FILTERS else "",
         "import_job": import_job,
     }
 
@@ -89,7 +95,13 @@ def client_list(request: FirmRequest) -> HttpResponse:
     return render(
         request,
         "clients/list.html",
-        {"page": page, "can_create": has_role(request, *services.EDIT_ROLES), **filters},
+        {
+            "page": page,
+            "can_create": has_role(request, *services.EDIT_ROLES),
+            **filters,
+            "link_vendors": linking.linkable_vendors(request.company),
+            "can_link": linking.can_link(request.company, request.user, request.membership),
+        },
     )
 
 

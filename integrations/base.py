@@ -127,6 +127,31 @@ class RemoteCustomer:
 
 
 @dataclass(frozen=True)
+class RemoteCustomerPage:
+    """One page of a customer search (`AccountingAdapter.search_customers`).
+
+    `has_next` is exact (the adapter asks for one row more than the page). `total` is the
+    vendor's own count when it gives one, which may be an estimate (Tripletex's `fullResultSize`
+    is deprecated and "not exact"); `None` when unknown."""
+
+    customers: list[RemoteCustomer]
+    page: int
+    page_size: int
+    has_next: bool
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoteBooksCompany:
+    """A client company whose books the firm's credentials can log into (Tripletex: a company
+    listed by `/company/>withLoginAccess`; its id is the Basic-auth username for that client)."""
+
+    id: str
+    name: str
+    organisation_number: str = ""
+
+
+@dataclass(frozen=True)
 class RemoteVatType:
     """A VAT type; `number` is the Norwegian VAT code as text ("3", "31", ...)."""
 
@@ -182,6 +207,7 @@ class Capability(StrEnum):
     STATISTICS = "statistics"  # work statistics per client and month (summary tasks)
     INVOICE_EXPORT = "invoice_export"  # create an invoice (or order) from uku's
     INVOICE_STATUS = "invoice_status"  # read invoice numbers and paid status back
+    BOOKS_ACCESS = "books_access"  # log into each client's own company (accountant access)
 
     @property
     def verb(self) -> Any:
@@ -196,6 +222,7 @@ _CAPABILITY_VERBS: dict[Capability, Any] = {
     Capability.STATISTICS: _("read work statistics"),
     Capability.INVOICE_EXPORT: _("receive invoices"),
     Capability.INVOICE_STATUS: _("report invoice status"),
+    Capability.BOOKS_ACCESS: _("open client companies' books"),
 }
 
 
@@ -264,6 +291,29 @@ class AccountingAdapter:
         stays bounded whatever the count. With `changed_since`, only those changed since then
         where the vendor can filter so (else all). Read-only."""
         raise NotImplementedError
+
+    def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
+        """One page of the customers matching `query`, searched on the vendor's side (never the
+        whole list in memory): by name (containing), customer number or organisation number;
+        an empty query lists every active customer. `page` counts from 1; `page_size` is at
+        most 100. Returns a `RemoteCustomerPage` (empty past the last page). Read-only and
+        idempotent; raises `IntegrationError` subclasses (`AuthError` for refused credentials,
+        `TransientError`/`RateLimited` when worth retrying). Needs `Capability.CUSTOMERS`."""
+        raise NotImplementedError
+
+    def get_customer(self, remote_id: str) -> RemoteCustomer | None:
+        """The customer with the vendor's id `remote_id`, active or inactive, or `None` when no
+        such customer exists (deleted, never existed, or an id of the wrong form). Read-only and
+        idempotent; raises as `search_customers`. Needs `Capability.CUSTOMERS`."""
+        raise NotImplementedError
+
+    def list_books_companies(self) -> list[RemoteBooksCompany]:
+        """The client companies the credentials can log into (accountant access), each with its
+        organisation number as the vendor has it. Read-only and idempotent. A vendor without
+        `Capability.BOOKS_ACCESS` raises `CapabilityMissing`; a refusal to list them at all is
+        an `AuthError` (its `details["status"]` is the vendor's HTTP status, 403 for "no
+        accountant access")."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.BOOKS_ACCESS)
 
     def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
         """Every VAT type, a page at a time. Read-only."""

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.models import Client, CustomerImportRow, ExternalLink
@@ -10,10 +13,33 @@ from uku import registry_numbers
 from uku.models import User
 
 
+class BooksSerializer(serializers.Serializer):
+    """Where the client's own books are: `state` linked | not_found | ambiguous | no_access."""
+
+    state = serializers.CharField(source="books_state")
+    company_id = serializers.CharField(source="books_company_id", allow_null=True)
+    name = serializers.CharField(source="books_company_name")
+
+
 class ExternalLinkSerializer(serializers.ModelSerializer):
+    books = serializers.SerializerMethodField(
+        help_text="The client's company (its books) in the vendor; null for vendors without "
+        "accountant access."
+    )
+
     class Meta:
         model = ExternalLink
-        fields = ["vendor", "remote_id", "remote_name", "remote_number", "linked_at"]
+        fields = ["vendor", "remote_id", "remote_name", "remote_number", "books", "linked_at"]
+
+    @extend_schema_field(BooksSerializer(allow_null=True))
+    def get_books(self, link: ExternalLink) -> dict[str, Any] | None:
+        if not link.books_state:
+            return None
+        return {
+            "state": link.books_state,
+            "company_id": link.books_company_id or None,
+            "name": link.books_company_name,
+        }
 
 
 class ClientSerializer(serializers.ModelSerializer[Client]):

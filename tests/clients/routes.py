@@ -66,3 +66,18 @@ EXEMPT["import_start"] = "vendor key, not a firm object"
 register("client-detail", "delete", _client, api=True)
 register("client-archive", "post", _client, api=True)
 register("client-restore", "post", _client, api=True)
+# The Integration column (issue 10).
+register(
+    "client-integration-link",
+    "put",
+    _client,
+    data=lambda w: {"vendor": "tripletex", "remote_id": "1"},
+    api=True,
+)
+register("client-integration-link", "delete", _client, api=True)
+register("client_link", "get", _client)
+register("client_link", "post", _client, data=lambda w: {"vendor": "tripletex", "remote_id": "1"})
+register("client_link_search", "get", _client)
+register("client_link_cell", "get", _client)
+register("client_unlink", "post", _client, data=lambda w: {"vendor": "tripletex"})
+EXEMPT["link_suggestions"] = "vendor key, not a firm object"
