@@ -23,6 +23,7 @@ from integrations.base import (
     IntegrationError,
     RemoteCompany,
     RemoteCustomer,
+    RemoteCustomerPage,
     RemoteProduct,
     RemoteVatType,
 )
@@ -190,6 +191,39 @@ class MeritAdapter(AccountingAdapter):
         country = self.environment.upper()
         for start in range(0, len(rows), PAGE_SIZE):
             yield [_customer(row, country) for row in rows[start : start + PAGE_SIZE]]
+
+    def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
+        """One page of `getcustomers` filtered on Merit's side: a query of digits (spaces and
+        dashes allowed) is a registry code (`RegNo`, exact), anything else a name (`Name`, broad
+        match); empty lists every customer. Merit has no paging, so the filtered answer is cut
+        into pages here. Read-only and idempotent."""
+        page, page_size = max(1, page), max(1, min(page_size, 100))
+        text = query.strip()
+        body: dict[str, Any] = {}
+        if text and re.fullmatch(r"[\d\s-]+", text):
+            body["RegNo"] = re.sub(r"[\s-]", "", text)
+        elif text:
+            body["Name"] = text
+        rows = self.client.post_list("getcustomers", body)
+        start = (page - 1) * page_size
+        country = self.environment.upper()
+        return RemoteCustomerPage(
+            customers=[_customer(row, country) for row in rows[start : start + page_size]],
+            page=page,
+            page_size=page_size,
+            has_next=len(rows) > start + page_size,
+            total=len(rows),
+        )
+
+    def get_customer(self, remote_id: str) -> RemoteCustomer | None:
+        """`getcustomers` by `Id` (a GUID; anything else is no customer, without a call), or
+        `None` when Merit has none. Read-only and idempotent."""
+        if not _GUID.match(remote_id or ""):
+            return None
+        rows = self.client.post_list("getcustomers", {"Id": remote_id})
+        wanted = remote_id.lower()
+        row = next((r for r in rows if str(r.get("CustomerId") or "").lower() == wanted), None)
+        return _customer(row, self.environment.upper()) if row is not None else None
 
     def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
         """`gettaxes`: every tax rate, inactive ones too (old invoices and items use them). The

@@ -189,3 +189,27 @@ def test_the_api_runs_merits_imports_on_generated_routes(world, api_as, merit_co
         400,
         404,
     )
+
+
+def test_the_integration_column_searches_and_reads_merit_customers(world, merit_connected) -> None:
+    from integrations import services as integration_services
+
+    firm = merit_connected.store.firm("EE")
+    sample = next(c for c in firm.customers.values() if c["RegNo"])
+    with world.scope_a():
+        adapter = integration_services.adapter_for(merit_connected.connection)
+    try:
+        by_name = adapter.search_customers(query=sample["Name"][:6], page=1, page_size=5)
+        assert by_name.customers and all(
+            sample["Name"][:6].lower() in c.name.lower() for c in by_name.customers
+        )
+        by_code = adapter.search_customers(query=sample["RegNo"], page=1, page_size=5)
+        assert [c.id for c in by_code.customers] == [sample["CustomerId"]]
+        everyone = adapter.search_customers(query="", page=2, page_size=100)
+        assert len(everyone.customers) == 100 and not everyone.has_next and everyone.total == 200
+        found = adapter.get_customer(sample["CustomerId"])
+        assert found is not None and found.organisation_number == sample["RegNo"]
+        assert adapter.get_customer("0b6c8a3e-1d2f-4e5a-9b7c-6d5e4f3a2b1c") is None
+        assert adapter.get_customer("not-an-id") is None
+    finally:
+        adapter.close()
