@@ -6,8 +6,9 @@ ambiguous failure), call records, secret-free errors and urllib3 redaction are t
 
 * **Sessions.** Tripletex wants a session token made from uku's consumer token and the firm's
   employee token (`PUT /token/session/:create`). Sessions are cached per process, keyed by a
-  SHA-256 of base URL + both tokens, and reused until shortly before they expire; a 401 recreates
-  the session once (it may have been deleted or expired early), a second 401 is an `AuthError`.
+  SHA-256 of base URL + both tokens, and reused until shortly before they die (00:00 Europe/Oslo
+  at the start of their `expirationDate`); a 401 recreates the session once per call (it may
+  have been deleted or expired early), a second 401 is an `AuthError`, never a loop.
   Each call authenticates with basic auth: the company id (0 = the firm) and the session token.
 * **Secrets.** Every token is registered with `uku.logging.register_secret`, and no message,
   log line, `repr()`, `CallRecord` or error detail made here contains one. The session-create
@@ -122,6 +123,14 @@ def path_template(path: str) -> str:
     """`/customer/123/x` -> `/customer/{id}/x`: what a `CallRecord` shows, never an id or token.
     Tripletex's aggregate marker reads as `>` whether or not it came encoded (`%3E`)."""
     return _generic_path_template(path.replace("%3E", ">").replace("%3e", ">"))
+
+
+def session_expiration_date(now: datetime) -> date:
+    """The `expirationDate` to ask for at `now`: Tripletex ends a session at 00:00 Europe/Oslo at
+    the START of that date (`today` gives a session that is dead on arrival), so at least
+    tomorrow in Oslo. Within `SESSION_RENEW_MARGIN` of midnight it is the day after, or the new
+    session would already count as due for renewal and every call would create another one."""
+    return (now.astimezone(OSLO) + SESSION_RENEW_MARGIN).date() + timedelta(days=1)
 
 
 def _hash(*parts: str) -> str:
@@ -345,7 +354,7 @@ class TripletexClient(VendorHttpClient):
         # it to production at all.
         if self.environment == "production" and self._employee.startswith(TEST_TOKEN_PREFIX):
             raise AuthError(say("wrong_environment_" + self.environment), details=_field())
-        expires = datetime.now(OSLO).date() + timedelta(days=1)
+        expires = session_expiration_date(datetime.now(OSLO))
         response = self.send(
             "PUT",
             SESSION_CREATE_PATH,

@@ -519,6 +519,9 @@ class Store:
                 raise validation_error(
                     "arg:expirationDate", "Invalid date, expected yyyy-MM-dd."
                 ) from None
+            # Tripletex accepts `expirationDate=today` and hands out a session that is dead on
+            # arrival (it dies at 00:00 at the start of that date); only a past date is refused
+            # here (choice).
             if expires < self.today():
                 raise validation_error(
                     "arg:expirationDate", "The expiration date can not be in the past."
@@ -553,8 +556,9 @@ class Store:
                     None, error=_unauthorized("The session token is invalid or does not exist.")
                 )
             bucket = self.session_bucket(session)
-            if date.fromisoformat(session["expirationDate"]) < self.today():
-                return AuthResult(bucket, error=_unauthorized("The session token has expired."))
+            # A session dies at 00:00 (Europe/Oslo) at the START of its expirationDate.
+            if date.fromisoformat(session["expirationDate"]) <= self.today():
+                return AuthResult(bucket, error=TripletexError(401, 3000, "Could not log in"))
             token = self.get("employeeToken", session["employeeToken"])
             employee = self.get("employee", token["employee"]) if token else None
             if token is None or token["_revoked"] or employee is None or not employee["_active"]:

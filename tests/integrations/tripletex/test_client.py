@@ -8,11 +8,14 @@ import logging
 import math
 import time
 import traceback
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 import responses
+import time_machine
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.base import (
@@ -30,6 +33,7 @@ from integrations.tripletex.client import (
     clear_session_cache,
     encode_path,
     path_template,
+    session_expiration_date,
 )
 from integrations.tripletex.sandbox import SandboxServer
 from uku.logging import RedactSecretsFilter
@@ -126,6 +130,49 @@ def test_it_raises_auth_error_when_the_401_persists(tripletex_sandbox, make_clie
     assert counts(tripletex_sandbox)["GET /customer"] == 2
     assert raised.value.details["code"] == 3000
     assert raised.value.details["request_id"]
+
+
+def _session_rows(server: SandboxServer) -> list[dict[str, Any]]:
+    return list(server.store.rows["sessionToken"].values())
+
+
+def test_it_renews_a_session_that_died_at_midnight_once(tripletex_sandbox, make_client) -> None:
+    client = make_client()
+    client.get_raw("/customer", {"count": 1})
+    # The session reached 00:00 (Oslo) at the start of its expirationDate: Tripletex ends it.
+    for session in _session_rows(tripletex_sandbox):
+        session["expirationDate"] = tripletex_sandbox.store.today().isoformat()
+
+    assert client.get_raw("/customer", {"count": 1})["values"]
+    assert client.get_raw("/customer", {"count": 1})["values"]  # the new session is reused
+    assert counts(tripletex_sandbox)[CREATE] == 2
+
+
+def test_it_stops_after_one_renewal_when_every_new_session_is_born_dead(
+    tripletex_sandbox, make_client
+) -> None:
+    # The sandbox's "today" is uku's "tomorrow": every session uku asks for expires today.
+    tripletex_sandbox.store.advance_days(1)
+    with pytest.raises(AuthError):
+        make_client().get_raw("/customer", {"count": 1})
+    assert counts(tripletex_sandbox)[CREATE] == 2  # once at first, once after the 401
+    assert counts(tripletex_sandbox)["GET /customer"] == 2
+
+
+def test_it_asks_for_a_session_that_outlives_the_renewal_margin_near_midnight(
+    tripletex_sandbox, make_client
+) -> None:
+    oslo = ZoneInfo("Europe/Oslo")
+    with time_machine.travel(datetime(2026, 3, 9, 23, 55, tzinfo=oslo), tick=False):
+        client = make_client()
+        client.get_raw("/customer", {"count": 1})
+        client.get_raw("/customer", {"count": 1})
+        expirations = {s["expirationDate"] for s in _session_rows(tripletex_sandbox)}
+    assert counts(tripletex_sandbox)[CREATE] == 1
+    assert expirations == {"2026-03-11"}
+    assert session_expiration_date(datetime(2026, 3, 9, 12, 0, tzinfo=oslo)) == date(2026, 3, 10)
+    # Oslo, not UTC: 23:30 UTC on 9 March is already 10 March in Oslo.
+    assert session_expiration_date(datetime(2026, 3, 9, 23, 30, tzinfo=UTC)) == date(2026, 3, 11)
 
 
 def test_it_acts_in_a_client_company_through_for_company(tripletex_sandbox, make_client) -> None:

@@ -171,16 +171,27 @@ def test_it_answers_401_without_or_with_a_bad_authorization(sandbox: SandboxServ
         assert response.headers["x-tlx-request-id"] == response.json()["requestId"]
 
 
-def test_it_expires_the_session_after_its_expiration_date(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_ends_the_session_at_midnight_at_the_start_of_its_expiration_date(
+    api: Api, control
+) -> None:  # type: ignore[no-untyped-def]
     assert api.get("/customer", count=1).status_code == 200  # expirationDate = TODAY + 1
 
-    control("POST", "/clock", {"advance_days": 1})
-    assert api.get("/customer", count=1).status_code == 200
-    control("POST", "/clock", {"advance_days": 1})
+    control("POST", "/clock", {"advance_days": 1})  # now TODAY + 1: the session died at 00:00
     response = api.get("/customer", count=1)
 
     assert response.status_code == 401
     assert response.json()["code"] == 3000
+
+
+def test_it_gives_a_session_expiring_today_that_fails_on_first_use(
+    sandbox: SandboxServer,
+) -> None:
+    created = create_session(sandbox, expiration=TODAY)
+
+    assert created.status_code == 200, created.text
+    response = Api(sandbox, created.json()["value"]["token"]).get("/token/session/>whoAmI")
+    assert response.status_code == 401
+    assert (response.json()["code"], response.json()["message"]) == (3000, "Could not log in")
 
 
 def test_it_rejects_a_session_whose_employee_was_deactivated(
