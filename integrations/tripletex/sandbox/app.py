@@ -82,8 +82,9 @@ class Route:
     handler: Callable[..., Reply]
     public: bool = False
 
-    def match(self, path: str) -> dict[str, Any] | None:
-        """Path parameters if ``path`` fits the template, else ``None``."""
+    def match(self, path: str, *, any_id: bool = False) -> dict[str, Any] | None:
+        """Path parameters if ``path`` fits the template, else ``None``. With ``any_id`` an
+        ``{id}`` segment that is not a number still fits, as ``{"bad_id": segment}``."""
         want, have = self.template.split("/"), path.split("/")
         if len(want) != len(have):
             return None
@@ -91,6 +92,8 @@ class Route:
         for pattern, part in zip(want, have, strict=True):
             if pattern == "{id}" and part.isdigit():
                 params["id"] = int(part)
+            elif pattern == "{id}" and any_id and part:
+                params["bad_id"] = part
             elif pattern == "{token}" and part:
                 params["token"] = part
             elif pattern != part:
@@ -110,6 +113,13 @@ def find_route(
         if route.method == method:
             return route, params, [method]
         allowed.append(route.method)
+    if not allowed:
+        # Tripletex parses the id of `/x/{id}` as a number: `GET /company/whoAmI` is not an
+        # unknown path but a malformed id (422 / 21000, raised once the caller is authenticated).
+        for route in routes:
+            params = route.match(path, any_id=True) if route.method == method else None
+            if params is not None and "bad_id" in params:
+                return route, params, [method]
     return None, {}, allowed
 
 
@@ -433,6 +443,13 @@ class SandboxApp:
                     )
                 elif auth_error is not None and not route.public:
                     raise auth_error
+                elif "bad_id" in params:
+                    raise TripletexError(
+                        422,
+                        21000,
+                        "Wrong data format! Expected number. "
+                        f'For input string: "{params["bad_id"]}"',
+                    )
                 else:
                     with store.lock:
                         reply = route.handler(call, **params)
