@@ -18,7 +18,9 @@ ambiguous failure), call records, secret-free errors and urllib3 redaction are t
 * **Rate limits.** One budget per employee token shared by every worker, fed the
   `X-Rate-Limit-*` headers (reset in seconds); a 429 without `Retry-After` waits for the reset.
 * **Errors.** Only `integrations.base` errors leave this module, each with Tripletex's `code`,
-  `developer_message` and `request_id` in `details`.
+  `message`, `developer_message` and `request_id` in `details`. Tripletex mostly sends
+  `developerMessage: null`, so `developer_message` (in details and in each `CallRecord`) is
+  its `message` and validation messages then (`explanation`).
 * **Pagination.** `iter_pages`/`iter_values` walk `from`/`count` list envelopes.
 """
 
@@ -29,6 +31,7 @@ import copy
 import dataclasses
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -73,6 +76,11 @@ SESSION_CREATE_PATH = "/token/session/:create"
 # A session made today with expirationDate=tomorrow is renewed this long before midnight (Oslo),
 # so a long import never starts with a session that dies halfway.
 SESSION_RENEW_MARGIN = timedelta(minutes=10)
+
+# A `developerMessage` that is only a code word ("VALIDATION_ERROR") explains nothing by itself.
+_BARE_TOKEN = re.compile(r"[A-Z][A-Z0-9_]*")
+# How many validation messages an explanation quotes (a bulk write may have hundreds).
+MAX_EXPLAINED_VALIDATIONS = 5
 
 # A parsed Tripletex answer is the seam's response; the old name stays for callers.
 TripletexResponse = HttpResponse
@@ -470,29 +478,53 @@ class TripletexClient(VendorHttpClient):
         return self._transient(kind, call.method, call.template, write=write, response=response)
 
     def diagnostics(self, response: HttpResponse) -> dict[str, Any]:
-        """Tripletex's `code`, `developerMessage` and request id."""
+        """Tripletex's `code`, `message`, request id and, as `developer_message`, what it said
+        about the failure (`explanation`: its developer message, or when that is null, as it
+        usually is, its message and validation messages)."""
         body = response.error
         details: dict[str, Any] = {}
         if body.get("code") is not None:
             details["code"] = body["code"]
-        if body.get("developerMessage"):
-            details["developer_message"] = self.scrub(body["developerMessage"])
+        if body.get("message"):
+            details["message"] = self.scrub(body["message"])
+        explanation = self.explanation(response)
+        if explanation:
+            details["developer_message"] = explanation
         if response.request_id:
             details["request_id"] = self.scrub(response.request_id)
         return details
 
     def call_record(self, call: HttpCall, response: HttpResponse, duration_ms: int) -> CallRecord:
-        """The record with Tripletex's error code and developer message for a 4xx/5xx."""
-        body = response.error if response.status >= 400 else {}
+        """The record with Tripletex's error code and `explanation` for a 4xx/5xx (the call
+        history shows it in its developer-message column)."""
+        failed = response.status >= 400
         return CallRecord(
             method=call.method,
             path=call.template,
             status=response.status,
             duration_ms=duration_ms,
-            error_code=str(body.get("code") or ""),
-            developer_message=self.scrub(body.get("developerMessage")),
+            error_code=str(response.error.get("code") or "") if failed else "",
+            developer_message=self.explanation(response) if failed else "",
             request_id=self.scrub(response.request_id),
         )
+
+    def explanation(self, response: HttpResponse) -> str:
+        """What Tripletex said about a failed call, scrubbed: its `developerMessage` when that
+        says something; else (the usual case: it is null, or a bare token such as
+        "VALIDATION_ERROR", fact sheet 3.1) its `message` and the first validation messages,
+        with the bare token after them. "" when the answer says nothing."""
+        developer = self.scrub(response.error.get("developerMessage")).strip()
+        if developer and not _BARE_TOKEN.fullmatch(developer):
+            return developer
+        validation = [
+            f"{m['field']}: {m['message']}" if m["field"] else m["message"]
+            for m in self._validation(response)[:MAX_EXPLAINED_VALIDATIONS]
+        ]
+        parts = [self.scrub(response.error.get("message")).strip(), *validation]
+        text = "; ".join(part for part in parts if part)
+        if developer:
+            text = f"{text} ({developer})" if text else developer
+        return text
 
     def secrets(self) -> Iterable[str | None]:
         return (self._consumer, self._employee, self._shared.last_session)

@@ -385,9 +385,7 @@ class SandboxApp:
             reply = self._api(call, request_id)
         else:
             reply = self._error(
-                TripletexError(
-                    404, 6000, "Object not found.", developer_message=f"No such path: {path}"
-                ),
+                TripletexError(404, 6000, "Object not found."),
                 request_id,
             )
         return _send(reply, request_id, start_response)
@@ -424,7 +422,6 @@ class SandboxApp:
                         0,
                         "Too many requests.",
                         headers=[("Retry-After", str(rate.reset))],
-                        developer_message=f"Rate limit of {rate.limit} requests exceeded.",
                     )
                 elif route is None:
                     if allowed:
@@ -433,13 +430,11 @@ class SandboxApp:
                             0,
                             "Method not allowed.",
                             headers=[("Allow", ", ".join(allowed))],
-                            developer_message=f"{call.method} is not supported on {call.path}.",
                         )
                     raise TripletexError(
                         404,
                         6000,
                         "Object not found.",
-                        developer_message=f"No such path: /v2{call.path}",
                     )
                 elif auth_error is not None and not route.public:
                     raise auth_error
@@ -457,9 +452,7 @@ class SandboxApp:
                 reply = self._error(exc, request_id)
             except QueryError as exc:
                 reply = self._error(
-                    TripletexError(
-                        exc.status, exc.code, str(exc), exc.problems or None, exc.detail
-                    ),
+                    TripletexError(exc.status, exc.code, str(exc), exc.problems or None),
                     request_id,
                 )
             except Exception:  # any bug becomes a Tripletex-style 500
@@ -497,8 +490,7 @@ class SandboxApp:
             return _ANONYMOUS, TripletexError(
                 401,
                 3000,
-                "Authentication failed.",
-                developer_message="Missing or malformed Basic Authorization header.",
+                "Unauthorized",
             )
         result = self.store.authenticate(username, password)
         call.auth = result.auth
@@ -523,7 +515,6 @@ class SandboxApp:
                         ("X-Rate-Limit-Remaining", "0"),
                         ("X-Rate-Limit-Reset", retry),
                     ],
-                    developer_message="Injected rate-limit fault.",
                 ),
                 request_id,
             )
@@ -534,21 +525,16 @@ class SandboxApp:
                     0,
                     "Service unavailable.",
                     headers=[("Retry-After", str(fault.retry_after))],
-                    developer_message="Injected fault.",
                 ),
                 request_id,
             )
         if fault.kind == "unauthorized":
             return self._error(
-                TripletexError(
-                    401, 3000, "Authentication failed.", developer_message="Injected fault."
-                ),
+                TripletexError(401, 3000, "Authentication failed."),
                 request_id,
             )
         return self._error(
-            TripletexError(
-                500, 1000, "An internal error occurred.", developer_message="Injected fault."
-            ),
+            TripletexError(500, 1000, "An internal error occurred."),
             request_id,
         )
 

@@ -302,7 +302,8 @@ SCHEMAS: dict[str, dict[str, Relation | None]] = {
 class QueryError(ValueError):
     """A bad query parameter, ``fields`` or ``sorting``, with the Tripletex status and code.
 
-    The app turns it into the error envelope; ``problems`` become ``validationMessages``.
+    The app turns it into the error envelope; ``problems`` become ``validationMessages``;
+    ``developerMessage`` is null, as Tripletex leaves it on these errors.
     """
 
     def __init__(
@@ -311,15 +312,11 @@ class QueryError(ValueError):
         problems: list[tuple[str, str]] | None = None,
         status: int = 422,
         code: int = 18000,
-        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.problems = problems or []
         self.status = status
         self.code = code
-        self.detail = (
-            detail or "; ".join(f"{name}: {text}" for name, text in self.problems) or message
-        )
 
 
 class FieldsError(QueryError):
@@ -541,9 +538,7 @@ def require(query: Query, *names: str) -> None:
     required query parameter, as Tripletex answers a list without its date range."""
     missing = [name for name in names if not query.get(name, "").strip()]
     if missing:
-        raise QueryError(
-            "Validation failed", [(name, NOT_NULL) for name in missing], code=15000
-        )
+        raise QueryError("Validation failed", [(name, NOT_NULL) for name in missing], code=15000)
 
 
 def int_param(query: Query, name: str, default: int | None = None) -> int | None:

@@ -67,18 +67,26 @@ class TripletexError(Exception):
         self.code = code
         self.message = message
         self.validation = validation
-        self.developer_message = developer_message or message
+        # Tripletex leaves `developerMessage` null on most errors (fact sheet 3.1): only the
+        # few answers it is known to fill pass one.
+        self.developer_message = developer_message
         self.headers = headers or []
 
 
-def validation_error(field_name: str | None, message: str, code: int = 18000) -> TripletexError:
-    """A 422 with one validation message (the usual Tripletex validation failure)."""
+#: The bare `developerMessage` Tripletex sends with a business-rule validation failure.
+VALIDATION_ERROR = "VALIDATION_ERROR"
+
+
+def validation_error(
+    field_name: str | None,
+    message: str,
+    code: int = 18000,
+    developer_message: str | None = None,
+) -> TripletexError:
+    """A 422 with one validation message (the usual Tripletex validation failure).
+    `developerMessage` is null unless given (business rules pass `VALIDATION_ERROR`)."""
     return TripletexError(
-        422,
-        code,
-        "Validation failed.",
-        [(field_name, message)],
-        f"{field_name}: {message}" if field_name else message,
+        422, code, "Validation failed.", [(field_name, message)], developer_message
     )
 
 
@@ -552,19 +560,17 @@ class Store:
         with self.lock:
             session = self._token_row("sessionToken", password)
             if session is None or session["_deleted"]:
-                return AuthResult(
-                    None, error=_unauthorized("The session token is invalid or does not exist.")
-                )
+                return AuthResult(None, error=_unauthorized())
             bucket = self.session_bucket(session)
             # A session dies at 00:00 (Europe/Oslo) at the START of its expirationDate.
             if date.fromisoformat(session["expirationDate"]) <= self.today():
-                return AuthResult(bucket, error=TripletexError(401, 3000, "Could not log in"))
+                return AuthResult(bucket, error=_unauthorized())
             token = self.get("employeeToken", session["employeeToken"])
             employee = self.get("employee", token["employee"]) if token else None
             if token is None or token["_revoked"] or employee is None or not employee["_active"]:
                 return AuthResult(
                     bucket,
-                    error=_unauthorized("The employee behind the session is no longer active."),
+                    error=_unauthorized(),
                 )
             own = employee["_company"]
             if username.strip() in ("", "0"):
@@ -572,7 +578,16 @@ class Store:
             elif not username.strip().isdigit():
                 return AuthResult(
                     bucket,
-                    error=_unauthorized(f"Illegal company id in the Basic username: {username!r}."),
+                    error=TripletexError(
+                        401,
+                        3000,
+                        "Unauthorized",
+                        developer_message=(
+                            f"Authorization header has invalid username: {username}. Should be "
+                            "a customer id or 0 for default. The expected format is "
+                            "base64encoded(<<companyId>>:<<sessionToken>>)"
+                        ),
+                    ),
                 )
             else:
                 company = int(username)
@@ -582,8 +597,7 @@ class Store:
                     error=TripletexError(
                         403,
                         9000,
-                        "You do not have access to this company.",
-                        developer_message=f"Employee {employee['id']} has no login access to company {company}.",
+                        "You do not have permission to access this feature.",
                     ),
                 )
             return AuthResult(bucket, Auth(employee["id"], company, company != own))
@@ -792,8 +806,11 @@ class Store:
             return list(self._outbox)
 
 
-def _unauthorized(developer_message: str) -> TripletexError:
-    return TripletexError(401, 3000, "Authentication failed.", developer_message=developer_message)
+def _unauthorized() -> TripletexError:
+    """A session Tripletex will not log in with: unknown, deleted, dead (its expirationDate
+    has begun) or behind a revoked token or deactivated employee (choice: one text for all,
+    the one recorded for a born-dead session)."""
+    return TripletexError(401, 3000, "Could not log in")
 
 
 def parse_date(value: date | str) -> date:

@@ -134,7 +134,7 @@ def test_it_gives_each_refusal_its_own_message(tripletex_sandbox, tripletex_sett
         assert error.permanent
         assert error.details["field"] == "employee_token"
         assert error.details["code"] == 18000 and error.details["request_id"]
-        assert error.details["developer_message"].startswith("arg:employeeToken")
+        assert "arg:employeeToken: The employee token" in error.details["developer_message"]
 
 
 def test_it_says_wrong_environment_for_a_test_token_on_production(

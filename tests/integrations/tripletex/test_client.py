@@ -407,6 +407,29 @@ def test_it_reports_validation_errors_with_tripletex_diagnostics(
     assert log[-1]["path_template"] == "/order"
 
 
+def test_it_explains_a_failure_by_message_and_validations_when_developer_message_is_null(
+    tripletex_sandbox, make_client, calls
+) -> None:
+    with pytest.raises(TripletexRequestError) as raised:
+        make_client().get_raw("/invoice", {"fields": "id"})  # no invoiceDateFrom/To
+
+    expected = "Validation failed; invoiceDateFrom: Kan ikke være null.; invoiceDateTo: Kan ikke være null."
+    assert tripletex_sandbox.store.request_log()["requests"][-1]["status"] == 422
+    assert calls[-1].developer_message == expected  # the sync job's call history
+    assert calls[-1].error_code == "15000"
+    assert raised.value.details["developer_message"] == expected  # "Test connection" shows it
+    assert raised.value.details["message"] == "Validation failed"
+
+
+def test_it_explains_a_bare_developer_message_with_the_validation_messages(
+    tripletex_sandbox, make_client, calls
+) -> None:
+    with pytest.raises(TripletexRequestError):
+        make_client().post("/order", json={"orderDate": "2025-01-01"})
+    assert "customer: Cannot be null." in calls[-1].developer_message
+    assert calls[-1].developer_message.endswith("(VALIDATION_ERROR)")
+
+
 def test_it_records_every_call_with_a_path_template(tripletex_sandbox, make_client, calls) -> None:
     client = make_client()
     company = client.get("/token/session/>whoAmI")["companyId"]
@@ -569,3 +592,29 @@ def test_it_pages_on_even_when_full_result_size_says_otherwise(mocked, sleeps) -
     ids = [v["id"] for v in mocked_client(sleeps).iter_values("/customer", page_size=2)]
     assert ids == [1, 2, 3]
     assert [c.request.params["from"] for c in mocked.calls[1:]] == ["0", "2"]
+
+
+def test_it_keeps_a_developer_message_that_says_something(mocked, sleeps) -> None:
+    mocked.get(
+        f"{BASE}/customer",
+        status=422,
+        json={
+            "status": 422,
+            "code": 18000,
+            "message": "Validering feilet.",
+            "developerMessage": "customer.name: must not be blank",
+            "validationMessages": None,
+        },
+    )
+    records: list[CallRecord] = []
+    client = TripletexClient(
+        employee_token="prod-employee-token-1234567890",
+        environment="production",
+        sleep=sleeps,
+        on_call=records.append,
+    )
+    with pytest.raises(TripletexRequestError) as raised:
+        client.get_raw("/customer")
+    assert records[-1].developer_message == "customer.name: must not be blank"
+    assert raised.value.details["developer_message"] == "customer.name: must not be blank"
+    assert raised.value.details["message"] == "Validering feilet."

@@ -221,3 +221,49 @@ def test_it_hides_other_companies_objects_behind_404(api: Api, sandbox: SandboxS
     assert response.status_code == 404
     assert response.json()["code"] == 6000
     assert api.get(f"/customer/{firm_customer}").status_code == 200
+
+
+def test_it_leaves_developer_message_null_where_tripletex_does(
+    api: Api, sandbox: SandboxServer
+) -> None:
+    stranger = next(
+        c["id"] for c in sandbox.store.rows["company"].values() if c["name"].startswith("Konk")
+    )
+    answers = [
+        api.get("/no/such/thing"),
+        api.get("/invoice"),
+        api.get("/customer", fields="id,nmae"),
+        api.get("/company/whoAmI"),
+        api.as_company(stranger).get("/customer"),
+        Api(sandbox, "test-not-a-session").get("/customer"),
+        requests.put(
+            f"{sandbox.url}/token/session/:create",
+            params={"consumerToken": "test-nope", "employeeToken": "x", "expirationDate": "x"},
+            timeout=5,
+        ),
+    ]
+
+    for response in answers:
+        assert response.status_code >= 400
+        assert response.json()["developerMessage"] is None, response.text
+
+
+def test_it_fills_developer_message_only_where_tripletex_does(
+    api: Api, sandbox: SandboxServer
+) -> None:
+    store = sandbox.store
+    customer = store.company_rows("customer", store.firm_company_id)[0]["id"]
+    order = api.post(
+        "/order",
+        {"customer": {"id": customer}, "orderDate": "2025-06-16", "deliveryDate": "2025-06-16"},
+    ).json()["value"]
+    business_rule = api.put(f"/order/{order['id']}/:invoice", invoiceDate="2025-06-16")
+    bad_username = Api(sandbox, api.token, "firm")  # type: ignore[arg-type]
+
+    assert (business_rule.status_code, business_rule.json()["code"]) == (422, 18000)
+    assert business_rule.json()["developerMessage"] == "VALIDATION_ERROR"
+    unauthorized = bad_username.get("/customer").json()
+    assert (unauthorized["code"], unauthorized["message"]) == (3000, "Unauthorized")
+    assert unauthorized["developerMessage"].startswith(
+        "Authorization header has invalid username: firm. Should be a customer id or 0"
+    )
