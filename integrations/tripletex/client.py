@@ -62,6 +62,7 @@ from integrations.ratelimit import RateLimitBudget
 from integrations.tripletex.errors import (
     MESSAGES,
     TOKEN_MENU_PATH,
+    TripletexForbidden,
     TripletexRequestError,
     say,
 )
@@ -446,14 +447,15 @@ class TripletexClient(VendorHttpClient):
         return dataclasses.replace(parsed, request_id=request_id)
 
     def error_for(self, call: HttpCall, response: HttpResponse) -> IntegrationError:
-        """401 (after a fresh session) and 403 are `AuthError`; any other refusal is a
+        """401 (after a fresh session) is an `AuthError`, 403 a `TripletexForbidden` (an
+        `AuthError`); any other refusal is a
         `TripletexRequestError` quoting Tripletex's validation messages."""
         method, template = call.method, call.template
         details = self._diagnostics(response, method, template)
         if response.status == 401:
             return AuthError(say("unauthorized"), details=details)
         if response.status == 403:
-            return AuthError(say("forbidden", path=template), details=details)
+            return TripletexForbidden(say("forbidden", path=template), details=details)
         validation = self._validation(response)
         details["validation_messages"] = validation
         code = response.error.get("code")
@@ -587,6 +589,7 @@ __all__ = [
     "READS",
     "TOKEN_MENU_PATH",
     "TripletexClient",
+    "TripletexForbidden",
     "TripletexRequestError",
     "TripletexResponse",
     "clear_session_cache",

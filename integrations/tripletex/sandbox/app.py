@@ -55,7 +55,17 @@ from .fields import (
     one_of,
     since,
 )
-from .store import ControlError, Fault, RateState, Row, Store, TripletexError, parse_date
+from .store import (
+    ACCOUNTANT_FIRM_CALLS,
+    ControlError,
+    Fault,
+    RateState,
+    Row,
+    Store,
+    TripletexError,
+    forbidden,
+    parse_date,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -438,6 +448,12 @@ class SandboxApp:
                     )
                 elif auth_error is not None and not route.public:
                     raise auth_error
+                elif (
+                    call.auth is not None
+                    and call.auth.login_access_only
+                    and (route.method, route.template) not in ACCOUNTANT_FIRM_CALLS
+                ):
+                    raise forbidden()
                 elif "bad_id" in params:
                     raise TripletexError(
                         422,
@@ -665,7 +681,11 @@ CONTROL_ROUTES: list[Route] = [
         "/employee-tokens",
         lambda store, data: Reply(
             201,
-            store.create_employee_token(_optional_int(data, "employee_id"), data.get("expires_on")),
+            store.create_employee_token(
+                _optional_int(data, "employee_id"),
+                data.get("expires_on"),
+                accountant=bool(data.get("accountant", False)),
+            ),
         ),
     ),
     Route(

@@ -105,6 +105,8 @@ class Auth:
     employee_id: int
     company_id: int
     is_proxy: bool
+    #: An accountant's token acting with username 0: only ``ACCOUNTANT_FIRM_CALLS`` are allowed.
+    login_access_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,18 @@ class Dataset:
     admin_employee_id: int = 0
     seeded_on: date = field(default_factory=date.today)
     lazy: dict[int, int] = field(default_factory=dict)
+
+
+#: What an accountant's token may call with username 0 (DEVAUTH): everything else needs a client
+#: company's id as the Basic username.
+ACCOUNTANT_FIRM_CALLS = frozenset(
+    {("GET", "/company/>withLoginAccess"), ("GET", "/token/session/>whoAmI")}
+)
+
+
+def forbidden() -> TripletexError:
+    """Tripletex's 403 for a call the token may not make (fact sheet 2.5, AINM-LOG)."""
+    return TripletexError(403, 9000, "You do not have permission to access this feature.")
 
 
 class Store:
@@ -461,8 +475,14 @@ class Store:
         employee_id: int | None = None,
         expires_on: date | str | None = None,
         secret: str | None = None,
+        accountant: bool = False,
     ) -> dict[str, Any]:
         """Issue an employee token (default: the firm's admin, valid one year).
+
+        ``accountant=True`` issues an accountant's token: with username 0 it may call only
+        ``GET /company/>withLoginAccess`` and ``GET /token/session/>whoAmI`` (403 / 9000 for
+        anything else), as Tripletex documents; with a client company's id it works in that
+        client as any token does. The default token has full access to its own company.
 
         ``secret`` replaces the token's random part: the same secret on the same seed gives the
         same token, so a restarted demo keeps the connection saved with it (see the
@@ -481,6 +501,7 @@ class Store:
                     "name": "uku",
                     "expirationDate": expiry.isoformat(),
                     "_revoked": False,
+                    "_accountant": bool(accountant),
                 },
             )
             token = row["_token"] = self._new_token(row["id"], secret)
@@ -490,6 +511,7 @@ class Store:
                 "employee_id": employee["id"],
                 "company_id": employee["_company"],
                 "expires_on": expiry.isoformat(),
+                "accountant": bool(accountant),
             }
 
     def revoke_employee_token(self, token: str) -> None:
@@ -592,15 +614,9 @@ class Store:
             else:
                 company = int(username)
             if company != own and company not in self.company_clients(own):
-                return AuthResult(
-                    bucket,
-                    error=TripletexError(
-                        403,
-                        9000,
-                        "You do not have permission to access this feature.",
-                    ),
-                )
-            return AuthResult(bucket, Auth(employee["id"], company, company != own))
+                return AuthResult(bucket, error=forbidden())
+            limited = company == own and bool(token.get("_accountant"))
+            return AuthResult(bucket, Auth(employee["id"], company, company != own, limited))
 
     def delete_session(self, token: str, auth: Auth) -> bool:
         """Invalidate a session of the calling employee; ``False`` if there is none."""

@@ -48,13 +48,28 @@ def test_it_answers_test_connection_with_the_company_and_employee(
         employee_id=str(store.admin_employee_id),
         employee_name=f"{admin['firstName']} {admin['lastName']}",
     )
-    assert [c.path for c in calls] == [
+    assert [c.path for c in calls] == ["/token/session/:create", "/token/session/>whoAmI"]
+    who = store.request_log()["requests"][1]
+    assert who["query"]["fields"] == (
+        "employeeId,companyId,employee(firstName,lastName),company(id,name)"
+    )
+
+
+def test_it_tests_the_connection_of_an_accountant_token_with_whoami_alone(
+    tripletex_sandbox, tripletex_settings
+) -> None:
+    store = tripletex_sandbox.store
+    accountant = store.create_employee_token(accountant=True)["token"]
+
+    remote = adapter(accountant).test_connection()
+
+    assert (remote.id, remote.name) == (str(store.firm_company_id), "Demo Regnskap AS")
+    assert remote.employee_name
+    assert {r["path_template"] for r in store.request_log()["requests"]} == {
         "/token/session/:create",
         "/token/session/>whoAmI",
-        "/company/{id}",
-    ]
-    who = store.request_log()["requests"][1]
-    assert who["query"]["fields"] == "employeeId,companyId,employee(firstName,lastName)"
+    }
+    assert all(r["status"] == 200 for r in store.request_log()["requests"])
 
 
 def test_it_deletes_its_session_on_close(tripletex_sandbox, tripletex_settings, token) -> None:
@@ -168,3 +183,22 @@ def test_it_reads_the_employee_when_whoami_does_not_expand_it(settings) -> None:
         mock.get(f"{base}/employee/5", json={"value": {"firstName": "Åse", "lastName": "Ødegård"}})
         remote = adapter("prod-employee-token-1234567890", "production").test_connection()
     assert remote == RemoteCompany("9", "Fjord AS", "5", "Åse Ødegård")
+
+
+def test_it_leaves_the_name_blank_when_whoami_does_not_expand_it_and_the_token_may_not_ask(
+    settings,
+) -> None:
+    base = "https://tripletex.example/v2"
+    settings.TRIPLETEX_PRODUCTION_URL = base
+    settings.TRIPLETEX_CONSUMER_TOKEN_PRODUCTION = "consumer-token-production-123"
+    forbidden = {"status": 403, "code": 9000, "message": "You do not have permission"}
+    with responses.RequestsMock() as mock:
+        mock.put(f"{base}/token/session/:create", json={"value": {"token": "session-abcdef"}})
+        mock.get(
+            f"{base}/token/session/%3EwhoAmI",
+            json={"value": {"employeeId": 5, "companyId": 9, "company": {"id": 9, "url": "x"}}},
+        )
+        mock.get(f"{base}/company/9", status=403, json=forbidden)
+        mock.get(f"{base}/employee/5", status=403, json=forbidden)
+        remote = adapter("prod-employee-token-1234567890", "production").test_connection()
+    assert remote == RemoteCompany("9", "", "5", "")

@@ -267,3 +267,26 @@ def test_it_fills_developer_message_only_where_tripletex_does(
     assert unauthorized["developerMessage"].startswith(
         "Authorization header has invalid username: firm. Should be a customer id or 0"
     )
+
+
+def test_it_limits_an_accountant_token_to_login_access_and_who_am_i_with_username_zero(
+    sandbox: SandboxServer, control
+) -> None:  # type: ignore[no-untyped-def]
+    issued = control("POST", "/employee-tokens", {"accountant": True}).json()
+    assert issued["accountant"] is True
+    firm = Api(sandbox, create_session(sandbox, issued["token"]).json()["value"]["token"])
+    store = sandbox.store
+
+    assert firm.get("/token/session/>whoAmI").status_code == 200
+    clients = firm.values("/company/>withLoginAccess", fields="id,name")
+    for path in ("/customer", f"/company/{store.firm_company_id}", "/ledger/vatType"):
+        response = firm.get(path)
+        assert response.status_code == 403, path
+        body = response.json()
+        assert (body["code"], body["message"]) == (
+            9000,
+            "You do not have permission to access this feature.",
+        )
+    in_client = firm.as_company(clients[0]["id"])
+    assert in_client.get("/customer", count=1).status_code == 200
+    assert in_client.get(f"/company/{clients[0]['id']}").status_code == 200
