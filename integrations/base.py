@@ -77,6 +77,25 @@ class TransientError(IntegrationError):
     permanent = False
 
 
+class BooksAccessLost(IntegrationError):
+    """The firm's credentials still work, but no longer reach ONE client's own books: the
+    accountant's login access to that client company was removed, or it never existed
+    (Tripletex answers 401 or 403 when acting as that company).
+
+    Permanent for that client only: retrying will not help until someone grants the access
+    again or links the client to another company, but nothing is wrong with the firm's
+    connection. A caller marks that client's books link, goes on with the other clients and
+    must not flag the connection, ask for new credentials or re-create sessions.
+    `books_company_id` (also in `details`) names the client company."""
+
+    permanent = True
+
+    def __init__(self, message: str, *, books_company_id: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.books_company_id = books_company_id
+        self.details.setdefault("books_company_id", books_company_id)
+
+
 class CapabilityMissing(ConfigError):
     """The vendor cannot do what was asked ("Merit Aktiva cannot read work statistics."). A
     caller's mistake, never a crash: the API answers 400 `capability_missing`."""
@@ -102,6 +121,17 @@ class RemoteCompany:
     name: str
     employee_id: str = ""
     employee_name: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteBooksCompany:
+    """A client company whose own books the firm's credentials can log into (accountant
+    access). `id` is what `books_company_id` arguments take; `organisation_number` is as the
+    vendor stores it (not normalised), "" when it has none."""
+
+    id: str
+    name: str
+    organisation_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +211,7 @@ class Capability(StrEnum):
     STATISTICS = "statistics"  # work statistics per client and month (summary tasks)
     INVOICE_EXPORT = "invoice_export"  # create an invoice (or order) from uku's
     INVOICE_STATUS = "invoice_status"  # read invoice numbers and paid status back
+    BOOKS_ACCESS = "books_access"  # read a client's own books through accountant access
 
     @property
     def verb(self) -> Any:
@@ -195,6 +226,7 @@ _CAPABILITY_VERBS: dict[Capability, Any] = {
     Capability.STATISTICS: _("read work statistics"),
     Capability.INVOICE_EXPORT: _("receive invoices"),
     Capability.INVOICE_STATUS: _("report invoice status"),
+    Capability.BOOKS_ACCESS: _("read a client's own books through accountant access"),
 }
 
 
@@ -271,6 +303,18 @@ class AccountingAdapter:
     def iter_products(self) -> Iterator[list[RemoteProduct]]:
         """Every product, active and inactive, a page at a time. Read-only."""
         raise NotImplementedError
+
+    def list_books_companies(self) -> list[RemoteBooksCompany]:
+        """Every client company whose own books the firm's credentials can log into
+        (accountant access; Tripletex: `GET /company/>withLoginAccess`), in the vendor's
+        order. A list, not pages: it is bounded by the firm's number of clients. Used to
+        resolve a client's books by organisation number and to let an accountant pick one.
+
+        Takes no arguments. Read-only and idempotent. Raises `CapabilityMissing` for a vendor
+        without `Capability.BOOKS_ACCESS` (this default), `AuthError` when the firm's
+        credentials are refused, and the other `IntegrationError`s (`RateLimited`,
+        `TransientError`) as every call does."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.BOOKS_ACCESS)
 
     def close(self) -> None:
         """Release what the adapter holds (sessions). Safe to call twice."""

@@ -20,6 +20,7 @@ from integrations.base import (
     AccountingAdapter,
     CallRecorder,
     ConfigError,
+    RemoteBooksCompany,
     RemoteCompany,
     RemoteCustomer,
     RemoteProduct,
@@ -47,6 +48,7 @@ VAT_TYPE_FIELDS = "id,number,name,percentage"
 PRODUCT_FIELDS = "id,name,number,description,priceExcludingVatCurrency,vatType(id),isInactive"
 WHOAMI_FIELDS = "employeeId,companyId,employee(firstName,lastName),company(id,name)"
 COMPANY_FIELDS = "id,name"
+BOOKS_COMPANY_FIELDS = "id,name,organizationNumber"
 EMPLOYEE_FIELDS = "id,firstName,lastName"
 
 
@@ -167,6 +169,36 @@ class TripletexAdapter(AccountingAdapter):
             employee_id=str(employee_id or ""),
             employee_name=name,
         )
+
+    def list_books_companies(self) -> list[RemoteBooksCompany]:
+        """`GET /company/>withLoginAccess` as the firm (username 0, one of the two calls an
+        accountant's token may make so), every page: the client companies whose books the
+        token can log into, with the organisation number as Tripletex stores it. Read-only
+        and idempotent; raises as `AccountingAdapter.list_books_companies` says."""
+        return [
+            RemoteBooksCompany(
+                id=str(row["id"]),
+                name=str(row.get("name") or "").strip(),
+                organisation_number=str(row.get("organizationNumber") or "").strip(),
+            )
+            for row in self.client.iter_values(
+                "/company/>withLoginAccess", fields=BOOKS_COMPANY_FIELDS, page_size=PAGE_SIZE
+            )
+        ]
+
+    def books_client(self, books_company_id: str | int) -> TripletexClient:
+        """A `TripletexClient` acting inside client company `books_company_id` (an id from
+        `list_books_companies`), on the firm's session. Makes no request. Its calls raise
+        `BooksAccessLost` (that client only) when the firm cannot log into the company, and
+        the usual errors otherwise. Raises `ConfigError` for an id that is not a positive
+        number (0 would silently act as the firm)."""
+        text = str(books_company_id).strip()
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigError(
+                _("“%(id)s” is not a Tripletex company id.") % {"id": text[:20]},
+                details={"field": "books_company_id"},
+            )
+        return self.client.for_company(int(text))
 
     def iter_customers(
         self, *, changed_since: datetime | None = None

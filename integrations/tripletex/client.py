@@ -10,6 +10,9 @@ ambiguous failure), call records, secret-free errors and urllib3 redaction are t
   at the start of their `expirationDate`); a 401 recreates the session once per call (it may
   have been deleted or expired early), a second 401 is an `AuthError`, never a loop.
   Each call authenticates with basic auth: the company id (0 = the firm) and the session token.
+* **Client companies.** `for_company(id)` acts in a client's own books with the same session.
+  A 401/403 there is `BooksAccessLost` for that client, never an `AuthError` for the firm; a
+  401 renews the session only if the firm cannot use it either (checked with `>whoAmI`).
 * **Secrets.** Every token is registered with `uku.logging.register_secret`, and no message,
   log line, `repr()`, `CallRecord` or error detail made here contains one. The session-create
   query string carries the consumer and employee tokens, so that call's template is fixed.
@@ -44,6 +47,7 @@ from django.conf import settings
 
 from integrations.base import (
     AuthError,
+    BooksAccessLost,
     CallRecord,
     CallRecorder,
     ConfigError,
@@ -74,6 +78,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 ENVIRONMENTS = ("production", "test")
 TEST_TOKEN_PREFIX = "test-"  # noqa: S105 - every token of the Tripletex test environment starts with it
 SESSION_CREATE_PATH = "/token/session/:create"
+WHOAMI_PATH = "/token/session/>whoAmI"
 # A session made today with expirationDate=tomorrow is renewed this long before midnight (Oslo),
 # so a long import never starts with a session that dies halfway.
 SESSION_RENEW_MARGIN = timedelta(minutes=10)
@@ -432,11 +437,31 @@ class TripletexClient(VendorHttpClient):
 
     def renew_authentication(self, call: HttpCall, response: HttpResponse) -> bool:
         """A 401 on a cached session: it may have expired or been deleted early, so replace it
-        (unless another thread already did) and try once more."""
+        (unless another thread already did) and try once more.
+
+        Acting in a client company, a 401 may instead mean the firm lost login access to that
+        company while the session is fine. Renewing then would create a session per call for
+        nothing, so the session is first checked with `>whoAmI` as the firm (username 0, one
+        attempt, no renewal of its own): only a session the firm cannot use either is renewed.
+        Otherwise the 401 stands and becomes `BooksAccessLost` (`error_for`)."""
         if response.status != 401 or not call.authenticate or call.credential is not None:
             return False
-        self._session_token(stale=call.auth[1] if call.auth else None)
+        stale = call.auth[1] if call.auth else None
+        if self.company_id != 0 and stale and self._session_works_for_firm(stale):
+            return False
+        self._session_token(stale=stale)
         return True
+
+    def _session_works_for_firm(self, token: str) -> bool:
+        """Whether Tripletex still accepts session `token` as the firm (username 0)."""
+        probe = self.for_company(0).send(
+            "GET",
+            WHOAMI_PATH,
+            params={"fields": "companyId"},
+            credential=token,
+            attempts=1,
+        )
+        return probe.ok
 
     def parse_response(self, raw: requests.Response) -> HttpResponse:
         """JSON, with the request id from `x-tlx-request-id` or else the body's `requestId`."""
@@ -447,11 +472,19 @@ class TripletexClient(VendorHttpClient):
         return dataclasses.replace(parsed, request_id=request_id)
 
     def error_for(self, call: HttpCall, response: HttpResponse) -> IntegrationError:
-        """401 (after a fresh session) is an `AuthError`, 403 a `TripletexForbidden` (an
-        `AuthError`); any other refusal is a
+        """Acting in a client company, 401 and 403 are `BooksAccessLost` (that client only).
+        As the firm, 401 (after a fresh session) is an `AuthError`, 403 a `TripletexForbidden`
+        (an `AuthError`); any other refusal is a
         `TripletexRequestError` quoting Tripletex's validation messages."""
         method, template = call.method, call.template
         details = self._diagnostics(response, method, template)
+        if response.status in (401, 403) and self.company_id != 0:
+            # Only this client company is out of reach; the firm's own calls still work.
+            return BooksAccessLost(
+                say("books_access_lost", company=self.company_id),
+                books_company_id=str(self.company_id),
+                details=details,
+            )
         if response.status == 401:
             return AuthError(say("unauthorized"), details=details)
         if response.status == 403:

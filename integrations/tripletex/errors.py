@@ -100,6 +100,13 @@ MESSAGES: dict[str, Any] = {
         "give the token the missing access (entitlement) under %(where)s, or create a new token "
         "that has it."
     ),
+    "books_access_lost": gettext_lazy(
+        "uku cannot reach this client's own books in Tripletex (client company %(company)s): "
+        "the accounting firm's Tripletex user has no login access to that company any more. "
+        "In Tripletex, give the token's user accountant access to the company again, or link "
+        "the client to its right company. The firm's connection and other clients are not "
+        "affected."
+    ),
     "refused": gettext_lazy("Tripletex refused %(method)s %(path)s (HTTP %(status)s): %(reason)s"),
     "timeout": gettext_lazy("Tripletex did not answer in time."),
     "connection": gettext_lazy("The connection to Tripletex failed."),

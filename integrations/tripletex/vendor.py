@@ -26,7 +26,14 @@ INFO = VendorInfo(
             ),
         ),
     ),
-    capabilities=frozenset({Capability.CUSTOMERS, Capability.PRODUCTS, Capability.VAT_TYPES}),
+    capabilities=frozenset(
+        {
+            Capability.CUSTOMERS,
+            Capability.PRODUCTS,
+            Capability.VAT_TYPES,
+            Capability.BOOKS_ACCESS,
+        }
+    ),
     environments=(("production", _("Production")), ("test", _("Test"))),
     environment_help=_("Test tokens only work against the Test environment, and vice versa."),
     credentials_expire=True,

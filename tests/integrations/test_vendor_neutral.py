@@ -99,7 +99,12 @@ def test_the_api_connects_with_credentials_and_describes_the_vendor(world, api_a
     assert fake["capabilities"] == [] and fake["credentials_expire"] is False
     assert [f["kind"] for f in fake["credential_fields"]] == ["text", "secret"]
     assert [e["key"] for e in fake["environments"]] == ["ee", "fi"]
-    assert sorted(listed["tripletex"]["capabilities"]) == ["customers", "products", "vat_types"]
+    assert sorted(listed["tripletex"]["capabilities"]) == [
+        "books_access",
+        "customers",
+        "products",
+        "vat_types",
+    ]
     tested = api.post(
         "/api/v1/integrations/fakebooks/connection/test",
         {"environment": "fi", "credentials": {"api_id": "abc", "api_key": GOOD_KEY}},

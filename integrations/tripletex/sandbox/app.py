@@ -703,6 +703,20 @@ CONTROL_ROUTES: list[Route] = [
         "/employees/{id}/reactivate",
         lambda store, data, id: Reply(200, store.set_employee_active(id, True)),
     ),
+    Route(
+        "POST",
+        "/companies/{id}/revoke-login-access",
+        lambda store, data, id: Reply(
+            200, store.set_login_access(id, False, _optional_int(data, "company_id"))
+        ),
+    ),
+    Route(
+        "POST",
+        "/companies/{id}/grant-login-access",
+        lambda store, data, id: Reply(
+            200, store.set_login_access(id, True, _optional_int(data, "company_id"))
+        ),
+    ),
     Route("POST", "/customers", _create_customer),
     Route(
         "PUT",

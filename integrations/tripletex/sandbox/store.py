@@ -651,6 +651,25 @@ class Store:
         """Shortcut for ``set_employee_active(employee_id, True)``."""
         return self.set_employee_active(employee_id, True)
 
+    # ----------------------------------------------------------- login access
+    def set_login_access(
+        self, client_id: int, granted: bool, company_id: int | None = None
+    ) -> dict[str, Any]:
+        """Grant or revoke ``company_id``'s (default: the firm's) accountant login access to
+        client company ``client_id``; a revoked client answers that firm's proxy calls with
+        403 / 9000 and leaves ``>withLoginAccess``."""
+        with self.lock:
+            firm = company_id or self.firm_company_id
+            owner, client = self.get("company", firm), self.get("company", client_id)
+            if owner is None or client is None or client_id == firm:
+                raise ControlError(f"no client company {client_id} for company {firm}", 404)
+            clients = owner.setdefault("_clients", [])
+            if granted and client_id not in clients:
+                clients.append(client_id)
+            elif not granted and client_id in clients:
+                clients.remove(client_id)
+            return {"company_id": firm, "client_company_ids": list(clients)}
+
     # -------------------------------------------------------------- customers
     _CUSTOMER_READ_ONLY = frozenset(
         {"id", "version", "url", "changes", "customerNumber", "isCustomer"}

@@ -7,10 +7,23 @@ from datetime import timedelta
 
 import pytest
 import responses
+from django.utils import translation
 
-from integrations.base import AuthError, CallRecord, ConfigError, RemoteCompany, get_vendor
+from integrations.base import (
+    AuthError,
+    BooksAccessLost,
+    CallRecord,
+    Capability,
+    CapabilityMissing,
+    ConfigError,
+    RemoteBooksCompany,
+    RemoteCompany,
+    get_vendor,
+)
 from integrations.tripletex.adapter import TripletexAdapter
+from integrations.tripletex.errors import say
 from integrations.tripletex.sandbox import SandboxServer
+from tests.fakebooks.adapter import FakebooksAdapter
 
 
 @pytest.fixture
@@ -202,3 +215,66 @@ def test_it_leaves_the_name_blank_when_whoami_does_not_expand_it_and_the_token_m
         mock.get(f"{base}/employee/5", status=403, json=forbidden)
         remote = adapter("prod-employee-token-1234567890", "production").test_connection()
     assert remote == RemoteCompany("9", "", "5", "")
+
+
+# --- Books access (a client's own Tripletex company) -----------------------------------------------
+
+
+def test_it_lists_the_books_companies_the_token_can_log_into(
+    tripletex_sandbox, tripletex_settings
+) -> None:
+    store = tripletex_sandbox.store
+    accountant = store.create_employee_token(accountant=True)["token"]
+
+    companies = adapter(accountant).list_books_companies()
+
+    expected = [
+        RemoteBooksCompany(
+            str(cid),
+            store.get("company", cid)["name"],
+            store.get("company", cid)["organizationNumber"],
+        )
+        for cid in store.company_clients(store.firm_company_id)
+    ]
+    assert companies == expected and len(companies) == 6
+    assert any(c.name == "Fjellheim Bakeri AS" and c.organisation_number for c in companies)
+    assert store.request_counts().get("GET /company/>withLoginAccess") == 1
+    assert all(r["status"] == 200 for r in store.request_log()["requests"])
+
+
+def test_it_reads_a_books_company_through_books_client(
+    tripletex_sandbox, tripletex_settings, token
+) -> None:
+    store = tripletex_sandbox.store
+    connection = adapter(token)
+    books = connection.list_books_companies()[0]
+
+    who = connection.books_client(books.id).get("/token/session/>whoAmI")
+
+    assert who["companyId"] == int(books.id) and who["employeeIsProxy"] is True
+    store.set_login_access(int(books.id), False)
+    with pytest.raises(BooksAccessLost):
+        connection.books_client(books.id).get("/token/session/>whoAmI")
+    assert connection.test_connection().name == "Demo Regnskap AS"  # the firm is fine
+    for bad in ("0", "", "12a", "-3"):
+        with pytest.raises(ConfigError):
+            connection.books_client(bad)
+
+
+def test_it_declares_books_access_and_others_refuse_it_by_default(tripletex_settings) -> None:
+    assert get_vendor("tripletex").can(Capability.BOOKS_ACCESS)
+    other = FakebooksAdapter(credentials={"api_id": "a", "api_key": "b"}, environment="ee")
+    with pytest.raises(CapabilityMissing) as raised:
+        other.list_books_companies()
+    assert raised.value.capability == Capability.BOOKS_ACCESS
+    assert raised.value.message == (
+        "Fakebooks cannot read a client's own books through accountant access."
+    )
+
+
+def test_it_says_books_access_is_lost_in_norwegian_too(tripletex_settings) -> None:
+    with translation.override("nb"):
+        lost = say("books_access_lost", company=42)
+        verb = str(Capability.BOOKS_ACCESS.verb)
+    assert "klientselskap 42" in lost and "påvirkes ikke" in lost
+    assert verb == "lese en klients eget regnskap gjennom regnskapsførertilgang"

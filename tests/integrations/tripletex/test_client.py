@@ -20,6 +20,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.base import (
     AuthError,
+    BooksAccessLost,
     CallRecord,
     ConfigError,
     IntegrationError,
@@ -29,6 +30,7 @@ from integrations.base import (
 from integrations.ratelimit import get_budget
 from integrations.tripletex.client import (
     TripletexClient,
+    TripletexForbidden,
     TripletexRequestError,
     clear_session_cache,
     encode_path,
@@ -185,14 +187,76 @@ def test_it_acts_in_a_client_company_through_for_company(tripletex_sandbox, make
 
 
 def test_it_says_the_token_lacks_access_on_a_403(tripletex_sandbox, make_client) -> None:
-    store = tripletex_sandbox.store
-    stranger = next(
-        c["id"] for c in store.rows["company"].values() if c["name"].startswith("Konkurrent")
-    )
-    with pytest.raises(AuthError) as raised:
-        make_client().for_company(stranger).get("/token/session/>whoAmI")
+    accountant = tripletex_sandbox.store.create_employee_token(accountant=True)["token"]
+    with pytest.raises(TripletexForbidden) as raised:
+        make_client(accountant).get_raw("/customer")  # the firm's own data, username 0
+    assert isinstance(raised.value, AuthError)
     assert "access" in raised.value.message and "entitlement" in raised.value.message
     assert raised.value.details["code"] == 9000
+
+
+def _stranger(server: SandboxServer) -> int:
+    return next(
+        c["id"] for c in server.store.rows["company"].values() if c["name"].startswith("Konk")
+    )
+
+
+def test_it_raises_books_access_lost_for_a_client_company_it_cannot_log_into(
+    tripletex_sandbox, make_client
+) -> None:
+    client = make_client()
+    stranger = _stranger(tripletex_sandbox)
+    with pytest.raises(BooksAccessLost) as raised:
+        client.for_company(stranger).get("/token/session/>whoAmI")
+    error = raised.value
+    assert not isinstance(error, AuthError) and error.permanent
+    assert error.books_company_id == str(stranger) == error.details["books_company_id"]
+    assert error.details["code"] == 9000
+    assert str(stranger) in error.message and "not affected" in error.message
+    assert client.get("/token/session/>whoAmI")["employeeIsProxy"] is False  # the firm works
+    assert counts(tripletex_sandbox)[CREATE] == 1
+
+
+def test_it_reads_a_401_in_a_client_company_as_lost_access_without_new_sessions(
+    tripletex_sandbox, make_client
+) -> None:
+    client = make_client()
+    books = client.for_company(tripletex_sandbox.store.info()["client_company_ids"][0])
+    books.get("/token/session/>whoAmI")
+    tripletex_sandbox.store.inject_fault("unauthorized", "/ledger/voucherType", times=10)
+    for _attempt in range(3):
+        with pytest.raises(BooksAccessLost):
+            books.get_raw("/ledger/voucherType")
+    assert counts(tripletex_sandbox)[CREATE] == 1  # the session was fine: never re-created
+    assert counts(tripletex_sandbox)["GET /ledger/voucherType"] == 3
+    assert client.get_raw("/customer", {"count": 1})["values"]  # the firm's calls still work
+
+
+def test_it_renews_a_dead_session_once_when_acting_in_a_client_company(
+    tripletex_sandbox, make_client
+) -> None:
+    client = make_client()
+    books = client.for_company(tripletex_sandbox.store.info()["client_company_ids"][0])
+    books.get("/token/session/>whoAmI")
+    for session in _session_rows(tripletex_sandbox):
+        session["expirationDate"] = tripletex_sandbox.store.today().isoformat()
+
+    assert books.get_raw("/ledger/voucherType")["values"]
+    assert counts(tripletex_sandbox)[CREATE] == 2
+
+
+def test_it_raises_books_access_lost_once_access_is_revoked(tripletex_sandbox, make_client) -> None:
+    client = make_client()
+    store = tripletex_sandbox.store
+    lost, kept = store.info()["client_company_ids"][:2]
+    assert client.for_company(lost).get_raw("/ledger/voucherType")["values"]
+    store.set_login_access(lost, False)
+
+    with pytest.raises(BooksAccessLost) as raised:
+        client.for_company(lost).get_raw("/ledger/voucherType")
+    assert raised.value.books_company_id == str(lost)
+    assert client.for_company(kept).get_raw("/ledger/voucherType")["values"]
+    assert counts(tripletex_sandbox)[CREATE] == 1
 
 
 def test_it_deletes_its_session_on_close(tripletex_sandbox, make_client) -> None:

@@ -290,3 +290,18 @@ def test_it_limits_an_accountant_token_to_login_access_and_who_am_i_with_usernam
     in_client = firm.as_company(clients[0]["id"])
     assert in_client.get("/customer", count=1).status_code == 200
     assert in_client.get(f"/company/{clients[0]['id']}").status_code == 200
+
+
+def test_it_revokes_and_grants_login_access_through_the_control_api(
+    api: Api, sandbox: SandboxServer, control
+) -> None:  # type: ignore[no-untyped-def]
+    client = sandbox.store.company_clients(sandbox.store.firm_company_id)[0]
+
+    revoked = control("POST", f"/companies/{client}/revoke-login-access")
+
+    assert revoked.status_code == 200 and client not in revoked.json()["client_company_ids"]
+    assert client not in {c["id"] for c in api.values("/company/>withLoginAccess", fields="id")}
+    assert api.as_company(client).get("/ledger/voucherType").status_code == 403
+    control("POST", f"/companies/{client}/grant-login-access")
+    assert api.as_company(client).get("/ledger/voucherType").status_code == 200
+    assert control("POST", "/companies/1/revoke-login-access").status_code == 404
