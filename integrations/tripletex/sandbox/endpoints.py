@@ -105,7 +105,7 @@ Handler = Callable[..., Reply]
 
 # ----------------------------------------------------------- list machinery
 def fields_of(call: Call, kind: str) -> FieldSpec | None:
-    """Parsed and validated ``fields`` (a :class:`FieldsError` becomes 400 / 4000)."""
+    """Parsed and validated ``fields`` (a :class:`FieldsError` becomes 400 / 11000)."""
     spec = parse_fields(call.query.get("fields"))
     validate_fields(spec, kind)
     return spec
