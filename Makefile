@@ -27,10 +27,11 @@ run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-1} PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) exec $(PY) scripts/run_all.py
 
-## test: lint, migrations check, deploy check, then the whole suite on PostgreSQL + Redis + Chromium
+## test: lint, type check, migrations check, deploy check, then the whole suite on PostgreSQL + Redis + Chromium
 test: install services chromium
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy .
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} --dist loadgroup $(PYTEST_ARGS)
@@ -39,7 +40,7 @@ test: install services chromium
 bench: install
 	$(PY) scripts/bench.py
 
-## lint: ruff and mypy
+## lint: ruff and mypy (mypy must report no finding; it needs no DEBUG or secrets)
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

@@ -9,6 +9,7 @@ must keep pointing at what it was issued with.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,9 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 # A row either comes from an accounting system (vendor and remote id both set) or was made in
 # uku (both blank; for later issues). Never one without the other.
@@ -40,7 +44,8 @@ class BillingSettings(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[BillingSettings]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[BillingSettings]]
 
     class Meta:
         verbose_name = _("billing settings")
@@ -48,6 +53,10 @@ class BillingSettings(models.Model):
 
     def __str__(self) -> str:
         return f"billing {'on' if self.active else 'off'} for {self.company_id}"
+
+
+VAT_NUMBER_MAX_LENGTH = 16
+"""The longest VAT code stored; a longer one is refused at import."""
 
 
 class VatType(models.Model):
@@ -58,14 +67,15 @@ class VatType(models.Model):
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(_("accounting system"), max_length=32, blank=True)
     remote_id = models.CharField(_("Tripletex id"), max_length=64, blank=True)
-    number = models.CharField(_("VAT code"), max_length=16)
+    number = models.CharField(_("VAT code"), max_length=VAT_NUMBER_MAX_LENGTH)
     name = models.CharField(_("name"), max_length=255)
     percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[VatType]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[VatType]]
 
     class Meta:
         verbose_name = _("VAT type")
@@ -114,7 +124,8 @@ class BillingProduct(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[BillingProduct]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[BillingProduct]]
 
     class Meta:
         verbose_name = _("product")

@@ -19,16 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import BillingProduct, BillingSettings, VatType
+from billing.models import VAT_NUMBER_MAX_LENGTH, BillingProduct, BillingSettings, VatType
 from integrations.base import (
     REGISTRY,
     AccountingAdapter,
@@ -39,8 +38,8 @@ from integrations.base import (
 )
 from integrations.jobs import request_job
 from integrations.models import ConnectionStatus, IntegrationConnection, SyncJob, SyncJobStatus
-from uku.models import Company, Membership, User
-from uku.tenancy import ADMIN_ROLES, PlanRequired
+from uku.models import Company, User
+from uku.permissions import ADMIN_ROLES, require
 
 VAT_TYPE_IMPORT = "vat_type_import"
 PRODUCT_IMPORT = "product_import"
@@ -82,7 +81,9 @@ def accounting_connection(company: Company, vendor: str) -> IntegrationConnectio
     if not vendor:
         return None
     connection = (
-        IntegrationConnection.objects.filter(company=company, vendor=vendor, enabled=True)
+        IntegrationConnection.objects.filter(
+            company=company, vendor=vendor, client__isnull=True, enabled=True
+        )
         .exclude(status=ConnectionStatus.NOT_CONNECTED)
         .first()
     )
@@ -137,12 +138,6 @@ def billing_card(company: Company) -> dict[str, Any]:
 # --- Activate, deactivate -------------------------------------------------------------------------
 
 
-def _assert_admin(company: Company, actor: User, message: str) -> None:
-    membership = Membership.objects.filter(company=company, user=actor).first()
-    if membership is None or membership.role not in ADMIN_ROLES:
-        raise PermissionDenied(message)
-
-
 def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSettings:
     """Turn billing on with `vendor` as the accounting system ("" for none). Owners and admins.
 
@@ -151,14 +146,16 @@ def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSe
     `PermissionDenied`, `ConfigError` for an unknown vendor, or `PlanRequired` when the firm's
     plan does not include the vendor (the same rule as enabling the integration).
     """
-    _assert_admin(company, actor, _("Only owners and admins can activate billing."))
+    require(
+        company, actor, roles=ADMIN_ROLES, message=_("Only owners and admins can activate billing.")
+    )
     if vendor and vendor not in REGISTRY:
         raise ConfigError(
             _("“%(vendor)s” is not an accounting system uku knows.") % {"vendor": vendor},
             details={"field": "accounting_vendor"},
         )
-    if vendor and not company.has_plan(get_vendor(vendor).required_plan):
-        raise PlanRequired(get_vendor(vendor).required_plan)
+    if vendor:
+        require(company, actor, plan=get_vendor(vendor).required_plan)
     with transaction.atomic():
         settings, _created = BillingSettings.objects.select_for_update().get_or_create(
             company=company
@@ -176,7 +173,12 @@ def activate_billing(*, company: Company, actor: User, vendor: str) -> BillingSe
 def deactivate_billing(*, company: Company, actor: User) -> BillingSettings:
     """Turn billing off. Products, VAT types and import history stay, so activating again picks
     up where the firm left off. Owners and admins. Idempotent."""
-    _assert_admin(company, actor, _("Only owners and admins can deactivate billing."))
+    require(
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        message=_("Only owners and admins can deactivate billing."),
+    )
     with transaction.atomic():
         settings, _created = BillingSettings.objects.select_for_update().get_or_create(
             company=company
@@ -194,14 +196,18 @@ def assert_can_import(company: Company, actor: User, vendor: str) -> Integration
     """Owners and admins, on a plan that includes `vendor`, with billing active on `vendor` and
     `vendor` connected. Returns the connection; raises `PermissionDenied`, `PlanRequired`,
     `BillingNotActive` or `ConfigError`, each with a message that says what to do."""
-    _assert_admin(company, actor, _("Only owners and admins can import products and VAT types."))
+    require(
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        message=_("Only owners and admins can import products and VAT types."),
+    )
     if not vendor:
         raise BillingNotActive(
             _("Choose the accounting system under Settings & Apps → Billing first.")
         )
     info = get_vendor(vendor)
-    if not company.has_plan(info.required_plan):
-        raise PlanRequired(info.required_plan)
+    require(company, actor, plan=info.required_plan)
     settings = billing_settings_of(company)
     if settings is None or not settings.active:
         raise BillingNotActive(
@@ -309,10 +315,15 @@ def _save_tally(job: SyncJob, key: str, tally: dict[str, Any]) -> None:
     SyncJob.objects.filter(pk=job.pk).update(counts=job.counts, progress_done=job.progress_done)
 
 
+# The two catalogue models an import upserts; both have company, vendor, remote_id, active and
+# updated_at.
+CatalogueRow = TypeVar("CatalogueRow", BillingProduct, VatType)
+
+
 def _run_import(
     job: SyncJob,
     key: str,
-    model: type[models.Model],
+    model: type[CatalogueRow],
     pages: Iterator[list[Any]],
     apply_page: ApplyPage,
     **extra: int,
@@ -343,7 +354,7 @@ def _run_import(
     with transaction.atomic():
         # Gone from the accounting system's list: deactivate, never delete.
         tally["deactivated"] += (
-            model.objects.filter(company=company, vendor=vendor, active=True)  # type: ignore[attr-defined]
+            model.objects.filter(company=company, vendor=vendor, active=True)
             .exclude(remote_id__in=seen)
             .update(active=False, updated_at=timezone.now())
         )
@@ -353,7 +364,7 @@ def _run_import(
 
 
 def _upsert(
-    model: type[models.Model],
+    model: type[CatalogueRow],
     company: Company,
     vendor: str,
     wanted: dict[str, dict[str, Any]],
@@ -368,13 +379,11 @@ def _upsert(
     fields = tuple(fields)
     existing = {
         row.remote_id: row
-        for row in model.objects.filter(  # type: ignore[attr-defined]
-            company=company, vendor=vendor, remote_id__in=list(wanted)
-        )
+        for row in model.objects.filter(company=company, vendor=vendor, remote_id__in=list(wanted))
     }
     now = timezone.now()
-    new: list[models.Model] = []
-    changed: list[models.Model] = []
+    new: list[CatalogueRow] = []
+    changed: list[CatalogueRow] = []
     for remote_id, values in wanted.items():
         current = existing.get(remote_id)
         if current is None:
@@ -390,9 +399,9 @@ def _upsert(
         current.updated_at = now
         changed.append(current)
     if new:
-        model.objects.bulk_create(new, ignore_conflicts=True)  # type: ignore[attr-defined]
+        model.objects.bulk_create(new, ignore_conflicts=True)
     if changed:
-        model.objects.bulk_update(changed, [*fields, "updated_at"])  # type: ignore[attr-defined]
+        model.objects.bulk_update(changed, [*fields, "updated_at"])
 
 
 # VAT types ------------------------------------------------------------------------------------------
@@ -418,7 +427,7 @@ def _apply_vat_type_page(
 def _clean_vat_type(remote: RemoteVatType) -> dict[str, Any] | str:
     """The row's values, or why it cannot be imported."""
     number = remote.number.strip()
-    if not number or len(number) > VatType._meta.get_field("number").max_length:  # type: ignore[operator]
+    if not number or len(number) > VAT_NUMBER_MAX_LENGTH:
         return _("The VAT type has no valid code.")
     try:
         percentage = Decimal(remote.percentage).quantize(_CENT, rounding=ROUND_HALF_UP)

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from billing.forms import ActivateBillingForm, ProductSearchForm
 from billing.models import VAT_CODE_ORDER, BillingProduct, VatType
 from integrations.base import IntegrationError
 from integrations.models import SyncJob
+from uku.http import FirmRequest
 from uku.tenancy import ADMIN_ROLES, requires_role
 
 PRODUCTS_PER_PAGE = 25
@@ -35,7 +36,7 @@ def _url(tab: str) -> str:
     return f"{reverse('billing_settings')}?tab={tab}"
 
 
-def _products(request: HttpRequest) -> tuple[ProductSearchForm, QuerySet[BillingProduct]]:
+def _products(request: FirmRequest) -> tuple[ProductSearchForm, QuerySet[BillingProduct]]:
     form = ProductSearchForm(request.GET or None)
     query = show = sort = ""
     if form.is_valid():
@@ -50,7 +51,7 @@ def _products(request: HttpRequest) -> tuple[ProductSearchForm, QuerySet[Billing
     return form, products.order_by(*SORTS.get(sort or "name", SORTS["name"]))
 
 
-def _catalogue(request: HttpRequest) -> dict[str, Any]:
+def _catalogue(request: FirmRequest) -> dict[str, Any]:
     form, products = _products(request)
     page = Paginator(products, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
     keep = request.GET.copy()
@@ -68,7 +69,7 @@ def _catalogue(request: HttpRequest) -> dict[str, Any]:
 
 
 @requires_role(*ADMIN_ROLES)
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: FirmRequest) -> HttpResponse:
     """Billing's tabs: Overview always, Products once billing is active and its accounting
     system is connected."""
     company = request.company
@@ -102,7 +103,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def activate(request: HttpRequest) -> HttpResponse:
+def activate(request: FirmRequest) -> HttpResponse:
     form = ActivateBillingForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an accounting system from the list."))
@@ -125,7 +126,7 @@ def activate(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def deactivate(request: HttpRequest) -> HttpResponse:
+def deactivate(request: FirmRequest) -> HttpResponse:
     services.deactivate_billing(company=request.company, actor=request.user)
     messages.success(
         request, _("Billing is deactivated. Products and VAT types are kept for when you return.")
@@ -133,7 +134,7 @@ def deactivate(request: HttpRequest) -> HttpResponse:
     return redirect(_url("overview"))
 
 
-def _start_import(request: HttpRequest, start: Any, what: str) -> HttpResponse:
+def _start_import(request: FirmRequest, start: Any, what: str) -> HttpResponse:
     company = request.company
     billing = services.billing_settings_of(company)
     vendor = billing.accounting_vendor if billing else ""
@@ -153,18 +154,18 @@ def _start_import(request: HttpRequest, start: Any, what: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def import_vat_types(request: HttpRequest) -> HttpResponse:
+def import_vat_types(request: FirmRequest) -> HttpResponse:
     return _start_import(request, services.request_vat_type_import, _("The VAT type import"))
 
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def import_products(request: HttpRequest) -> HttpResponse:
+def import_products(request: FirmRequest) -> HttpResponse:
     return _start_import(request, services.request_product_import, _("The product import"))
 
 
 @requires_role(*ADMIN_ROLES)
-def import_job(request: HttpRequest, public_id: str) -> HttpResponse:
+def import_job(request: FirmRequest, public_id: str) -> HttpResponse:
     """One import's progress (polled by htmx) or, when it has ended, its summary. When it ends
     the product and VAT type lists are told to reload (`HX-Trigger`)."""
     job: SyncJob = get_object_or_404(

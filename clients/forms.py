@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,11 +31,13 @@ class RegistryNumberForm(forms.ModelForm):
         model = Client
         fields = ["registry_country", "organisation_number"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # Always one of the countries (the client has one), never "---------".
-        self.fields["registry_country"].required = True
-        self.fields["registry_country"].choices = registry_numbers.Country.choices  # type: ignore[attr-defined]
+        country = self.fields["registry_country"]
+        assert isinstance(country, forms.ChoiceField)  # a model field with choices makes one
+        country.required = True
+        country.choices = registry_numbers.Country.choices
 
     def clean_organisation_number(self) -> str:
         country = self.cleaned_data.get("registry_country") or self.instance.registry_country

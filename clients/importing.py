@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Field, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -450,7 +450,9 @@ def _copy(client: Client, data: dict[str, Any]) -> bool:
     for field in FIELDS:
         value = str(data.get(field) or "")
         if value and value != (getattr(client, field) or ""):
-            setattr(client, field, value[: Client._meta.get_field(field).max_length or None])
+            model_field = Client._meta.get_field(field)
+            max_length = model_field.max_length if isinstance(model_field, Field) else None
+            setattr(client, field, value[: max_length or None])
             changed = True
     for field, value in registry_fields(data).items():
         if value != (getattr(client, field) or ""):

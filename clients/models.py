@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +16,9 @@ from django_scopes import ScopedManager
 
 from uku import registry_numbers
 from uku.registry_numbers import Country
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 _COMPANY_SUFFIXES = re.compile(r"\b(as|asa|ans|da|enk|nuf|sa|ba)\b\.?", re.IGNORECASE)
 
@@ -58,10 +61,20 @@ class RegistryCountryField(models.CharField):
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = getattr(model_instance, self.attname)
         if not value:
-            # The firm is normally loaded already (clients are made with company=...).
+            # The firm is normally loaded already (clients are made with company=...). The field
+            # is only on Client, which Django's pre_save signature types as the base Model.
             value = model_instance.company.country  # type: ignore[attr-defined]
             setattr(model_instance, self.attname, value)
         return value
+
+
+# What `ClientQuerySet.as_manager()` builds, under a name mypy can see.
+ClientManager = models.Manager.from_queryset(ClientQuerySet)
+
+if TYPE_CHECKING:
+
+    class ScopedClientManager(ClientManager, ScopedManagerType["Client"]):
+        """`Client.objects`: the scoped manager with the `ClientQuerySet` methods."""
 
 
 class Client(models.Model):
@@ -117,7 +130,10 @@ class Client(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company", _manager_class=ClientQuerySet.as_manager().__class__)
+    objects: ClassVar[ScopedClientManager] = ScopedManager(
+        company="company", _manager_class=ClientManager
+    )
+    _default_manager: ClassVar[ScopedClientManager]
 
     class Meta:
         ordering = ["name", "pk"]
@@ -141,12 +157,12 @@ class Client(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.refresh_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "email", "match_name", "match_phone"}
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     @property
     def registry_number_display(self) -> str:
@@ -234,7 +250,8 @@ class ExternalLink(models.Model):
     )
     linked_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[ExternalLink]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[ExternalLink]]
 
     class Meta:
         constraints = [
@@ -297,7 +314,8 @@ class CustomerImportRow(models.Model):
     outcome = models.CharField(max_length=10, choices=ImportOutcome.choices, blank=True)
     error = models.TextField(blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[CustomerImportRow]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[CustomerImportRow]]
 
     class Meta:
         ordering = ["name", "pk"]

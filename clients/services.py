@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from clients import importing
@@ -13,7 +15,8 @@ from integrations import services as integration_services
 from integrations.base import ConfigError, get_vendor
 from integrations.jobs import request_job
 from integrations.models import ConnectionStatus, SyncJob, SyncJobStatus
-from uku.models import Company, Membership, User
+from uku.models import Company, Membership, Role, User
+from uku.permissions import require
 
 
 def _assert_connected(company: Company, actor: User, vendor: str) -> None:
@@ -57,38 +60,45 @@ def confirm_customer_import(
         raise ValidationError(_("The preview is not ready yet."))
     if select not in (None, "all", "all_new"):
         raise ValidationError({"select": _("Choose all_new or all.")})
-    running = SyncJob.objects.filter(
-        company=company,
-        kind=importing.CONFIRM,
-        scope=str(preview.public_id),
-        status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING],
-    ).first()
-    if running is not None:
-        return running, False
-    if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
-        raise ValidationError(_("Select at least one customer that is not imported yet."))
-    return request_job(
-        company=company,
-        actor=actor,
-        vendor=preview.vendor,
-        kind=importing.CONFIRM,
-        scope_key=str(preview.public_id),
-    )
+
+    def confirm_job() -> tuple[SyncJob, bool]:
+        # Joins the confirm already queued or running, and resumes it if its worker died.
+        return request_job(
+            company=company,
+            actor=actor,
+            vendor=preview.vendor,
+            kind=importing.CONFIRM,
+            scope_key=str(preview.public_id),
+        )
+
+    with transaction.atomic():
+        # Locked: two confirms at once must not mix their selections while a job reads them.
+        SyncJob.objects.select_for_update().filter(pk=preview.pk).first()
+        running = SyncJob.objects.filter(
+            company=company,
+            kind=importing.CONFIRM,
+            scope=str(preview.public_id),
+            status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING],
+        ).exists()
+        if running:
+            return confirm_job()
+        if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
+            raise ValidationError(_("Select at least one customer that is not imported yet."))
+        return confirm_job()
 
 
 def update_client(*, company: Company, actor: User, client: Client, **fields: object) -> Client:
     """Edit a client (contact details, billing settings, responsible accountant, active)."""
-    membership = Membership.objects.filter(company=company, user=actor).first()
-    if membership is None:
-        raise PermissionDenied
+    require(company, actor, roles=tuple(Role))  # any member
     if "responsible" in fields:  # validated only when changed: a former member stays shown
-        responsible = fields.pop("responsible")
+        # The page's form and the API both pass a member's User, or None.
+        responsible = cast("User | None", fields.pop("responsible"))
         if (
             responsible is not None
             and not Membership.objects.filter(company=company, user=responsible).exists()
         ):
             raise ValidationError({"responsible": _("Choose a member of this firm.")})
-        client.responsible = responsible  # type: ignore[assignment]
+        client.responsible = responsible
     for name, value in fields.items():
         setattr(client, name, value)
     if fields.get("organisation_number"):

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassi
 from integrations.base import IntegrationError
 from integrations.models import SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
+from uku.http import FirmRequest
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
 SORTS = {
@@ -33,19 +34,22 @@ SORTS = {
 }
 
 
-def client_list_queryset(request: HttpRequest) -> tuple[QuerySet[Client], dict[str, Any]]:
+def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[str, Any]]:
     """The firm's clients filtered, searched and sorted by the query string (shared with the API)."""
     params = request.GET
     clients = Client.objects.filter(company=request.company).select_related("responsible")
-    clients = clients.search(params.get("q", ""))  # type: ignore[attr-defined]
+    clients = clients.search(params.get("q", ""))
     active = params.get("active", "true")
     if active in ("true", "false"):
         clients = clients.filter(active=active == "true")
     import_job = None
     if params.get("import"):
-        import_job = SyncJob.objects.filter(
-            company=request.company, public_id=_uuid_or_none(params["import"])
-        ).first()
+        job_id = _uuid_or_none(params["import"])
+        import_job = (
+            SyncJob.objects.filter(company=request.company, public_id=job_id).first()
+            if job_id is not None
+            else None
+        )
         if import_job is None:
             clients = clients.none()
         elif import_job.kind == importing.PREVIEW:  # the customer import's id, as the API gives it
@@ -77,14 +81,14 @@ def _uuid_or_none(value: str) -> str | None:
 
 
 @company_required
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: FirmRequest) -> HttpResponse:
     clients, filters = client_list_queryset(request)
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
     return render(request, "clients/list.html", {"page": page, **filters})
 
 
 @company_required
-def client_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def client_detail(request: FirmRequest, public_id: str) -> HttpResponse:
     client = get_object_or_404(
         Client.objects.select_related("responsible"), company=request.company, public_id=public_id
     )
@@ -125,7 +129,7 @@ def client_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 # --- The Import tab -----------------------------------------------------------------------------------
 
 
-def import_context(request: HttpRequest, vendor: str) -> dict[str, Any]:
+def import_context(request: FirmRequest, vendor: str) -> dict[str, Any]:
     """What the Import tab shows: the latest preview, its rows (filtered, paginated) and the
     confirm job of that preview with its summary."""
     jobs = SyncJob.objects.filter(company=request.company, vendor=vendor)
@@ -158,7 +162,7 @@ def import_context(request: HttpRequest, vendor: str) -> dict[str, Any]:
 
 
 @requires_role(*ADMIN_ROLES)
-def import_panel(request: HttpRequest, vendor: str) -> HttpResponse:
+def import_panel(request: FirmRequest, vendor: str) -> HttpResponse:
     """The Import tab's content alone (htmx polls it while a job runs)."""
     vendor_or_404(vendor)
     return render(request, "clients/_import_panel.html", import_context(request, vendor))
@@ -166,7 +170,7 @@ def import_panel(request: HttpRequest, vendor: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def import_start(request: HttpRequest, vendor: str) -> HttpResponse:
+def import_start(request: FirmRequest, vendor: str) -> HttpResponse:
     vendor_or_404(vendor)
     try:
         services.start_customer_import(
@@ -182,7 +186,7 @@ def import_start(request: HttpRequest, vendor: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def import_confirm(request: HttpRequest, vendor: str, public_id: str) -> HttpResponse:
+def import_confirm(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
     vendor_or_404(vendor)
     preview = get_object_or_404(
         SyncJob, company=request.company, vendor=vendor, public_id=public_id, kind=importing.PREVIEW

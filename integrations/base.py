@@ -98,7 +98,8 @@ class BooksAccessLost(IntegrationError):
 
 class CapabilityMissing(ConfigError):
     """The vendor cannot do what was asked ("Merit Aktiva cannot read work statistics."). A
-    caller's mistake, never a crash: the API answers 400 `capability_missing`."""
+    caller's mistake, never a crash: the API answers `capability_missing` (404 for a route the
+    vendor does not have, 400 from a service call)."""
 
     def __init__(self, vendor: VendorInfo, capability: Capability) -> None:
         super().__init__(
@@ -244,7 +245,7 @@ class CallRecord:
 
 
 class CallRecorder(Protocol):
-    def __call__(self, record: CallRecord) -> None: ...
+    def __call__(self, record: CallRecord, /) -> None: ...
 
 
 # --- The adapter interface ----------------------------------------------------------------------
@@ -354,7 +355,7 @@ class VendorInfo:
     @cached_property
     def adapter_class(self) -> type[AccountingAdapter]:
         module_path, _sep, name = self.adapter_path.rpartition(".")
-        return getattr(importlib.import_module(module_path), name)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_path), name)
 
     def can(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -19,19 +19,20 @@ a retry, so it writes with upserts keyed by remote ids.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django import db
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -49,8 +50,8 @@ from integrations.base import (
     get_vendor,
 )
 from integrations.models import NotificationLevel, SyncJob, SyncJobStatus, stalled_before
-from uku.models import Company, Membership, User
-from uku.tenancy import ADMIN_ROLES
+from uku.models import Company, User
+from uku.permissions import ADMIN_ROLES, require
 
 logger = logging.getLogger(__name__)
 MAX_RETRIES = 5
@@ -143,14 +144,33 @@ def _send(job: SyncJob) -> None:
         )
 
 
+class LeaseLost(Exception):
+    """This run no longer owns its job: it was taken over (it looked stalled) or ended by
+    someone else. The run stops without writing anything more; it is not a failure."""
+
+
+def _owned(job: SyncJob) -> QuerySet[SyncJob]:
+    """The job's row if this run still holds it: running, under the claim (`attempts`) it took."""
+    return SyncJob.objects.filter(pk=job.pk, status=SyncJobStatus.RUNNING, attempts=job.attempts)
+
+
 def report_progress(job: SyncJob, done: int, total: int | None = None) -> None:
-    """Record progress (one UPDATE, which is also a heartbeat); the UI's progress bar polls it."""
+    """Record progress (one UPDATE, which is also a heartbeat); the UI's progress bar polls it.
+
+    Raises `LeaseLost` when the job was taken over meanwhile, so a runner that was only slow
+    (not dead) stops at its next batch instead of working next to its successor; inside a
+    batch's transaction, that also rolls the batch back.
+    """
     job.progress_done = done
     fields: dict[str, Any] = {"progress_done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         job.progress_total = total
         fields["progress_total"] = total
-    SyncJob.objects.filter(pk=job.pk).update(**fields)
+    if job.status == SyncJobStatus.RUNNING and job.attempts:
+        if not _owned(job).update(**fields):
+            raise LeaseLost(job.pk)
+    else:  # not run through `run_sync_job` (a direct call in a script or test)
+        SyncJob.objects.filter(pk=job.pk).update(**fields)
 
 
 def _backoff(retries: int, error: IntegrationError) -> float:
@@ -161,18 +181,19 @@ def _backoff(retries: int, error: IntegrationError) -> float:
 
 class Heartbeat:
     """Proves, while a runner works, that its worker is alive: a thread moves the job's
-    `heartbeat_at` forward every `UKU_JOB_HEARTBEAT_SECONDS`.
+    `heartbeat_at` forward every `UKU_JOB_HEARTBEAT_SECONDS`, as long as this run holds the
+    job (`attempts`).
 
     A thread rather than a write per batch, because a runner can be silent for a long time
     without being dead (a slow page from the vendor, a wait for the shared rate-limit budget),
     and a killed worker must be told from a slow one within the short stall interval. The
-    thread has its own database connection and closes it when it stops.
+    thread has its own database connection and closes it when it stops; no error stops it.
     """
 
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
+    def __init__(self, job: SyncJob) -> None:
+        self.job_id, self.attempts = job.pk, job.attempts
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job.pk}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -188,10 +209,10 @@ class Heartbeat:
             while not self._stop.wait(interval):
                 try:
                     with scopes_disabled():
-                        SyncJob.objects.filter(pk=self.job_id, status=SyncJobStatus.RUNNING).update(
-                            heartbeat_at=timezone.now()
-                        )
-                except DatabaseError:
+                        SyncJob.objects.filter(
+                            pk=self.job_id, status=SyncJobStatus.RUNNING, attempts=self.attempts
+                        ).update(heartbeat_at=timezone.now())
+                except Exception:
                     # A missed beat is harmless (the next one comes soon); a database that stays
                     # down makes the job stalled, and it is resumed once the database is back.
                     logger.warning("heartbeat of sync job %s not written", self.job_id)
@@ -200,21 +221,33 @@ class Heartbeat:
             db.connection.close()
 
 
-def _claim(job: SyncJob) -> bool:
+def _stalled(stale: datetime) -> Q:
+    """Running, and not heard from since `stale`: its worker is gone."""
+    return Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=stale) | Q(
+        status=SyncJobStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale
+    )
+
+
+# A retry's message may arrive a moment before its `wake_at` (clocks of two hosts).
+WAKE_TOLERANCE = timedelta(seconds=5)
+
+
+def _claim(job: SyncJob, *, eager: bool = False) -> bool:
     """Take the job for this delivery: a conditional UPDATE, so only one delivery runs it.
 
-    A queued job is free; a running one only when it is stalled (its worker died: the broker
-    delivered the message again, or the sweeper sent a new one).
+    A queued job is free once it is due (`wake_at`: a message that comes early, a duplicate
+    sent while a retry waits out its backoff, is skipped; the retry's own message follows); a
+    running one only when it is stalled. The claim increments `attempts`, which is this run's
+    lease: every later write of the run checks it. An `eager` run (no broker, so no ETA to wait
+    for) is always due.
     """
     now = timezone.now()
-    stale = stalled_before()
+    queued = Q(status=SyncJobStatus.QUEUED)
+    if not eager:
+        queued &= Q(wake_at__isnull=True) | Q(wake_at__lte=now + WAKE_TOLERANCE)
     claimed = (
         SyncJob.objects.filter(pk=job.pk)
-        .filter(
-            Q(status=SyncJobStatus.QUEUED)
-            | Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=stale)
-            | Q(status=SyncJobStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale)
-        )
+        .filter(queued | _stalled(stalled_before()))
         .update(
             status=SyncJobStatus.RUNNING,
             started_at=Coalesce("started_at", Value(now)),
@@ -229,7 +262,7 @@ def _claim(job: SyncJob) -> bool:
     return bool(claimed)
 
 
-def _database_error(exc: DatabaseError) -> IntegrationError:
+def _database_error(exc: db.Error) -> IntegrationError:
     """A lost or locked database is transient: the job is retried, never failed for it."""
     if not db.connection.in_atomic_block:
         db.connection.close()  # a broken connection is reopened on the next query
@@ -246,12 +279,12 @@ def _quietly(what: str, job: SyncJob, fn: Callable[[], object]) -> None:
         logger.exception("%s after sync job %s failed", what, job.public_id)
 
 
-@shared_task(
-    bind=True, acks_late=True, max_retries=MAX_RETRIES, time_limit=3600, soft_time_limit=3500
-)
+@shared_task(bind=True, acks_late=True, max_retries=None, time_limit=3600, soft_time_limit=3500)
 def run_sync_job(self: Any, job_id: int) -> str:
-    """Run one sync job by id. Safe to run twice: a finished, missing or live job is left alone,
-    and a stalled one is taken over and resumed (runners skip what is already committed)."""
+    """Run one sync job by id. Safe to run twice: a finished, missing, live or not-yet-due job
+    is left alone, and a stalled one is taken over and resumed (runners skip what is already
+    committed). Transient errors are retried while the job has had at most `MAX_RETRIES`
+    attempts (counted on the job, not per message, so duplicate messages add none)."""
     with scopes_disabled():
         job = (
             SyncJob.objects.select_related("company", "requested_by", "connection")
@@ -265,38 +298,52 @@ def run_sync_job(self: Any, job_id: int) -> str:
         if kind is None:
             services.finish_job(job, error=IntegrationError(_("This kind of job is unknown.")))
             return "failed"
-        if not _claim(job):
+        if not _claim(job, eager=bool(self.request.is_eager)):
             return "skipped"
         connection = job.connection or services.get_connection(job.company, job.vendor)
         adapter: AccountingAdapter | None = None
         error: IntegrationError | None = None
         try:
-            with Heartbeat(job.pk):
+            with Heartbeat(job):
                 adapter = services.adapter_for(connection, job)
                 counts = import_string(kind.runner_path)(job=job, adapter=adapter)
+        except LeaseLost:
+            logger.warning("sync job %s was taken over; this run stops", job.public_id)
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
+            return "taken over"
+        except SoftTimeLimitExceeded:
+            # Not a failure: the run used its time. Hand the job to a fresh run, which
+            # continues after the last committed batch.
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
+            if _owned(job).update(status=SyncJobStatus.QUEUED, heartbeat_at=None, wake_at=None):
+                raise self.retry(countdown=0) from None
+            return "taken over"
         except IntegrationError as exc:
             error = exc
-        except DatabaseError as exc:
+        except db.Error as exc:
             error = _database_error(exc)
         except Exception as exc:
             services.finish_job(job, error=exc)
             _end(job, adapter)
             raise
-        if error is not None and not error.permanent and self.request.retries < self.max_retries:
-            countdown = _backoff(self.request.retries, error)
-            SyncJob.objects.filter(pk=job.pk).update(
+        if error is not None and not error.permanent and job.attempts <= MAX_RETRIES:
+            countdown = _backoff(job.attempts - 1, error)
+            _quietly("closing the adapter", job, lambda: adapter.close() if adapter else None)
+            requeued = _owned(job).update(
                 status=SyncJobStatus.QUEUED,
                 heartbeat_at=None,
                 wake_at=timezone.now() + timedelta(seconds=countdown),
                 error=_("%(error)s Retrying in %(seconds)d seconds.")
                 % {"error": error.message, "seconds": countdown},
             )
-            _quietly("closing the adapter", job, lambda: adapter and adapter.close())
+            if not requeued:
+                return "taken over"
             raise self.retry(countdown=countdown, exc=error) from None
         # The job's end is written first: nothing that follows (closing the adapter, flagging the
         # connection, notifying) can leave it "running".
         if error is not None:
-            services.finish_job(job, error=error)
+            if not services.finish_job(job, error=error):
+                return "taken over"
             if error.permanent:
                 _quietly(
                     "flagging the connection",
@@ -305,7 +352,8 @@ def run_sync_job(self: Any, job_id: int) -> str:
                 )
             _end(job, adapter)
             return "failed"
-        services.finish_job(job, counts=counts or {})
+        if not services.finish_job(job, counts=counts or {}):
+            return "taken over"
         _quietly("recording success", job, lambda: services.record_sync_success(connection, job))
         _end(job, adapter)
         return "succeeded"
@@ -318,35 +366,41 @@ def _end(job: SyncJob, adapter: AccountingAdapter | None) -> None:
 
 
 def resume_job(job: SyncJob) -> bool:
-    """Wake a stalled (or lost queued) job again: count the resume and send a new message, which
-    takes the job over through `_claim`. A job resumed `UKU_JOB_MAX_RESUMES` times is failed
-    instead, with a message that says so (something in it keeps killing its worker).
+    """Wake a stalled job again: count the resume and send a new message, which takes the job
+    over through `_claim`. A job resumed `UKU_JOB_MAX_RESUMES` times is failed instead, with a
+    message that says so (something in it keeps killing its worker).
 
-    Returns True when a message was sent. Safe to call twice: extra messages find the job
-    claimed and are skipped.
+    Both are conditional on the job still being stalled, so a job that a delivery took over
+    meanwhile is left alone. Returns True when a message was sent. Safe to call twice: extra
+    messages find the job claimed and are skipped.
     """
+    still_stalled = SyncJob.objects.filter(Q(pk=job.pk) & _stalled(stalled_before()))
     if job.kind not in JOB_KINDS:
         # Jobs run inside a web request (connection tests) cannot be resumed: their request is
         # gone. End them so they block nothing.
-        services.finish_job(
-            job, error=IntegrationError(_("The job was interrupted. Start it again."))
+        still_stalled.update(
+            status=SyncJobStatus.FAILED,
+            finished_at=timezone.now(),
+            error=_("The job was interrupted. Start it again."),
         )
         return False
     if job.resumes >= settings.UKU_JOB_MAX_RESUMES:
-        services.finish_job(
-            job,
-            error=IntegrationError(
-                _(
-                    "The job stopped %(count)d times without finishing, so it was not resumed "
-                    "again. What it had saved is kept; start it again, or contact support if it "
-                    "keeps stopping."
-                )
-                % {"count": job.resumes + 1}
-            ),
+        ended = still_stalled.update(
+            status=SyncJobStatus.FAILED,
+            finished_at=timezone.now(),
+            error=_(
+                "The job stopped %(count)d times without finishing, so it was not resumed "
+                "again. What it had saved is kept; start it again, or contact support if it "
+                "keeps stopping."
+            )
+            % {"count": job.resumes + 1},
         )
-        _quietly("notifying", job, lambda: _notify_end(job))
+        if ended:
+            job.refresh_from_db()
+            _quietly("notifying", job, lambda: _notify_end(job))
         return False
-    SyncJob.objects.filter(pk=job.pk).update(resumes=F("resumes") + 1, wake_at=timezone.now())
+    if not still_stalled.update(resumes=F("resumes") + 1):
+        return False
     job.refresh_from_db()
     transaction.on_commit(lambda: _send(job))
     return True
@@ -356,14 +410,12 @@ def resume(*, job: SyncJob, actor: User) -> bool:
     """A person's *Resume*: resume `job` now if it is stalled. Owners and admins may resume any
     job of the firm, others the jobs they started. Returns True when it was resumed; a job that
     is not stalled is left alone (it is alive, or already ended)."""
-    if (
-        job.requested_by_id != actor.pk
-        and not Membership.objects.filter(
-            company=job.company, user=actor, role__in=ADMIN_ROLES
-        ).exists()
-    ):
-        raise PermissionDenied(
-            _("Only owners, admins and the person who started it can resume a job.")
+    if job.requested_by_id != actor.pk:
+        require(
+            job.company,
+            actor,
+            roles=ADMIN_ROLES,
+            message=_("Only owners, admins and the person who started it can resume a job."),
         )
     job.refresh_from_db()
     return job.is_stalled and resume_job(job)
@@ -372,32 +424,42 @@ def resume(*, job: SyncJob, actor: User) -> bool:
 def stalled_jobs() -> QuerySet[SyncJob]:
     """Every job that needs waking (across firms): running ones whose heartbeat stopped, and
     queued ones nobody picked up long after they were due (their message was lost, as the
-    filesystem broker loses a message taken by a worker that is then killed)."""
+    filesystem broker loses a message taken by a worker that is then killed). A job run inside
+    a web request (a connection test) has no heartbeat: it counts only once far older than any
+    request lives."""
     stale = stalled_before()
     # A queued job may wait behind busy workers; only one far past due counts as lost.
-    lost = timezone.now() - 10 * timedelta(seconds=settings.UKU_JOB_STALL_SECONDS)
+    long_ago = timezone.now() - 10 * timedelta(seconds=settings.UKU_JOB_STALL_SECONDS)
+    in_request = ~Q(kind__in=list(JOB_KINDS))
     return SyncJob.objects.filter(
-        Q(status=SyncJobStatus.RUNNING, heartbeat_at__lt=stale)
-        | Q(status=SyncJobStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale)
-        | Q(status=SyncJobStatus.QUEUED, wake_at__lt=lost)
-        | Q(status=SyncJobStatus.QUEUED, wake_at__isnull=True, created_at__lt=lost)
+        (_stalled(stale) & ~in_request)
+        | (in_request & Q(status=SyncJobStatus.RUNNING, started_at__lt=long_ago))
+        | Q(status=SyncJobStatus.QUEUED, wake_at__lt=long_ago)
+        | Q(status=SyncJobStatus.QUEUED, wake_at__isnull=True, created_at__lt=long_ago)
     )
 
 
 def resume_stalled() -> int:
-    """Resume every stalled job (the sweeper's work). Returns how many were woken."""
+    """Resume every stalled job (the sweeper's work). Returns how many were woken. One job's
+    error is logged and does not stop the others."""
     woken = 0
     with scopes_disabled():
         jobs = list(stalled_jobs().select_related("company", "requested_by"))
     for job in jobs:
-        with scope(company=job.company):
-            if job.status == SyncJobStatus.QUEUED:
-                # A lost message is not the job's fault: send it again without counting a resume.
-                SyncJob.objects.filter(pk=job.pk).update(wake_at=timezone.now())
-                transaction.on_commit(lambda job=job: _send(job))  # type: ignore[misc]
-                woken += 1
-            elif resume_job(job):
-                woken += 1
+        try:
+            with scope(company=job.company):
+                if job.status == SyncJobStatus.QUEUED:
+                    # A lost message is not the job's fault: send it again without counting a
+                    # resume.
+                    SyncJob.objects.filter(pk=job.pk, status=SyncJobStatus.QUEUED).update(
+                        wake_at=timezone.now()
+                    )
+                    transaction.on_commit(functools.partial(_send, job))
+                    woken += 1
+                elif resume_job(job):
+                    woken += 1
+        except Exception:
+            logger.exception("could not resume sync job %s", job.public_id)
     return woken
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class ConnectionStatus(models.TextChoices):
@@ -56,7 +60,8 @@ class IntegrationConnection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[IntegrationConnection]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[IntegrationConnection]]
 
     class Meta:
         constraints = [
@@ -105,7 +110,8 @@ class IntegrationCredential(models.Model):
     set_at = models.DateTimeField()
     expiry_warnings_sent = models.JSONField(default=list, blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[IntegrationCredential]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[IntegrationCredential]]
 
     class Meta:
         constraints = [
@@ -179,7 +185,8 @@ class SyncJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     resumes = models.PositiveIntegerField(default=0)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[SyncJob]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[SyncJob]]
 
     class Meta:
         ordering = ["-created_at"]
@@ -229,7 +236,8 @@ class SyncJobCall(models.Model):
     developer_message = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[SyncJobCall]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[SyncJobCall]]
 
     class Meta:
         ordering = ["at", "pk"]
@@ -264,7 +272,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[Notification]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[Notification]]
 
     class Meta:
         ordering = ["-created_at", "-pk"]

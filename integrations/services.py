@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -45,7 +44,7 @@ from uku.models import Company, Membership, User
 
 if TYPE_CHECKING:
     from clients.models import Client
-from uku.tenancy import ADMIN_ROLES, PlanRequired
+from uku.permissions import ADMIN_ROLES, require
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +57,13 @@ EXPIRED = -1
 
 def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
     """Integration settings are for owners and admins, on a plan that includes the vendor."""
-    membership = Membership.objects.filter(company=company, user=actor).first()
-    if membership is None or membership.role not in ADMIN_ROLES:
-        raise PermissionDenied(_("Only owners and admins manage integrations."))
-    required = get_vendor(vendor).required_plan
-    if not company.has_plan(required):
-        raise PlanRequired(required)
+    require(
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        plan=get_vendor(vendor).required_plan,
+        message=_("Only owners and admins manage integrations."),
+    )
 
 
 def get_connection(
@@ -202,7 +202,7 @@ def adapter_for(connection: IntegrationConnection, job: SyncJob | None = None) -
     return build_adapter(connection.vendor, connection.environment, credentials, job)
 
 
-def _call_logger(job: SyncJob):  # type: ignore[no-untyped-def]
+def _call_logger(job: SyncJob):
     def record(call: CallRecord) -> None:
         SyncJobCall.objects.create(
             company_id=job.company_id,
@@ -457,9 +457,14 @@ def running(job: SyncJob) -> Iterator[SyncJob]:
 
 def finish_job(
     job: SyncJob, *, error: BaseException | None = None, counts: dict | None = None
-) -> None:
+) -> bool:
     """Mark the job succeeded (with `counts` merged in) or failed (with a message safe to show:
-    an `IntegrationError`'s own, or a generic one for anything else, which is logged)."""
+    an `IntegrationError`'s own, or a generic one for anything else, which is logged).
+
+    Conditional: only while the job is still queued or running under the claim this instance
+    holds (`attempts`), so a run that lost its job to a successor cannot end the successor's.
+    Returns whether it ended the job.
+    """
     job.finished_at = timezone.now()
     if counts is not None:
         job.counts = {**job.counts, **counts}
@@ -473,7 +478,17 @@ def finish_job(
         else:
             job.error = _("An unexpected error stopped the job. It has been logged.")
             logger.exception("sync job %s failed", job.public_id, exc_info=error)
-    job.save(update_fields=["status", "finished_at", "counts", "error", "error_details"])
+    return bool(
+        SyncJob.objects.filter(
+            pk=job.pk, attempts=job.attempts, status__in=ACTIVE_JOB_STATUSES
+        ).update(
+            status=job.status,
+            finished_at=job.finished_at,
+            counts=job.counts,
+            error=job.error,
+            error_details=job.error_details,
+        )
+    )
 
 
 # --- Notifications ----------------------------------------------------------------------------------
@@ -556,8 +571,9 @@ def warn_expiring_tokens(*, company: Company, today: date) -> int:
         ).first()
         if credential is None:
             continue
+        expires_on = credential.expires_on
         days = days_until_expiry(credential, today)
-        if days is None or days > EXPIRY_THRESHOLDS[0]:
+        if expires_on is None or days is None or days > EXPIRY_THRESHOLDS[0]:
             continue
         threshold = EXPIRED if days < 0 else min(t for t in EXPIRY_THRESHOLDS if t >= days)
         already = set(credential.expiry_warnings_sent)
@@ -585,7 +601,7 @@ def warn_expiring_tokens(*, company: Company, today: date) -> int:
                 days,
             )
             level = NotificationLevel.WARNING
-        text = text % {"vendor": label, "date": credential.expires_on.isoformat(), "days": days}
+        text = text % {"vendor": label, "date": expires_on.isoformat(), "days": days}
         sent += len(
             notify(
                 company=company,

@@ -4,6 +4,7 @@ to run twice."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from celery.signals import worker_ready
@@ -21,7 +22,7 @@ logger = logging.getLogger(__name__)
 def warn_expiring_tokens() -> int:
     """Daily: one task per firm that has a token expiring within 14 days (or expired)."""
     today = timezone.localdate()
-    horizon = today + timezone.timedelta(days=services.EXPIRY_THRESHOLDS[0])
+    horizon = today + timedelta(days=services.EXPIRY_THRESHOLDS[0])
     with scopes_disabled():
         company_ids = set(
             IntegrationCredential.objects.filter(
@@ -42,7 +43,7 @@ def warn_expiring_tokens_for_company(company_id: int, today: str) -> int:
         return 0  # the firm is gone: nothing to warn
     with scope(company=company):
         return services.warn_expiring_tokens(
-            company=company, today=timezone.datetime.fromisoformat(today).date()
+            company=company, today=datetime.fromisoformat(today).date()
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from integrations.base import Capability, IntegrationError, VendorInfo, get_vend
 from integrations.forms import ConnectForm
 from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
+from uku.http import FirmRequest
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
 
@@ -87,23 +88,25 @@ def vendor_or_404(vendor: str) -> Any:
         raise Http404 from None
 
 
-def _connection(request: HttpRequest, vendor: str) -> IntegrationConnection | None:
+def _connection(request: FirmRequest, vendor: str) -> IntegrationConnection | None:
     return (
-        IntegrationConnection.objects.filter(company=request.company, vendor=vendor)
+        IntegrationConnection.objects.filter(
+            company=request.company, vendor=vendor, client__isnull=True
+        )
         .prefetch_related("credentials")
         .first()
     )
 
 
 @requires_role(*ADMIN_ROLES)
-def apps(request: HttpRequest) -> HttpResponse:
+def apps(request: FirmRequest) -> HttpResponse:
     """One card per registered integration, with its state."""
     today = timezone.localdate()
     connections = {
         c.vendor: c
-        for c in IntegrationConnection.objects.filter(company=request.company).prefetch_related(
-            "credentials"
-        )
+        for c in IntegrationConnection.objects.filter(
+            company=request.company, client__isnull=True
+        ).prefetch_related("credentials")
     }
     cards = [describe(request.company, v, connections.get(v.key), today) for v in iter_vendors()]
     context: dict[str, Any] = {"cards": cards, "app_cards": [c.template for c in APP_CARDS]}
@@ -113,7 +116,7 @@ def apps(request: HttpRequest) -> HttpResponse:
 
 
 @requires_role(*ADMIN_ROLES)
-def app_detail(request: HttpRequest, vendor: str) -> HttpResponse:
+def app_detail(request: FirmRequest, vendor: str) -> HttpResponse:
     """An integration's tabs: Overview, Connect (once enabled), History (once anything ran)."""
     info = vendor_or_404(vendor)
     connection = _connection(request, vendor)
@@ -147,7 +150,7 @@ def _detail_url(vendor: str, tab: str) -> str:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def enable(request: HttpRequest, vendor: str) -> HttpResponse:
+def enable(request: FirmRequest, vendor: str) -> HttpResponse:
     info = vendor_or_404(vendor)
     services.enable_integration(
         company=request.company,
@@ -161,7 +164,7 @@ def enable(request: HttpRequest, vendor: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def disable(request: HttpRequest, vendor: str) -> HttpResponse:
+def disable(request: FirmRequest, vendor: str) -> HttpResponse:
     info = vendor_or_404(vendor)
     services.disable_integration(company=request.company, actor=request.user, vendor=vendor)
     messages.success(request, _("%(vendor)s is disabled.") % {"vendor": info.label})
@@ -175,7 +178,7 @@ def _add_integration_error(form: ConnectForm, exc: IntegrationError) -> None:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def connect_test(request: HttpRequest, vendor: str) -> HttpResponse:
+def connect_test(request: FirmRequest, vendor: str) -> HttpResponse:
     """Test the credentials typed in (or, with none, the saved ones) without saving; answers a
     fragment for htmx."""
     info = vendor_or_404(vendor)
@@ -206,7 +209,7 @@ def connect_test(request: HttpRequest, vendor: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
+def connect_save(request: FirmRequest, vendor: str) -> HttpResponse:
     """Test and save. With htmx a refusal answers only the errors (next to their fields), so
     nothing the admin pasted is emptied: secrets are never rendered back, not even on error."""
     info = vendor_or_404(vendor)
@@ -234,17 +237,19 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
                 return HttpResponse(status=204, headers={"HX-Redirect": target})
             return redirect(target)
     if request.htmx:
+        # 422, which htmx is configured to swap (templates/base.html): the errors land next to
+        # their fields while the inputs keep what was typed.
         return render(
             request,
             "integrations/_connect_result.html",
             {"info": info, "form": form, "save_failed": True},
-            status=400,
+            status=422,
         )
-    connection = _connection(request, vendor)
-    state = describe(request.company, info, connection, timezone.localdate())
+    current = _connection(request, vendor)
+    state = describe(request.company, info, current, timezone.localdate())
     tabs = _tabs(
         info,
-        connection,
+        current,
         state,
         SyncJob.objects.filter(company=request.company, vendor=vendor).exists(),
     )
@@ -265,7 +270,7 @@ def connect_save(request: HttpRequest, vendor: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def disconnect(request: HttpRequest, vendor: str) -> HttpResponse:
+def disconnect(request: FirmRequest, vendor: str) -> HttpResponse:
     info = vendor_or_404(vendor)
     services.disconnect(company=request.company, actor=request.user, vendor=vendor)
     messages.success(
@@ -275,7 +280,7 @@ def disconnect(request: HttpRequest, vendor: str) -> HttpResponse:
 
 
 @requires_role(*ADMIN_ROLES)
-def job_detail(request: HttpRequest, vendor: str, public_id: str) -> HttpResponse:
+def job_detail(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
     """One sync job with its API-call log (Tripletex's code, message and request id on errors)."""
     info = vendor_or_404(vendor)
     job = get_object_or_404(SyncJob, company=request.company, vendor=vendor, public_id=public_id)
@@ -286,7 +291,7 @@ def job_detail(request: HttpRequest, vendor: str, public_id: str) -> HttpRespons
 
 @require_POST
 @company_required
-def job_resume(request: HttpRequest, vendor: str, public_id: str) -> HttpResponse:
+def job_resume(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
     """Resume a stalled job now (the sweeper would within a minute)."""
     vendor_or_404(vendor)
     job = get_object_or_404(SyncJob, company=request.company, vendor=vendor, public_id=public_id)
@@ -302,7 +307,7 @@ def job_resume(request: HttpRequest, vendor: str, public_id: str) -> HttpRespons
 
 
 @company_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: FirmRequest) -> HttpResponse:
     items = Notification.objects.filter(company=request.company, recipient=request.user)
     return render(
         request,
@@ -313,7 +318,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @company_required
-def notification_read(request: HttpRequest, public_id: str) -> HttpResponse:
+def notification_read(request: FirmRequest, public_id: str) -> HttpResponse:
     notification = get_object_or_404(
         Notification, company=request.company, recipient=request.user, public_id=public_id
     )
@@ -327,6 +332,6 @@ def notification_read(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @company_required
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: FirmRequest) -> HttpResponse:
     services.mark_notifications_read(company=request.company, actor=request.user)
     return redirect("notifications")

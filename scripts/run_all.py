@@ -39,8 +39,14 @@ def commands() -> dict[str, list[str]]:
         ],
         "beat": [str(BIN / "celery"), "-A", "uku", "beat", "--loglevel", "INFO"],
     }
-    for name, (port, demo) in sandboxes(int(sandbox_port)).items():
-        procs[f"{name} sandbox"] = [sys.executable, "manage.py", *demo.COMMAND, "--port", str(port)]
+    for name, (listen_port, demo) in sandboxes(int(sandbox_port)).items():
+        procs[f"{name} sandbox"] = [
+            sys.executable,
+            "manage.py",
+            *demo.COMMAND,
+            "--port",
+            str(listen_port),
+        ]
     return procs
 
 
@@ -55,7 +61,9 @@ def sandboxes(first_port: int) -> dict[str, tuple[int, ModuleType]]:
     for package in settings.UKU_ACCOUNTING_SYSTEMS:
         try:
             demo = importlib.import_module(f"{package}.sandbox.demo")
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as missing:
+            if missing.name not in (f"{package}.sandbox", f"{package}.sandbox.demo"):
+                raise  # a broken import inside the emulator must not hide it
             continue
         found[package.rpartition(".")[2]] = (first_port + len(found), demo)
     return found

@@ -8,9 +8,10 @@ test-artifacts/screenshots/: one per step a test asks for, and one on every fail
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
+import pluggy
 import pytest
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in test setup are
@@ -39,14 +40,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
 
 
 @pytest.fixture(scope="session")
-def browser():  # type: ignore[no-untyped-def]
+def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -58,7 +61,7 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser, live_server, transactional_db, request):  # type: ignore[no-untyped-def]
+def page(browser, live_server, transactional_db, request):
     context = browser.new_context(
         base_url=live_server.url, locale="en-GB", viewport={"width": 1280, "height": 800}
     )
@@ -73,7 +76,7 @@ def page(browser, live_server, transactional_db, request):  # type: ignore[no-un
 
 
 @pytest.fixture
-def screenshot(page, request):  # type: ignore[no-untyped-def]
+def screenshot(page, request):
     """`screenshot("step")` saves test-artifacts/screenshots/<test>-<step>.png."""
 
     def take(step: str) -> Path:

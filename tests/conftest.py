@@ -25,7 +25,7 @@ pytest_plugins = ["tests.browser"]
 
 
 @pytest.fixture(autouse=True)
-def _english_by_default():  # type: ignore[no-untyped-def]
+def _english_by_default():
     """Each test starts in English: a request that switched language leaves it active in the
     thread (Django activates per request and never resets), which would leak into the next test."""
     translation.activate("en")
@@ -34,7 +34,7 @@ def _english_by_default():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():  # type: ignore[no-untyped-def]
+def _fresh_cache():
     """Throttling and password-reset counters live in the (per-process) cache: start each test
     with none, so one test's requests never count against the next."""
     from django.core.cache import cache
@@ -59,22 +59,22 @@ class World:
         with scopes_disabled():
             return Membership.objects.get(user=user, company=company or self.firm_a)
 
-    def scope_a(self):  # type: ignore[no-untyped-def]
+    def scope_a(self):
         return scope(company=self.firm_a)
 
 
 @pytest.fixture
 def world(db: None) -> World:
-    firm_a = CompanyFactory(name="Fjord Regnskap AS", organisation_number="923609016")
-    firm_b = CompanyFactory(name="Bergen Byrå AS")
+    firm_a = CompanyFactory.create(name="Fjord Regnskap AS", organisation_number="923609016")
+    firm_b = CompanyFactory.create(name="Bergen Byrå AS")
     people = {
-        role: MembershipFactory(
-            company=firm_a, user=UserFactory(email=f"{role}@fjord.no"), role=role
+        role: MembershipFactory.create(
+            company=firm_a, user=UserFactory.create(email=f"{role}@fjord.no"), role=role
         ).user
         for role in (Role.OWNER, Role.ADMIN, Role.MEMBER, Role.BILLING)
     }
-    outsider = MembershipFactory(
-        company=firm_b, user=UserFactory(email="owner@bergen.no"), role=Role.OWNER
+    outsider = MembershipFactory.create(
+        company=firm_b, user=UserFactory.create(email="owner@bergen.no"), role=Role.OWNER
     ).user
     return World(
         firm_a=firm_a,
@@ -84,7 +84,7 @@ def world(db: None) -> World:
         accountant=people[Role.MEMBER],
         billing=people[Role.BILLING],
         outsider=outsider,
-        nobody=UserFactory(email="nobody@example.no"),
+        nobody=UserFactory.create(email="nobody@example.no"),
     )
 
 
@@ -94,18 +94,21 @@ def login(client: Client, user: User) -> Client:
 
 
 @pytest.fixture
-def as_user(client: Client):  # type: ignore[no-untyped-def]
+def as_user(client: Client):
     """`as_user(user)` -> a Django test client logged in as `user`."""
     return lambda user: login(client, user)
 
 
 @pytest.fixture
-def api_as():  # type: ignore[no-untyped-def]
+def api_as():
     """`api_as(user, company=None)` -> an APIClient authenticated with a fresh personal API token."""
 
     def make(user: User, company: Company | None = None) -> APIClient:
-        with scopes_disabled():
-            company = company or Membership.objects.filter(user=user).first().company
+        if company is None:
+            with scopes_disabled():
+                membership = Membership.objects.filter(user=user).first()
+            assert membership is not None, f"{user} belongs to no firm: pass company="
+            company = membership.company
         with scope(company=company):
             _token, raw = services.create_api_token(company=company, actor=user, name="test")
         api = APIClient()
@@ -116,7 +119,7 @@ def api_as():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def saved_connection(world):  # type: ignore[no-untyped-def]
+def saved_connection(world):
     """`saved_connection(token=..., expires_on=..., environment=...)` stores a connected
     Tripletex connection for firm A directly (as `save_connection` would after a good test)."""
     from integrations import crypto
@@ -157,7 +160,7 @@ def saved_connection(world):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def tx(settings):  # type: ignore[no-untyped-def]
+def tx(settings):
     """A fresh demo Tripletex sandbox over real HTTP, with uku's Test environment pointed at it."""
     from integrations.tripletex.client import clear_session_cache
     from integrations.tripletex.sandbox import start_sandbox

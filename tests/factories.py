@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import factory
+from django.db import models
 from django_scopes import scopes_disabled
 
 from uku.models import Company, Membership, Plan, Role, User
 
+ModelT = TypeVar("ModelT", bound=models.Model)
+
 PASSWORD = "correct-horse-battery-staple"
 
 
-class ScopedFactory(factory.django.DjangoModelFactory):
+class ScopedFactory(factory.django.DjangoModelFactory[ModelT]):
     class Meta:
         abstract = True
 
@@ -22,7 +25,7 @@ class ScopedFactory(factory.django.DjangoModelFactory):
             return super()._create(model_class, *args, **kwargs)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -32,7 +35,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(factory.django.DjangoModelFactory[Company]):
     class Meta:
         model = Company
 
@@ -40,7 +43,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     plan = Plan.TEAM
 
 
-class MembershipFactory(ScopedFactory):
+class MembershipFactory(ScopedFactory[Membership]):
     class Meta:
         model = Membership
 

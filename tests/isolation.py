@@ -66,7 +66,7 @@ def _invitation(world: Any) -> dict[str, Any]:
     with world.scope_a():
         issued = services.invite_member(
             company=world.firm_a,
-            actor=world.membership(world.owner),
+            actor=world.owner,
             email="new@fjord.no",
             role=Role.MEMBER,
         )

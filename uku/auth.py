@@ -11,7 +11,7 @@ from uku.models import User
 class EmailBackend(ModelBackend):
     """Authenticates with e-mail and password; the e-mail is matched case-insensitively."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

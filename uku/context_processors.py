@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from uku.http import is_firm_request
 from uku.tenancy import ADMIN_ROLES, memberships_of
 
 
@@ -23,9 +24,8 @@ def company(request: HttpRequest) -> dict[str, Any]:
 def _unread(request: HttpRequest) -> int:
     from integrations.models import Notification
 
-    company = getattr(request, "company", None)
-    if company is None:
+    if not is_firm_request(request):
         return 0
     return Notification.objects.filter(
-        company=company, recipient=request.user, read_at__isnull=True
+        company=request.company, recipient=request.user, read_at__isnull=True
     ).count()

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from uku import registry_numbers
+from uku.client_ip import client_ip
 from uku.models import ApiToken, Company, Membership, Role, User
 from uku.validators import EMAIL_MAX_LENGTH, single_line
 
@@ -51,10 +52,12 @@ class ThrottledPasswordResetForm(PasswordResetForm):
       can set, to have the victim's reset token sent to their own server).
     """
 
+    # Django's PasswordResetForm.save takes its options as named parameters; this one reads only
+    # `request` and sends through `send_mail` itself, so it keeps **kwargs (what the view passes).
     def save(self, **kwargs: Any) -> None:  # type: ignore[override]
         request: HttpRequest | None = kwargs.get("request")
         email = self.cleaned_data["email"].strip().lower()
-        address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+        address = client_ip(request) if request is not None else ""
         by_email = "password-reset:email:" + hashlib.sha256(email.encode()).hexdigest()
         by_address = "password-reset:ip:" + address
         # Both counters move on every request, so a flood from one address also uses up its quota.
@@ -135,8 +138,8 @@ class SignupForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=150)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
 
-    def __init__(self, *args: object, email: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.email = email
 
     def clean_password(self) -> str:

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import TYPE_CHECKING, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -13,6 +14,9 @@ from django_scopes import scope, scopes_disabled
 
 from uku.logging import request_id_var
 from uku.tenancy import PlanRequired, authenticate_api_token, resolve_session_membership
+
+if TYPE_CHECKING:
+    from uku.http import TenantRequest
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
 
@@ -26,7 +30,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id  # type: ignore[attr-defined]
+        cast("TenantRequest", request).request_id = request_id
         # Not reset afterwards: Django logs 4xx/5xx after the middleware chain returns, and those
         # lines should carry the id too. The next request sets its own.
         request_id_var.set(request_id)
@@ -50,11 +54,13 @@ class CompanyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.company = None  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
-        request.api_token = None  # type: ignore[attr-defined]
-        request.api_token_invalid = False  # type: ignore[attr-defined]
+    def __call__(self, http_request: HttpRequest) -> HttpResponse:
+        # This is where a request becomes a TenantRequest: the attributes it declares are set here.
+        request = cast("TenantRequest", http_request)
+        request.company = None
+        request.membership = None
+        request.api_token = None
+        request.api_token_invalid = False
 
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
         # API tokens are for the API only: never a way into pages, least of all the admin.
@@ -65,27 +71,27 @@ class CompanyMiddleware:
         ):
             token = authenticate_api_token(credentials)
             if token is None:
-                request.api_token_invalid = True  # type: ignore[attr-defined]
+                request.api_token_invalid = True
             else:
                 request.user = token.user
-                request.api_token = token  # type: ignore[attr-defined]
-                request.company = token.company  # type: ignore[attr-defined]
-                request.membership = token.membership  # type: ignore[attr-defined]
+                request.api_token = token
+                request.company = token.company
+                request.membership = token.membership
         elif request.user.is_authenticated:
             membership = resolve_session_membership(request)
             if membership is not None:
-                request.membership = membership  # type: ignore[attr-defined]
-                request.company = membership.company  # type: ignore[attr-defined]
+                request.membership = membership
+                request.company = membership.company
 
         with ExitStack() as stack:
             if (
                 request.path.startswith("/admin/")
                 and request.user.is_staff
-                and request.api_token is None  # type: ignore[attr-defined]
+                and request.api_token is None
             ):
                 stack.enter_context(scopes_disabled())
-            elif request.company is not None:  # type: ignore[attr-defined]
-                stack.enter_context(scope(company=request.company))  # type: ignore[attr-defined]
+            elif request.company is not None:
+                stack.enter_context(scope(company=request.company))
             return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

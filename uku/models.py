@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -22,6 +22,9 @@ from django_scopes import ScopedManager, scopes_disabled
 from uku import registry_numbers
 from uku.registry_numbers import DEFAULT_COUNTRY, Country
 from uku.validators import single_line
+
+if TYPE_CHECKING:
+    from django_scopes import ScopedManagerType
 
 
 class UserManager(BaseUserManager["User"]):
@@ -165,7 +168,8 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[Membership]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[Membership]]
 
     class Meta:
         ordering = ["user__email"]
@@ -201,7 +205,8 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[Invitation]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[Invitation]]
 
     class Meta:
         ordering = ["-created_at"]
@@ -237,7 +242,11 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"))
 
-    objects = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[ApiToken]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[ApiToken]]
+    # Not a field: the token's user's membership in its firm, set (with the firm loaded) by
+    # `uku.tenancy.authenticate_api_token`, which refuses a token whose user left the firm.
+    membership: Membership
 
     class Meta:
         ordering = ["-created_at"]

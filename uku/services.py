@@ -23,6 +23,7 @@ from django_scopes import scope, scopes_disabled
 
 from uku import registry_numbers
 from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
+from uku.permissions import ADMIN_ROLES, require
 from uku.registry_numbers import DEFAULT_COUNTRY
 from uku.validators import single_line, validate_email_address
 
@@ -72,17 +73,22 @@ def create_company(
 # --- Members ------------------------------------------------------------------------------------
 
 
-def _assert_can_manage(actor_membership: Membership, target_role: str | None = None) -> None:
-    if actor_membership.role not in (Role.OWNER, Role.ADMIN):
-        raise PermissionDenied(_("Only owners and admins manage members."))
-    if target_role == Role.OWNER and actor_membership.role != Role.OWNER:
-        raise PermissionDenied(_("Only an owner can make or change an owner."))
+def _assert_can_manage(company: Company, actor: User, target_role: str | None = None) -> None:
+    """Owners and admins manage members; only an owner makes, changes or removes an owner."""
+    require(company, actor, roles=ADMIN_ROLES, message=_("Only owners and admins manage members."))
+    if target_role == Role.OWNER:
+        require(
+            company,
+            actor,
+            roles=(Role.OWNER,),
+            message=_("Only an owner can make or change an owner."),
+        )
 
 
 def update_membership(
     *,
     company: Company,
-    actor: Membership,
+    actor: User,
     membership: Membership,
     role: str | None = None,
     external_id: str | None = None,
@@ -91,8 +97,8 @@ def update_membership(
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk, company=company)
         if role is not None and role != locked.role:
-            _assert_can_manage(actor, target_role=role)
-            _assert_can_manage(actor, target_role=locked.role)
+            _assert_can_manage(company, actor, target_role=role)
+            _assert_can_manage(company, actor, target_role=locked.role)
             if locked.role == Role.OWNER:
                 owners = Membership.objects.filter(company=company, role=Role.OWNER).count()
                 if owners <= 1:
@@ -105,8 +111,8 @@ def update_membership(
                     )
             locked.role = role
         if external_id is not None:
-            if actor.pk != locked.pk:
-                _assert_can_manage(actor)
+            if actor.pk != locked.user_id:
+                _assert_can_manage(company, actor)
             locked.external_id = external_id.strip()
             if (
                 locked.external_id
@@ -130,9 +136,9 @@ def _external_id_taken(external_id: str) -> str:
     ) % {"id": external_id}
 
 
-def remove_member(*, company: Company, actor: Membership, membership: Membership) -> None:
+def remove_member(*, company: Company, actor: User, membership: Membership) -> None:
     """Remove someone from the firm (their user account stays). The last owner cannot be removed."""
-    _assert_can_manage(actor, target_role=membership.role)
+    _assert_can_manage(company, actor, target_role=membership.role)
     with transaction.atomic():
         if membership.role == Role.OWNER and (
             Membership.objects.filter(company=company, role=Role.OWNER).count() <= 1
@@ -158,14 +164,14 @@ class IssuedInvitation:
 
 
 def invite_member(
-    *, company: Company, actor: Membership, email: str, role: str = Role.MEMBER
+    *, company: Company, actor: User, email: str, role: str = Role.MEMBER
 ) -> IssuedInvitation:
     """Invite `email` to the firm with `role` and e-mail them a link. Re-inviting replaces the link.
 
     Raises PermissionDenied, ValidationError (field `email`), or InvitationNotSent when the mail
     server refuses; then nothing is saved and the previous link, if any, still works.
     """
-    _assert_can_manage(actor, target_role=role)
+    _assert_can_manage(company, actor, target_role=role)
     email = email.strip().lower()
     try:
         validate_email_address(email)
@@ -181,7 +187,7 @@ def invite_member(
         "%(inviter)s invited you to join %(firm)s on uku as %(role)s.\n\n"
         "Accept the invitation: %(url)s\n\nThe link works for %(days)s days."
     ) % {
-        "inviter": actor.user,
+        "inviter": actor,
         "firm": company.name,
         "role": Role(role).label,
         "url": url,
@@ -199,7 +205,7 @@ def invite_member(
                 email=email,
                 role=role,
                 token_hash=_hash_token(raw),
-                invited_by=actor.user,
+                invited_by=actor,
                 expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
             )
             send_mail(subject, body, None, [email])

@@ -194,6 +194,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "uku.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "uku.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "uku.client_ip.client_ip"  # honours UKU_NUM_PROXIES, like the API's
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Password-reset e-mails: at most this many per hour per account and per client address. Beyond,

@@ -11,27 +11,27 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from uku.models import ApiToken, Company, Membership, Plan, Role
+from uku.http import FirmRequest, is_firm_request
+from uku.models import ApiToken, Membership
+from uku.permissions import ADMIN_ROLES, PlanRequired
+
+__all__ = [  # ADMIN_ROLES and PlanRequired live in uku.permissions; kept importable here
+    "ADMIN_ROLES",
+    "PlanRequired",
+]
 
 SESSION_KEY = "uku_company"
-F = TypeVar("F", bound=Callable[..., HttpResponse])
-
-
-class PlanRequired(PermissionDenied):
-    """Raised when the firm's plan is below what a feature needs; rendered with an explanation."""
-
-    def __init__(self, minimum: str) -> None:
-        super().__init__(minimum)
-        self.minimum = Plan(minimum)
+P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def memberships_of(user: Any) -> list[Membership]:
@@ -81,7 +81,7 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
         if membership is None:
             return None
         membership.company = token.company
-        token.membership = membership  # type: ignore[attr-defined]
+        token.membership = membership
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -89,60 +89,53 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
     return token
 
 
-def membership_for(request: HttpRequest) -> Membership | None:
-    return getattr(request, "membership", None)
+# A view behind these decorators takes a `FirmRequest` first and returns a response; the
+# decorated function takes any `HttpRequest` (what Django passes) with the same other arguments.
+FirmView = Callable[Concatenate[FirmRequest, P], R]
+PlainView = Callable[Concatenate[HttpRequest, P], R | HttpResponseRedirect]
 
 
-def has_role(request: HttpRequest, *roles: str) -> bool:
-    membership = membership_for(request)
-    return membership is not None and membership.role in roles
-
-
-ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
-
-
-def company_required(view: F) -> F:
+def company_required(view: FirmView[P, R]) -> PlainView[P, R]:
     """Login required, and a current firm; a user with no firm is sent to the no-firm page."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(
+        request: HttpRequest, *args: P.args, **kwargs: P.kwargs
+    ) -> R | HttpResponseRedirect:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if getattr(request, "company", None) is None:
+        if not is_firm_request(request):
             return redirect("no_company")
         return view(request, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def requires_role(*roles: str) -> Callable[[F], F]:
+def requires_role(*roles: str) -> Callable[[FirmView[P, R]], PlainView[P, R]]:
     """View decorator: the member's role must be one of `roles` (403 otherwise)."""
 
-    def decorator(view: F) -> F:
-        @company_required
+    def decorator(view: FirmView[P, R]) -> PlainView[P, R]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not has_role(request, *roles):
+        def wrapper(request: FirmRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+            if request.membership.role not in roles:
                 raise PermissionDenied("role")
             return view(request, *args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return company_required(wrapper)
 
     return decorator
 
 
-def requires_plan(minimum: str) -> Callable[[F], F]:
+def requires_plan(minimum: str) -> Callable[[FirmView[P, R]], PlainView[P, R]]:
     """View decorator: the firm's plan must be at least `minimum` (an explanatory 403 otherwise)."""
 
-    def decorator(view: F) -> F:
-        @company_required
+    def decorator(view: FirmView[P, R]) -> PlainView[P, R]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            company: Company = request.company  # type: ignore[attr-defined]
-            if not company.has_plan(minimum):
+        def wrapper(request: FirmRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+            if not request.company.has_plan(minimum):
                 raise PlanRequired(minimum)
             return view(request, *args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return company_required(wrapper)
 
     return decorator

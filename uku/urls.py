@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from integrations.api.views import VendorRouteNotFoundView
@@ -43,7 +43,7 @@ auth_patterns = [
     ),
 ]
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("uku.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("clients.api.urls")),

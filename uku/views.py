@@ -20,12 +20,13 @@ from rest_framework import exceptions as drf_exceptions
 from uku import services
 from uku.api.errors import RequestTooLarge, ServerError, error_response
 from uku.forms import ApiTokenForm, CompanyForm, InviteForm, MembershipForm, SignupForm
+from uku.http import FirmRequest
 from uku.models import ApiToken, Invitation, Membership, Role, User
 from uku.tenancy import ADMIN_ROLES, SESSION_KEY, company_required, memberships_of, requires_role
 
 
 @company_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: FirmRequest) -> HttpResponse:
     """The landing page: the firm at a glance, and where to go next."""
     memberships = Membership.objects.filter(company=request.company)
     return render(
@@ -64,7 +65,7 @@ def switch_company(request: HttpRequest) -> HttpResponse:
 
 
 @requires_role(*ADMIN_ROLES)
-def company_settings(request: HttpRequest) -> HttpResponse:
+def company_settings(request: FirmRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None, instance=request.company)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -77,7 +78,7 @@ def company_settings(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: FirmRequest) -> HttpResponse:
     is_admin = request.membership.role in ADMIN_ROLES
     invite_form = InviteForm(request.POST or None) if is_admin else None
     if request.method == "POST":
@@ -86,7 +87,7 @@ def members(request: HttpRequest) -> HttpResponse:
         if invite_form is not None and invite_form.is_valid():
             try:
                 services.invite_member(
-                    company=request.company, actor=request.membership, **invite_form.cleaned_data
+                    company=request.company, actor=request.user, **invite_form.cleaned_data
                 )
             except ValidationError as exc:
                 invite_form.add_error("email", exc.message_dict.get("email", exc.messages))
@@ -117,7 +118,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_edit(request: FirmRequest, public_id: str) -> HttpResponse:
     """Change a member's role (owners/admins) or External ID (owners/admins, or yourself)."""
     membership = get_object_or_404(
         Membership.objects.select_related("user"), public_id=public_id, company=request.company
@@ -132,7 +133,7 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         try:
             services.update_membership(
                 company=request.company,
-                actor=request.membership,
+                actor=request.user,
                 membership=membership,
                 role=form.cleaned_data["role"] if is_admin else None,
                 external_id=form.cleaned_data["external_id"],
@@ -153,14 +154,12 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_remove(request: FirmRequest, public_id: str) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.select_related("user"), public_id=public_id, company=request.company
     )
     try:
-        services.remove_member(
-            company=request.company, actor=request.membership, membership=membership
-        )
+        services.remove_member(company=request.company, actor=request.user, membership=membership)
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
@@ -170,7 +169,7 @@ def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def invitation_cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+def invitation_cancel(request: FirmRequest, public_id: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation, public_id=public_id, company=request.company)
     invitation.delete()
     messages.success(request, _("Invitation to %(email)s cancelled.") % {"email": invitation.email})
@@ -213,7 +212,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @company_required
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: FirmRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
@@ -235,7 +234,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @company_required
-def api_token_revoke(request: HttpRequest, public_id: str) -> HttpResponse:
+def api_token_revoke(request: FirmRequest, public_id: str) -> HttpResponse:
     token = get_object_or_404(
         ApiToken, public_id=public_id, company=request.company, user=request.user
     )

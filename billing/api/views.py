@@ -26,6 +26,7 @@ from integrations.api.views import raise_for
 from integrations.base import IntegrationError
 from uku.api.permissions import HasRole, IsCompanyMember
 from uku.api.schema import ErrorSerializer
+from uku.http import actor_of, firm_of
 from uku.models import Role
 
 LIST_PARAMETERS = [
@@ -57,7 +58,7 @@ class _CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     search_fields: tuple[str, ...] = ()
 
     def base_queryset(self) -> QuerySet[Any]:
-        return self.model.objects.filter(company=self.request._request.company)
+        return self.model.objects.filter(company=firm_of(self.request))
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
@@ -116,7 +117,7 @@ class _ImportView(APIView):
     def post(self, request: Request) -> Response:
         try:
             job, _created = self.start(
-                company=request._request.company, actor=request.user, vendor=self.vendor
+                company=firm_of(request), actor=actor_of(request), vendor=self.vendor
             )
         except services.BillingNotActive as exc:
             raise BillingNotActiveError(exc.message) from None
@@ -149,8 +150,8 @@ class BillingActivationView(APIView):
         data.is_valid(raise_exception=True)
         try:
             billing = services.activate_billing(
-                company=request._request.company,
-                actor=request.user,
+                company=firm_of(request),
+                actor=actor_of(request),
                 vendor=data.validated_data["accounting_vendor"],
             )
         except (IntegrationError, DjangoPermissionDenied) as exc:
@@ -160,9 +161,7 @@ class BillingActivationView(APIView):
     @extend_schema(request=None, responses=BillingActivationSerializer)
     def delete(self, request: Request) -> Response:
         try:
-            billing = services.deactivate_billing(
-                company=request._request.company, actor=request.user
-            )
+            billing = services.deactivate_billing(company=firm_of(request), actor=actor_of(request))
         except DjangoPermissionDenied as exc:
             raise_for(exc)
         return Response(BillingActivationSerializer(billing).data)
@@ -180,8 +179,8 @@ class BillingActivateView(APIView):
         data.is_valid(raise_exception=True)
         try:
             billing = services.activate_billing(
-                company=request._request.company,
-                actor=request.user,
+                company=firm_of(request),
+                actor=actor_of(request),
                 vendor=data.validated_data["vendor"],
             )
         except (IntegrationError, DjangoPermissionDenied) as exc:
@@ -197,9 +196,7 @@ class BillingDeactivateView(APIView):
     @extend_schema(request=None, responses=BillingActivationSerializer)
     def post(self, request: Request) -> Response:
         try:
-            billing = services.deactivate_billing(
-                company=request._request.company, actor=request.user
-            )
+            billing = services.deactivate_billing(company=firm_of(request), actor=actor_of(request))
         except DjangoPermissionDenied as exc:
             raise_for(exc)
         return Response(BillingActivationSerializer(billing).data)

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from clients.models import Client, CustomerImportRow, ExternalLink
 from integrations.api.serializers import SyncJobSerializer
 from uku import registry_numbers
+from uku.models import User
 
 
 class ExternalLinkSerializer(serializers.ModelSerializer):
@@ -15,9 +16,11 @@ class ExternalLinkSerializer(serializers.ModelSerializer):
         fields = ["vendor", "remote_id", "remote_name", "remote_number", "linked_at"]
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(serializers.ModelSerializer[Client]):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    responsible = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    responsible: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="email", read_only=True, allow_null=True
+    )
     responsible_email = serializers.EmailField(
         write_only=True,
         required=False,
@@ -135,7 +138,7 @@ class CustomerImportSerializer(SyncJobSerializer):
     class Meta(SyncJobSerializer.Meta):
         fields = [*SyncJobSerializer.Meta.fields, "confirm"]
 
-    def get_confirm(self, job) -> dict | None:  # type: ignore[no-untyped-def]
+    def get_confirm(self, job) -> dict | None:
         confirm = self.context.get("confirm")
         return SyncJobSerializer(confirm).data if confirm else None
 
@@ -150,7 +153,7 @@ class ConfirmSerializer(serializers.Serializer):
     )
     select = serializers.ChoiceField(choices=["all_new", "all"], required=False)
 
-    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+    def validate(self, attrs: dict) -> dict:
         ids = [*(attrs.pop("remote_ids", None) or []), *(attrs.pop("tripletex_ids", None) or [])]
         if bool(ids) == bool(attrs.get("select")):
             raise serializers.ValidationError(_("Give either remote_ids or select."))

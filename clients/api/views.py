@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from clients import importing, services
@@ -29,6 +31,7 @@ from integrations.models import SyncJob
 from uku.api.pagination import PageNumberPagination
 from uku.api.permissions import IsCompanyMember
 from uku.api.views import as_drf_error
+from uku.http import actor_of, firm_of, firm_request
 from uku.models import Membership
 
 
@@ -36,7 +39,7 @@ class ClientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Client],
 ):
     """The firm's clients. `?q=` searches, `?active=true|false|all`, `?sort=name|-name|orgnr|number`,
     `?import=<customer import or confirm job id>` shows the clients of that import."""
@@ -46,10 +49,10 @@ class ClientViewSet(
     lookup_field = "public_id"
     http_method_names = ["get", "patch"]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Client]:
         if getattr(self, "swagger_fake_view", False):
             return Client.objects.none()
-        request = self.request._request
+        request = firm_request(self.request)
         if self.action == "list":
             return client_list_queryset(request)[0]
         return Client.objects.filter(company=request.company).prefetch_related("links")
@@ -65,16 +68,15 @@ class ClientViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def perform_update(self, serializer: ClientSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Client]) -> None:
+        assert serializer.instance is not None  # an update always has its object
         data = dict(serializer.validated_data)
         if "responsible_email" in data:
             email = data.pop("responsible_email")
             # Looked up among this firm's members only: the answer must not reveal whether the
             # address belongs to someone in another firm.
             membership = (
-                Membership.objects.filter(
-                    company=self.request._request.company, user__email__iexact=email
-                )
+                Membership.objects.filter(company=firm_of(self.request), user__email__iexact=email)
                 .select_related("user")
                 .first()
                 if email
@@ -87,8 +89,8 @@ class ClientViewSet(
             data["responsible"] = membership.user if membership else None
         try:
             serializer.instance = services.update_client(
-                company=self.request._request.company,
-                actor=self.request.user,
+                company=firm_of(self.request),
+                actor=actor_of(self.request),
                 client=serializer.instance,
                 **data,
             )
@@ -99,7 +101,7 @@ class ClientViewSet(
 def _preview(request: Request, vendor: str, public_id: str) -> SyncJob:
     return get_object_or_404(
         SyncJob,
-        company=request._request.company,
+        company=firm_of(request),
         vendor=vendor,
         public_id=public_id,
         kind=importing.PREVIEW,
@@ -119,8 +121,8 @@ class CustomerImportListView(APIView):
         data.is_valid(raise_exception=True)
         try:
             job, _created = services.start_customer_import(
-                company=request._request.company,
-                actor=request.user,
+                company=firm_of(request),
+                actor=actor_of(request),
                 vendor=self.vendor,
                 full=data.validated_data["full"],
             )
@@ -179,8 +181,8 @@ class CustomerImportConfirmView(APIView):
         data.is_valid(raise_exception=True)
         try:
             job, _created = services.confirm_customer_import(
-                company=request._request.company,
-                actor=request.user,
+                company=firm_of(request),
+                actor=actor_of(request),
                 preview=preview,
                 remote_ids=data.validated_data["remote_ids"],
                 select=data.validated_data.get("select"),

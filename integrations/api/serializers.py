@@ -8,6 +8,11 @@ from integrations.base import VendorInfo
 from integrations.models import Notification, SyncJob, SyncJobCall
 from integrations.validators import validate_token_expiry
 
+# Some declared fields are named like attributes of DRF's Field (`label`, `required`,
+# `help_text`) or Serializer (`fields`). DRF's SerializerMetaclass moves declared fields out of the
+# class namespace into `_declared_fields`, so they shadow nothing at run time; the stubs see plain
+# class attributes, hence the `type: ignore[assignment]` on those lines.
+
 
 class TokenInfoSerializer(serializers.Serializer):
     last4 = serializers.CharField()
@@ -19,16 +24,16 @@ class TokenInfoSerializer(serializers.Serializer):
 
 class CredentialFieldSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.ChoiceField(choices=["secret", "text", "choice"])
-    required = serializers.BooleanField()
-    help_text = serializers.CharField(allow_blank=True)
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    help_text = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
     choices = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
 
 
 class ChoiceSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class SavedCredentialsSerializer(serializers.Serializer):
@@ -36,7 +41,7 @@ class SavedCredentialsSerializer(serializers.Serializer):
     are set (the first one's last four characters)."""
 
     last4 = serializers.CharField(allow_blank=True)
-    fields = serializers.DictField(child=serializers.CharField())
+    fields = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
     expires_on = serializers.DateField(allow_null=True)
     days_left = serializers.IntegerField(allow_null=True)
     set_at = serializers.DateTimeField()
@@ -48,7 +53,7 @@ class IntegrationSerializer(serializers.Serializer):
     to it. Never contains a secret."""
 
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     description = serializers.CharField()
     required_plan = serializers.CharField()
     capabilities = serializers.ListField(child=serializers.CharField())
@@ -70,7 +75,7 @@ class IntegrationSerializer(serializers.Serializer):
     credentials = SavedCredentialsSerializer(allow_null=True)
 
 
-def describe_vendor(info: VendorInfo) -> dict:  # type: ignore[type-arg]
+def describe_vendor(info: VendorInfo) -> dict:
     return {
         "key": info.key,
         "label": info.label,
@@ -93,7 +98,7 @@ def describe_vendor(info: VendorInfo) -> dict:  # type: ignore[type-arg]
     }
 
 
-def represent(state) -> dict:  # type: ignore[no-untyped-def]
+def represent(state) -> dict:
     connection, credential = state.connection, state.credential
     return {
         **describe_vendor(state.vendor),
@@ -160,7 +165,7 @@ class ConnectionTestSerializer(serializers.Serializer):
         help_text="Deprecated: use credentials.employee_token.",
     )
 
-    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+    def validate(self, attrs: dict) -> dict:
         credentials = dict(attrs.pop("credentials", None) or {})
         if attrs.get("employee_token"):
             credentials.setdefault("employee_token", attrs.pop("employee_token"))
@@ -180,7 +185,7 @@ class ConnectionWriteSerializer(ConnectionTestSerializer):
         required=False, allow_null=True, help_text="Deprecated: use expires_on."
     )
 
-    def validate(self, attrs: dict) -> dict:  # type: ignore[type-arg]
+    def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
         alias = attrs.pop("token_expires_on", None)
         # Errors are reported under the name the caller used.

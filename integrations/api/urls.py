@@ -1,7 +1,7 @@
 """`/api/v1/` routes of the integration core. Each registered vendor gets literal paths
 (`integrations/tripletex/...`), which keeps the public contract readable in the schema."""
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from integrations.api import views
@@ -11,7 +11,9 @@ router = SimpleRouter(trailing_slash=True)
 router.register("sync-jobs", views.SyncJobViewSet, basename="syncjob")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 
-urlpatterns = [path("integrations/", views.IntegrationListView.as_view(), name="api-integrations")]
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("integrations/", views.IntegrationListView.as_view(), name="api-integrations")
+]
 for key in REGISTRY:
     urlpatterns += [
         path(

@@ -40,6 +40,7 @@ from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
 from uku.api.permissions import HasRole, IsCompanyMember, PlanRequiredError
 from uku.api.schema import ErrorSerializer
+from uku.http import actor_of, firm_of
 from uku.models import Plan, Role
 from uku.tenancy import PlanRequired
 
@@ -49,7 +50,10 @@ ADMINS = HasRole(Role.OWNER, Role.ADMIN)
 class IntegrationAPIError(exceptions.APIException):
     """An accounting system refused or failed; the body keeps the vendor's diagnostics."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    # Optional extras the error handler (uku.api.errors) adds to the body when set.
+    fields: dict[str, list[str]] | None = None
+    remote: dict[str, str] | None = None
 
 
 def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
@@ -89,12 +93,14 @@ def raise_for(exc: IntegrationError | DjangoPermissionDenied) -> None:
 
 def _state(request: Request, vendor: str) -> dict[str, Any]:
     connection = (
-        IntegrationConnection.objects.filter(company=request._request.company, vendor=vendor)
+        IntegrationConnection.objects.filter(
+            company=firm_of(request), vendor=vendor, client__isnull=True
+        )
         .prefetch_related("credentials")
         .first()
     )
     info = get_vendor(vendor)
-    return represent(describe(request._request.company, info, connection, timezone.localdate()))
+    return represent(describe(firm_of(request), info, connection, timezone.localdate()))
 
 
 class IntegrationListView(APIView):
@@ -114,8 +120,8 @@ class _VendorView(APIView):
     def call(self, fn: Any, **kwargs: Any) -> Any:
         try:
             return fn(
-                company=self.request._request.company,
-                actor=self.request.user,
+                company=firm_of(self.request),
+                actor=actor_of(self.request),
                 vendor=self.vendor,
                 **kwargs,
             )
@@ -130,7 +136,7 @@ class EnableView(_VendorView):
         is applied in the same transaction, as the page's checkbox is."""
         data = EnableSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
-        chosen = [o.name for o in services.ENABLE_OPTIONS if request.data.get(o.name) is True]
+        chosen = [o.name for o in services.ENABLE_OPTIONS if data.validated_data.get(o.name)]
         self.call(services.enable_integration, options=chosen)
         return Response(_state(request, self.vendor))
 
@@ -172,7 +178,7 @@ class ConnectionTestView(_VendorView):
         """Test credentials (in the body) or the saved ones; saves nothing."""
         data = ConnectionTestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        connection = services.get_connection(request._request.company, self.vendor)
+        connection = services.get_connection(firm_of(request), self.vendor)
         result = self.call(
             services.test_connection,
             environment=data.validated_data.get("environment") or connection.environment,
@@ -194,12 +200,10 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [ADMINS]
     lookup_field = "public_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return SyncJob.objects.none()
-        jobs = SyncJob.objects.filter(company=self.request._request.company).select_related(
-            "requested_by"
-        )
+        jobs = SyncJob.objects.filter(company=firm_of(self.request)).select_related("requested_by")
         for param in ("vendor", "kind", "status"):
             if value := self.request.query_params.get(param):
                 jobs = jobs.filter(**{param: value})
@@ -207,7 +211,7 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             jobs = jobs.prefetch_related("calls")
         return jobs
 
-    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+    def get_serializer_class(self):
         return SyncJobDetailSerializer if self.action == "retrieve" else SyncJobSerializer
 
     @extend_schema(
@@ -221,13 +225,18 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={200: SyncJobSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsCompanyMember])
     def resume(self, request: Request, public_id: str | None = None) -> Response:
-        """Resume a stalled job now (its worker died); 409 when the job is not stalled."""
+        """Resume a stalled job now (its worker died): owners, admins and the person who started
+        it, as on the page. 409 when the job is not stalled (alive, queued, ended, or taken over
+        meanwhile)."""
         job = self.get_object()
-        if not job.is_stalled:
+        try:
+            resumed = jobs.resume(job=job, actor=actor_of(request))
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        if not resumed:
             raise JobNotStalled
-        jobs.resume(job=job, actor=request.user)
         job.refresh_from_db()
         return Response(SyncJobSerializer(job).data)
 
@@ -245,11 +254,11 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     lookup_field = "public_id"
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
         items = Notification.objects.filter(
-            company=self.request._request.company, recipient=self.request.user
+            company=firm_of(self.request), recipient=actor_of(self.request)
         )
         if self.request.query_params.get("unread") in ("1", "true"):
             items = items.filter(read_at__isnull=True)
@@ -264,8 +273,8 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def read(self, request: Request, public_id: str | None = None) -> Response:
         notification = self.get_object()
         services.mark_notifications_read(
-            company=request._request.company,
-            actor=request.user,
+            company=firm_of(request),
+            actor=actor_of(request),
             public_ids=[str(notification.public_id)],
         )
         notification.refresh_from_db()
@@ -274,9 +283,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: None})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
-        count = services.mark_notifications_read(
-            company=request._request.company, actor=request.user
-        )
+        count = services.mark_notifications_read(company=firm_of(request), actor=actor_of(request))
         return Response({"marked_read": count})
 
 

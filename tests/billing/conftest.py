@@ -17,7 +17,7 @@ from integrations.tripletex.sandbox import SandboxServer, start_sandbox
 
 
 @pytest.fixture
-def tx(settings) -> Iterator[SandboxServer]:  # type: ignore[no-untyped-def]
+def tx(settings) -> Iterator[SandboxServer]:
     """A fresh demo sandbox that uku's Test environment points at (few attempts, short waits)."""
     server = start_sandbox(seed="demo", environment="test")
     settings.TRIPLETEX_TEST_URL = server.url
@@ -31,14 +31,14 @@ def tx(settings) -> Iterator[SandboxServer]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def connected(tx, saved_connection) -> SandboxServer:  # type: ignore[no-untyped-def]
+def connected(tx, saved_connection) -> SandboxServer:
     """Firm A connected to the sandbox with a real employee token; returns the sandbox."""
     saved_connection(token=tx.store.create_employee_token()["token"])
     return tx
 
 
 @pytest.fixture
-def billing_on(world, connected) -> SandboxServer:  # type: ignore[no-untyped-def]
+def billing_on(world, connected) -> SandboxServer:
     """`connected`, and billing active for firm A with Tripletex as its accounting system."""
     with world.scope_a():
         services.activate_billing(company=world.firm_a, actor=world.owner, vendor="tripletex")

@@ -28,7 +28,7 @@ PRODUCTS = "/api/v1/billing/products/"
 VAT_TYPES = "/api/v1/billing/vat-types/"
 
 
-def _request(world, actor, company=None):  # type: ignore[no-untyped-def]
+def _request(world, actor, company=None):
     with world.scope_a():
         return services.request_product_import(
             company=company or world.firm_a, actor=actor, vendor="tripletex"
@@ -133,7 +133,7 @@ def test_the_api_joins_a_running_import(world, billing_on, api_as) -> None:
     ("who", "status", "code"),
     [("accountant", 403, "permission_denied"), ("billing", 403, "permission_denied")],
 )
-def test_the_api_refuses_imports_to_other_roles(world, billing_on, api_as, who, status, code):  # type: ignore[no-untyped-def]
+def test_the_api_refuses_imports_to_other_roles(world, billing_on, api_as, who, status, code):
     response = api_as(getattr(world, who)).post(PRODUCT_IMPORTS)
     assert response.status_code == status and response.json()["code"] == code
     assert api_as(getattr(world, who)).post(VAT_TYPE_IMPORTS).status_code == status
@@ -167,6 +167,7 @@ def test_the_api_filters_products_by_active_and_search(world, billing_on, api_as
     assert api.get(PRODUCTS, {"active": "true"}).json()["count"] == 28
     with scopes_disabled():
         product = BillingProduct.objects.filter(company=world.firm_a, active=True).first()
+    assert product is not None
     found = api.get(PRODUCTS, {"search": product.name[:8].upper()}).json()["results"]
     assert str(product.public_id) in {p["id"] for p in found}
     by_number = api.get(PRODUCTS, {"search": product.number}).json()["results"]
@@ -184,6 +185,7 @@ def test_another_firms_products_are_invisible_and_404_by_id(world, billing_on, a
     with scopes_disabled():
         product = BillingProduct.objects.filter(company=world.firm_a).first()
         vat = VatType.objects.filter(company=world.firm_a).first()
+    assert product is not None and vat is not None
     assert outsider.get(f"{PRODUCTS}{product.public_id}/").status_code == 404
     assert outsider.get(f"{VAT_TYPES}{vat.public_id}/").status_code == 404
     mine = api_as(world.accountant).get(f"{PRODUCTS}{product.public_id}/")
@@ -215,7 +217,7 @@ def test_an_import_for_firm_b_never_touches_firm_a(world, billing_on) -> None:
             set_at=credential.set_at,
         )
 
-    def start():  # type: ignore[no-untyped-def]
+    def start():
         with scope(company=world.firm_b):
             services.activate_billing(
                 company=world.firm_b, actor=world.outsider, vendor="tripletex"
@@ -259,7 +261,7 @@ def test_enabling_tripletex_without_the_box_leaves_billing_off(world, as_user) -
 ACTIVATION = "/api/v1/billing/activation"
 
 
-def _free(world) -> None:  # type: ignore[no-untyped-def]
+def _free(world) -> None:
     world.firm_a.plan = Plan.FREE
     world.firm_a.save()
 

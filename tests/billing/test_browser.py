@@ -11,7 +11,7 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def test_an_admin_activates_billing_and_imports_products(  # type: ignore[no-untyped-def]
+def test_an_admin_activates_billing_and_imports_products(
     page,
     screenshot,
     world,

@@ -25,11 +25,11 @@ from tests.billing.conftest import (
 from uku.celery import app as celery_app
 
 
-def _remote_products(store) -> list[dict]:  # type: ignore[no-untyped-def]
+def _remote_products(store) -> list[dict]:
     return store.company_rows("product", store.firm_company_id)
 
 
-def _remote_vat_types(store) -> list[dict]:  # type: ignore[no-untyped-def]
+def _remote_vat_types(store) -> list[dict]:
     return store.company_rows("vatType", store.firm_company_id)
 
 
@@ -121,7 +121,7 @@ def test_it_updates_a_changed_price_name_and_vat_type(world, billing_on) -> None
     product = products_of(world.firm_a)[str(row["id"])]
     assert product.name == "Lønnskjøring per ansatt"
     assert product.unit_price == Decimal("149.50")
-    assert product.vat_type.number == "33"
+    assert product.vat_type is not None and product.vat_type.number == "33"
 
 
 def test_it_deactivates_a_product_that_vanished_from_tripletex_and_keeps_it(
@@ -204,7 +204,7 @@ def test_it_retries_the_job_when_tripletex_keeps_failing_and_counts_each_row_onc
     calls = {"n": 0}
     original = store.take_fault
 
-    def fail_second_page(method: str, path: str):  # type: ignore[no-untyped-def]
+    def fail_second_page(method: str, path: str):
         if path == "/product":
             calls["n"] += 1
             if calls["n"] in (2, 3, 4):
@@ -241,7 +241,7 @@ def test_it_fails_the_job_with_the_reason_when_the_token_is_refused(world, billi
         assert connection_row.last_error == job.error
 
 
-def _runner_queries(world, runner) -> tuple[CaptureQueriesContext, SyncJob]:  # type: ignore[no-untyped-def]
+def _runner_queries(world, runner) -> tuple[CaptureQueriesContext, SyncJob]:
     with world.scope_a():
         job, _created = integration_services.start_job(
             company=world.firm_a, actor=world.admin, vendor="tripletex", kind="product_import"
@@ -258,7 +258,7 @@ def _runner_queries(world, runner) -> tuple[CaptureQueriesContext, SyncJob]:  # 
     return queries, job
 
 
-def _add_products(store, count: int) -> None:  # type: ignore[no-untyped-def]
+def _add_products(store, count: int) -> None:
     vat = store.lookup("vatType", store.firm_company_id, "3")
     for i in range(count):
         store.insert(

@@ -100,6 +100,7 @@ def test_it_searches_filters_and_pages_the_products(world, as_user, billing_on) 
     assert "30 products" in page and "Page 1 of 2" in page
     with scopes_disabled():
         product = services.BillingProduct.objects.filter(active=True).order_by("name").last()
+    assert product is not None
     found = client.get(PAGE, {"tab": "products", "q": product.name}).content.decode()
     assert product.name in found and "1 product" in found
     inactive = client.get(PAGE, {"tab": "products", "show": "inactive"}).content.decode()

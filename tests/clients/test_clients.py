@@ -7,7 +7,7 @@ from django_scopes import scopes_disabled
 from clients.models import Client
 
 
-def make(world, name: str, **fields) -> Client:  # type: ignore[no-untyped-def]
+def make(world, name: str, **fields) -> Client:
     with world.scope_a():
         client = Client(company=world.firm_a, name=name, **fields)
         client.save()

@@ -11,7 +11,7 @@ from clients.models import Client, CustomerImportRow, ExternalLink
 from integrations.models import SyncJob
 
 
-def run_jobs(fn):  # type: ignore[no-untyped-def]
+def run_jobs(fn):
     """Run `fn` and then the Celery tasks it queued on commit (eager in tests)."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         job = fn()
@@ -19,8 +19,8 @@ def run_jobs(fn):  # type: ignore[no-untyped-def]
     return job
 
 
-def preview(world, full: bool = False) -> SyncJob:  # type: ignore[no-untyped-def]
-    def start():  # type: ignore[no-untyped-def]
+def preview(world, full: bool = False) -> SyncJob:
+    def start():
         with world.scope_a():
             return services.start_customer_import(
                 company=world.firm_a, actor=world.admin, full=full, vendor="tripletex"
@@ -29,8 +29,8 @@ def preview(world, full: bool = False) -> SyncJob:  # type: ignore[no-untyped-de
     return run_jobs(start)
 
 
-def confirm(world, job: SyncJob, **selection) -> SyncJob:  # type: ignore[no-untyped-def]
-    def start():  # type: ignore[no-untyped-def]
+def confirm(world, job: SyncJob, **selection) -> SyncJob:
+    def start():
         with world.scope_a():
             return services.confirm_customer_import(
                 company=world.firm_a, actor=world.admin, preview=job, **selection
@@ -67,11 +67,11 @@ def test_it_imports_all_new_and_a_second_import_creates_nothing(world, connected
     assert again.counts["new"] == done.counts["failed"]
 
 
-def remote(store, name: str, **fields):  # type: ignore[no-untyped-def]
+def remote(store, name: str, **fields):
     return store.create_customer(name=name, **fields)
 
 
-def client(world, **fields) -> Client:  # type: ignore[no-untyped-def]
+def client(world, **fields) -> Client:
     with world.scope_a():
         made = Client(company=world.firm_a, **fields)
         made.save()
@@ -169,7 +169,7 @@ def test_a_double_confirm_creates_nothing_twice(world, empty_tx) -> None:
     remote(empty_tx.store, "Én AS")
     job = preview(world)
 
-    def twice():  # type: ignore[no-untyped-def]
+    def twice():
         with world.scope_a():
             first = services.confirm_customer_import(
                 company=world.firm_a, actor=world.admin, preview=job, select="all"
@@ -215,7 +215,7 @@ def test_a_token_revoked_mid_import_fails_visibly_and_a_rerun_completes(
     monkeypatch.setattr(tripletex_adapter, "PAGE_SIZE", 50)
     original = tripletex_adapter.TripletexAdapter.iter_customers
 
-    def revoke_after_first_page(self, **kwargs):  # type: ignore[no-untyped-def]
+    def revoke_after_first_page(self, **kwargs):
         for number, page in enumerate(original(self, **kwargs)):
             yield page
             if number == 0:

@@ -27,14 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def estonian(world):  # type: ignore[no-untyped-def]
+def estonian(world):
     """Firm A, registered in Estonia."""
     world.firm_a.country = "EE"
     world.firm_a.save()
     return world
 
 
-def make(world, name: str, **fields) -> Client:  # type: ignore[no-untyped-def]
+def make(world, name: str, **fields) -> Client:
     with world.scope_a():
         client = Client(company=world.firm_a, name=name, **fields)
         client.full_clean(exclude=["last_import"])
@@ -140,7 +140,7 @@ def test_the_list_finds_a_number_in_any_format_and_shows_its_country(world, as_u
 # --- Import ---------------------------------------------------------------------------------------
 
 
-def preview_job(world) -> SyncJob:  # type: ignore[no-untyped-def]
+def preview_job(world) -> SyncJob:
     with world.scope_a():
         return SyncJob.objects.create(
             company=world.firm_a, vendor="tripletex", kind="customer_import_preview"

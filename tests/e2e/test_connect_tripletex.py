@@ -73,3 +73,11 @@ def test_a_bad_token_shows_the_specific_error(page, screenshot, world, tx) -> No
     page.get_by_role("button", name="Test connection").click()
     expect(page.locator("#test-error")).to_contain_text("expired")
     screenshot("test-connection-expired")
+    # Save with the same token: refused, the reason shows next to the field, the token stays.
+    page.get_by_label("Token expires on").fill((tx.store.today() + timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#id_employee_token_error")).to_contain_text("expired")
+    expect(page.get_by_label("Employee token")).to_have_value(expired)
+    assert expired not in page.content()  # the value is in the input, never in the HTML sent
+    expect(page.locator("#test-spinner")).to_be_hidden()
+    screenshot("save-refused")

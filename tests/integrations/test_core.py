@@ -156,7 +156,7 @@ def test_the_rotation_command_reencrypts_every_credential(settings, saved_connec
     }
 
 
-def _notifications(world):  # type: ignore[no-untyped-def]
+def _notifications(world):
     with scopes_disabled():
         return list(Notification.objects.filter(company=world.firm_a).order_by("created_at", "pk"))
 

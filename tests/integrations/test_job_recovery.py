@@ -35,7 +35,7 @@ def locked_once_runner(*, job: SyncJob, adapter: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def kind(saved_connection):  # type: ignore[no-untyped-def]
+def kind(saved_connection):
     """A registered job kind whose runner only counts its runs."""
     saved_connection()
     CALLS.clear()
@@ -103,7 +103,8 @@ def test_the_heartbeat_thread_keeps_a_silent_job_alive(world, kind, settings) ->
             company=world.firm_a, actor=None, vendor="tripletex", kind=kind()
         )
     _stall(job)
-    with jobs.Heartbeat(job.pk):
+    job.refresh_from_db()
+    with jobs.Heartbeat(job):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             job.refresh_from_db()
@@ -272,3 +273,145 @@ def test_another_firms_job_cannot_be_resumed(world, kind, as_user, api_as) -> No
     assert api_as(outsider).post(f"/api/v1/sync-jobs/{job.public_id}/resume/").status_code == 404
     job.refresh_from_db()
     assert job.resumes == 0
+
+
+def _take_over(job: SyncJob) -> SyncJob:
+    """Another delivery claims the (stalled) job; returns its view of the row."""
+    successor = SyncJob.objects.get(pk=job.pk)
+    assert jobs._claim(successor)
+    return successor
+
+
+def test_a_run_that_lost_its_job_cannot_end_or_move_it(world, kind) -> None:
+    """A slow (not dead) worker whose job was taken over stops at its next write."""
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a, actor=None, vendor="tripletex", kind=kind()
+        )
+        assert jobs._claim(job)
+    _stall(job)
+    job.refresh_from_db()
+    with scopes_disabled():
+        successor = _take_over(job)
+    with world.scope_a():
+        with pytest.raises(jobs.LeaseLost):
+            jobs.report_progress(job, 10)
+        assert services.finish_job(job, error=RuntimeError("late")) is False
+        assert services.finish_job(successor, counts={"ok": 1}) is True
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.counts["ok"] == 1
+
+
+def test_the_sweeper_leaves_alone_a_job_taken_over_since_it_looked(world, kind, settings) -> None:
+    settings.UKU_JOB_MAX_RESUMES = 1
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a, actor=None, vendor="tripletex", kind=kind()
+        )
+    _stall(job)
+    with scopes_disabled():
+        SyncJob.objects.filter(pk=job.pk).update(resumes=1)
+        snapshot = SyncJob.objects.get(pk=job.pk)  # what the sweeper read
+        _take_over(snapshot.__class__.objects.get(pk=job.pk))
+    with world.scope_a():
+        assert jobs.resume_job(snapshot) is False
+    job.refresh_from_db()
+    assert job.status == "running" and job.resumes == 1
+
+
+def test_a_second_confirm_resumes_a_stalled_confirm(
+    world, saved_connection, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    from clients import importing
+    from clients import services as client_services
+    from clients.models import CustomerImportRow, ImportClassification
+    from integrations.base import RemoteCustomer
+
+    saved_connection()
+    sent: list[int] = []
+    monkeypatch.setattr(jobs, "_send", lambda job: sent.append(job.pk))
+    with world.scope_a():
+        preview = SyncJob.objects.create(
+            company=world.firm_a, vendor="tripletex", kind=importing.PREVIEW, status="succeeded"
+        )
+        CustomerImportRow.objects.create(
+            company=world.firm_a,
+            job=preview,
+            vendor="tripletex",
+            remote_id="1",
+            name="Kunde AS",
+            data=importing.clean_remote(RemoteCustomer(id="1", name="Kunde AS")),
+            classification=ImportClassification.NEW,
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            first, _ = client_services.confirm_customer_import(
+                company=world.firm_a, actor=world.admin, preview=preview, select="all"
+            )
+    _stall(first)
+    with world.scope_a(), django_capture_on_commit_callbacks(execute=True):
+        again, created = client_services.confirm_customer_import(
+            company=world.firm_a, actor=world.admin, preview=preview, select="all"
+        )
+    first.refresh_from_db()
+    assert not created and again.pk == first.pk and first.resumes == 1
+    assert sent == [first.pk, first.pk]  # queued once, then sent again to resume
+
+
+def soft_limit_once_runner(*, job: SyncJob, adapter: Any) -> dict[str, Any]:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    CALLS.append(job.pk)
+    if len(CALLS) == 1:
+        raise SoftTimeLimitExceeded()
+    return {"ran": len(CALLS)}
+
+
+def test_a_run_out_of_time_hands_the_job_to_a_fresh_run(world, kind, monkeypatch) -> None:
+    monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a,
+            actor=None,
+            vendor="tripletex",
+            kind=kind("soft_limit_once_runner"),
+        )
+    jobs.run_sync_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == "succeeded" and [job.pk, job.pk] == CALLS and job.attempts == 2
+
+
+def test_a_message_that_comes_before_the_retry_is_due_is_skipped(world, kind) -> None:
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a, actor=None, vendor="tripletex", kind=kind()
+        )
+    with scopes_disabled():
+        SyncJob.objects.filter(pk=job.pk).update(wake_at=timezone.now() + timedelta(minutes=5))
+        job.refresh_from_db()
+        assert jobs._claim(job) is False
+        SyncJob.objects.filter(pk=job.pk).update(wake_at=timezone.now())
+        assert jobs._claim(job) is True
+
+
+def test_the_sweeper_leaves_a_connection_test_still_in_its_request(world, kind) -> None:
+    with world.scope_a():
+        testing = SyncJob.objects.create(
+            company=world.firm_a, vendor="tripletex", kind="connection_test", scope="y"
+        )
+    _stall(testing, seconds=120)  # older than the stall interval, younger than any dead request
+    assert jobs.resume_stalled() == 0
+    testing.refresh_from_db()
+    assert testing.status == "running"
+
+
+def test_the_api_lets_the_requester_resume_as_the_page_does(world, kind, api_as) -> None:
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a, actor=world.billing, vendor="tripletex", kind=kind()
+        )
+    _stall(job)
+    url = f"/api/v1/sync-jobs/{job.public_id}/resume/"
+    refused = api_as(world.accountant).post(url)
+    assert refused.status_code == 403
+    answer = api_as(world.billing).post(url)
+    assert answer.status_code == 200 and answer.json()["resumes"] == 1

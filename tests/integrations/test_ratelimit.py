@@ -37,7 +37,7 @@ def fake() -> FakeTime:
 
 
 @pytest.fixture
-def redis_budgets(settings) -> Iterator[Callable[[FakeTime], RateLimitBudget]]:  # type: ignore[no-untyped-def]
+def redis_budgets(settings) -> Iterator[Callable[[FakeTime], RateLimitBudget]]:
     prefix = f"uku:test:{uuid.uuid4().hex}:"
     made: list[RedisBudget] = []
 
@@ -53,7 +53,7 @@ def redis_budgets(settings) -> Iterator[Callable[[FakeTime], RateLimitBudget]]: 
 
 
 @pytest.fixture
-def database_budgets(db) -> Callable[[FakeTime], RateLimitBudget]:  # type: ignore[no-untyped-def]
+def database_budgets(db) -> Callable[[FakeTime], RateLimitBudget]:
     return lambda fake: DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
 
 
@@ -63,7 +63,7 @@ def database_budgets(db) -> Callable[[FakeTime], RateLimitBudget]:  # type: igno
         pytest.param("database_budgets", marks=pytest.mark.django_db),
     ]
 )
-def two_workers(request, fake) -> tuple[RateLimitBudget, RateLimitBudget]:  # type: ignore[no-untyped-def]
+def two_workers(request, fake) -> tuple[RateLimitBudget, RateLimitBudget]:
     make = request.getfixturevalue(request.param)
     return make(fake), make(fake)
 

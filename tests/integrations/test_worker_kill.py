@@ -86,7 +86,7 @@ class Worker:
 
 
 @pytest.fixture(params=["redis", "filesystem"])
-def broker(request, tmp_path) -> Iterator[tuple[dict[str, str], Celery]]:  # type: ignore[no-untyped-def]
+def broker(request, tmp_path) -> Iterator[tuple[dict[str, str], Celery]]:
     """The worker's environment and a client app that sends to the same queue."""
     queue = f"kill-{uuid.uuid4().hex}"  # private queue: parallel runs never share messages
     env = {
@@ -119,7 +119,7 @@ def broker(request, tmp_path) -> Iterator[tuple[dict[str, str], Celery]]:  # typ
     sender.close()
 
 
-def _confirm_job(world) -> tuple[SyncJob, SyncJob]:  # type: ignore[no-untyped-def]
+def _confirm_job(world) -> tuple[SyncJob, SyncJob]:
     """A finished preview of ROWS new customers, all selected, and its queued confirm job."""
     with world.scope_a():
         preview = SyncJob.objects.create(

@@ -124,9 +124,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 log.seek(0)
                 pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read()[-4000:]}")
             try:
-                requests.get(url + "healthz", timeout=2)
+                # The first request imports the whole app in the worker: slow on a busy machine.
+                requests.get(url + "healthz", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if time.monotonic() > deadline:
                     pytest.fail("gunicorn did not answer within 60 seconds")
                 time.sleep(0.2)

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
 from django.urls import get_resolver, reverse
 
 from uku.models import Role
 
 
 @pytest.fixture
-def api(world, api_as):  # type: ignore[no-untyped-def]
+def api(world, api_as):
     """The owner's API client, answering a 500 as a response instead of raising it."""
     client = api_as(world.owner)
     client.raise_request_exception = False
     return client
 
 
-def _error(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _error(response, status: int) -> dict:
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     body = json.loads(response.content)
@@ -71,7 +73,8 @@ def test_it_answers_a_body_over_the_upload_limit_with_413(api, settings) -> None
 
 def test_django_answers_a_body_too_large_outside_a_view_with_413(rf) -> None:
     # A middleware reading the body raises before DRF runs; Django then calls handler400.
-    handler = get_resolver().resolve_error_handler(400)
+    # Django calls handler400 with (request, exception); the stubs type it with the request only.
+    handler: Callable[..., HttpResponse] = get_resolver().resolve_error_handler(400)
     response = handler(rf.post("/api/v1/invitations/"), RequestDataTooBig("too big"))
     assert _error(response, 413)["code"] == "request_too_large"
     page = handler(rf.post("/accounts/login/"), RequestDataTooBig("too big"))
@@ -88,7 +91,7 @@ def test_it_answers_an_unknown_method_with_405(api) -> None:
 
 
 def test_it_answers_an_unhandled_exception_with_500_and_logs_it(api, monkeypatch, caplog) -> None:
-    def explode(user):  # type: ignore[no-untyped-def]
+    def explode(user):
         raise RuntimeError("the-secret-internals")
 
     monkeypatch.setattr("uku.api.views.memberships_of", explode)
@@ -110,7 +113,7 @@ def test_pages_keep_their_html_404(db, client) -> None:
 
 
 def test_pages_keep_their_html_500(world, as_user, monkeypatch) -> None:
-    def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def explode(*args, **kwargs):
         raise RuntimeError("the-secret-internals")
 
     monkeypatch.setattr("uku.views.render", explode)

@@ -8,7 +8,7 @@ ERROR_REF = "#/components/schemas/Error"
 
 
 @pytest.fixture
-def schema(db, client) -> dict:  # type: ignore[no-untyped-def]
+def schema(db, client) -> dict:
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200
     return response.json()

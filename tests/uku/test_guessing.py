@@ -9,7 +9,7 @@ from django.urls import reverse
 from tests.factories import PASSWORD
 
 
-def _fail(client, path: str, username: str, times: int, **extra) -> None:  # type: ignore[no-untyped-def]
+def _fail(client, path: str, username: str, times: int, **extra) -> None:
     for _ in range(times):
         client.post(path, {"username": username, "password": "wrong-guess"}, **extra)
 
@@ -102,7 +102,7 @@ def test_the_admin_login_is_locked_out_the_same_way(world, client, settings) -> 
     assert client.get(reverse("admin:index")).status_code == 302  # still not logged in
 
 
-def _ask_reset(client, email: str, **extra):  # type: ignore[no-untyped-def]
+def _ask_reset(client, email: str, **extra):
     return client.post(reverse("password_reset"), {"email": email}, **extra)
 
 
@@ -145,7 +145,7 @@ def test_the_reset_link_comes_from_site_url_not_the_host_header(world, client, s
 
 
 @pytest.fixture
-def low_api_rates(settings):  # type: ignore[no-untyped-def]
+def low_api_rates(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"anon": "3/minute", "user": "5/minute"},
@@ -185,3 +185,29 @@ def test_the_api_rate_is_configurable_from_the_environment(tmp_path) -> None:
         UKU_API_THROTTLE_USER="7/hour",
     )
     assert "'user': '7/hour'" in result.stdout, result.stderr
+
+
+def test_behind_a_proxy_one_guesser_does_not_lock_out_the_others(world, client, settings) -> None:
+    """With UKU_NUM_PROXIES, the address counted is the client's, not the proxy's."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": f"guess{n}@fjord.no", "password": "x"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+    guesser = client.post(
+        reverse("login"),
+        {"username": "admin@fjord.no", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
+    assert guesser.status_code == 429
+    colleague = client.post(
+        reverse("login"),
+        {"username": "admin@fjord.no", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert colleague.status_code == 302

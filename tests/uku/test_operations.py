@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from types import TracebackType
 from unittest import mock
 
 import pytest
@@ -16,6 +17,9 @@ from tests.factories import PASSWORD
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter, redact, register_secret
 from uku.models import ApiToken, Company, Membership, Plan, User
 from uku.validators import normalise_orgnr, validate_orgnr
+
+# What logging.LogRecord takes as exc_info (sys.exc_info() gives either tuple).
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
 def test_healthz_reports_database_and_broker(db, client) -> None:
@@ -107,7 +111,7 @@ def test_it_refuses_organisation_numbers_failing_mod11(value) -> None:
         validate_orgnr(normalise_orgnr(value))
 
 
-def _log_line(message: str, *args: object, exc_info: object = None) -> str:
+def _log_line(message: str, *args: object, exc_info: ExcInfo | None = None) -> str:
     record = logging.LogRecord("t", logging.INFO, __file__, 1, message, args, exc_info)
     for f in (RequestIdFilter(), RedactSecretsFilter()):
         f.filter(record)

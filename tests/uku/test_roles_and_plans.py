@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -9,10 +11,14 @@ from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from uku.api.permissions import HasPlan, PlanRequiredError
 from uku.models import Plan, Role
 from uku.tenancy import PlanRequired, requires_plan, requires_role
+
+if TYPE_CHECKING:
+    from uku.http import TenantRequest
 
 
 @pytest.mark.parametrize(
@@ -62,12 +68,13 @@ def test_it_changes_a_role_and_external_id_as_admin(world, as_user) -> None:
     assert (membership.role, membership.external_id) == (Role.MEMBER, "12")
 
 
-def _view(request):  # type: ignore[no-untyped-def]
+def _view(request):
     return HttpResponse("ok")
 
 
-def _request(world, user, plan: str):  # type: ignore[no-untyped-def]
-    request = RequestFactory().get("/")
+def _request(world, user, plan: str):
+    # Set up as CompanyMiddleware would.
+    request = cast("TenantRequest", RequestFactory().get("/"))
     request.user = user
     world.firm_a.plan = plan
     request.company = world.firm_a
@@ -104,16 +111,16 @@ def test_the_api_refuses_to_invite_as_billing(world, api_as) -> None:
 
 def test_the_api_plan_check_says_which_plan_is_needed(world) -> None:
     world.firm_a.plan = Plan.FREE
-    django_request = APIRequestFactory().get("/")
+    django_request = cast("TenantRequest", APIRequestFactory().get("/"))
     django_request.company = world.firm_a
     request = Request(django_request)
     request.user = world.owner
     with pytest.raises(PlanRequiredError) as raised:
-        HasPlan(Plan.TEAM)().has_permission(request, None)
+        HasPlan(Plan.TEAM)().has_permission(request, APIView())
     assert "Team" in str(raised.value.detail) and "Free" in str(raised.value.detail)
 
 
-def _give_external_id(world, user, external_id: str) -> None:  # type: ignore[no-untyped-def]
+def _give_external_id(world, user, external_id: str) -> None:
     membership = world.membership(user)
     membership.external_id = external_id
     with world.scope_a():

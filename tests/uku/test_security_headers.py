@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 
-def _csp(response) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def _csp(response) -> dict[str, list[str]]:
     directives = {}
     for part in response["Content-Security-Policy"].split(";"):
         name, *sources = part.split()

@@ -12,19 +12,22 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from uku.http import tenant_request
+from uku.models import ApiToken, User
+
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Token uku_...` (or `Bearer`). A bad token is a 401, never a fallback."""
 
     keyword = "Token"
 
-    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        django_request = request._request
-        if getattr(django_request, "api_token_invalid", False):
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        django_request = tenant_request(request)
+        if django_request.api_token_invalid:
             raise exceptions.AuthenticationFailed(
                 "The API token is invalid, has expired or has been revoked."
             )
-        token = getattr(django_request, "api_token", None)
+        token = django_request.api_token
         if token is None:
             return None
         return (token.user, token)

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import exceptions, permissions
 from rest_framework.request import Request
 
+from uku.http import firm_of, tenant_request
 from uku.models import Plan
 
 
@@ -23,7 +24,7 @@ class IsCompanyMember(permissions.BasePermission):
         return bool(
             request.user
             and request.user.is_authenticated
-            and getattr(request._request, "company", None) is not None
+            and tenant_request(request).company is not None
         )
 
 
@@ -34,7 +35,7 @@ def HasRole(*roles: str) -> type[permissions.BasePermission]:
         message = "Your role in this firm does not allow this."
 
         def has_permission(self, request: Request, view: Any) -> bool:
-            membership = getattr(request._request, "membership", None)
+            membership = tenant_request(request).membership
             return (
                 super().has_permission(request, view)
                 and membership is not None
@@ -52,10 +53,11 @@ def HasPlan(minimum: str) -> type[permissions.BasePermission]:
         def has_permission(self, request: Request, view: Any) -> bool:
             if not super().has_permission(request, view):
                 return False
-            if not request._request.company.has_plan(minimum):
+            company = firm_of(request)
+            if not company.has_plan(minimum):
                 raise PlanRequiredError(
                     f"This needs the {Plan(minimum).label} plan or higher; "
-                    f"your firm is on {Plan(request._request.company.plan).label}."
+                    f"your firm is on {Plan(company.plan).label}."
                 )
             return True
 

@@ -37,7 +37,7 @@ class MeSerializer(serializers.Serializer):
         return {"email": user.email, "name": user.name}
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(serializers.ModelSerializer[Membership]):
     id = serializers.UUIDField(source="public_id", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
     name = serializers.CharField(source="user.name", read_only=True)

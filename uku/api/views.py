@@ -8,11 +8,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from uku import services
 from uku.api.permissions import HasRole, IsCompanyMember
 from uku.api.serializers import InvitationCreateSerializer, MemberSerializer, MeSerializer
+from uku.http import actor_of, firm_of, tenant_request
 from uku.models import Membership, Role
 from uku.tenancy import memberships_of
 
@@ -37,11 +39,12 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        membership = request._request.membership
+        tenant = tenant_request(request)
+        membership = tenant.membership
         data = {
             "user": request.user,
             "firms": memberships_of(request.user),
-            "current_firm": request._request.company,
+            "current_firm": tenant.company,
             "role": membership.role if membership else None,
         }
         return Response(MeSerializer(data).data)
@@ -52,7 +55,7 @@ class MemberViewSet(
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[Membership],
 ):
     """Members of the current firm. Everyone may list; owners and admins change and remove."""
 
@@ -67,18 +70,17 @@ class MemberViewSet(
             return [IsCompanyMember()]  # members may set their own External ID; the service checks
         return [HasRole(Role.OWNER, Role.ADMIN)()]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no firm
             return Membership.objects.none()
-        return Membership.objects.filter(company=self.request._request.company).select_related(
-            "user"
-        )
+        return Membership.objects.filter(company=firm_of(self.request)).select_related("user")
 
-    def perform_update(self, serializer: MemberSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Membership]) -> None:
+        assert serializer.instance is not None  # an update always has its object
         try:
             serializer.instance = services.update_membership(
-                company=self.request._request.company,
-                actor=self.request._request.membership,
+                company=firm_of(self.request),
+                actor=actor_of(self.request),
                 membership=serializer.instance,
                 role=serializer.validated_data.get("role"),
                 external_id=serializer.validated_data.get("external_id"),
@@ -91,8 +93,8 @@ class MemberViewSet(
     def perform_destroy(self, instance: Membership) -> None:
         try:
             services.remove_member(
-                company=self.request._request.company,
-                actor=self.request._request.membership,
+                company=firm_of(self.request),
+                actor=actor_of(self.request),
                 membership=instance,
             )
         except DjangoValidationError as exc:
@@ -112,8 +114,8 @@ class InvitationView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             issued = services.invite_member(
-                company=request._request.company,
-                actor=request._request.membership,
+                company=firm_of(request),
+                actor=actor_of(request),
                 **serializer.validated_data,
             )
         except DjangoValidationError as exc:

@@ -26,7 +26,7 @@ def bs_widget(field: BoundField) -> SafeString:
         described.append(f"{field.auto_id}_help")
     if field.errors:
         described.append(f"{field.auto_id}_error")
-    attrs = {"class": css}
+    attrs: dict[str, str | bool] = {"class": css}
     if described:
         attrs["aria-describedby"] = " ".join(described)
     if field.errors:

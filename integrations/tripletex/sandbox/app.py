@@ -770,6 +770,7 @@ class _RequestHandler(WSGIRequestHandler):
             self.rfile, output, sys.stderr, self.get_environ(), multithread=True
         )
         handler.request_handler = self
+        # self.server is the WSGIServer that made this handler; the stubs type it as BaseServer.
         handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
 

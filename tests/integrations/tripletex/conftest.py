@@ -22,7 +22,7 @@ def tripletex_sandbox() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def tripletex_settings(settings, tripletex_sandbox: SandboxServer):  # type: ignore[no-untyped-def]
+def tripletex_settings(settings, tripletex_sandbox: SandboxServer):
     """uku's Test environment pointed at `tripletex_sandbox`, with the sandbox's consumer token,
     few attempts and short timeouts so failure tests stay fast. Returns pytest-django's
     `settings` for further overrides."""

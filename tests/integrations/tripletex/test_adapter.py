@@ -31,7 +31,7 @@ def token(tripletex_sandbox: SandboxServer) -> str:
     return tripletex_sandbox.store.create_employee_token()["token"]
 
 
-def adapter(token: str, environment: str = "test", **kwargs) -> TripletexAdapter:  # type: ignore[no-untyped-def]
+def adapter(token: str, environment: str = "test", **kwargs) -> TripletexAdapter:
     return TripletexAdapter(
         credentials={"employee_token": token}, environment=environment, **kwargs
     )

@@ -66,7 +66,7 @@ def token(tripletex_sandbox: SandboxServer) -> str:
 
 
 @pytest.fixture
-def make_client(tripletex_settings, token, sleeps, calls):  # type: ignore[no-untyped-def]
+def make_client(tripletex_settings, token, sleeps, calls):
     def make(employee_token: str | None = None, **kwargs: Any) -> TripletexClient:
         options: dict[str, Any] = {"on_call": calls.append, "sleep": sleeps, "backoff_base": 0.01}
         return TripletexClient(
@@ -354,7 +354,7 @@ def test_it_gives_up_on_a_read_with_transient_error(
     assert [c.path for c in calls].count("/customer") == 3
 
 
-def test_it_retries_a_read_that_times_out(tripletex_sandbox, tripletex_settings, make_client):  # type: ignore[no-untyped-def]
+def test_it_retries_a_read_that_times_out(tripletex_sandbox, tripletex_settings, make_client):
     tripletex_settings.TRIPLETEX_READ_TIMEOUT = 0.2
     store = tripletex_sandbox.store
     store.inject_fault("delay", "/customer", times=1, delay_seconds=0.5)
@@ -590,7 +590,7 @@ BASE = "https://tripletex.example/v2"
 
 
 @pytest.fixture
-def mocked(settings):  # type: ignore[no-untyped-def]
+def mocked(settings):
     settings.TRIPLETEX_PRODUCTION_URL = BASE
     settings.TRIPLETEX_CONSUMER_TOKEN_PRODUCTION = "consumer-token-production-123"
     settings.TRIPLETEX_MAX_ATTEMPTS = 3
@@ -631,7 +631,12 @@ def test_it_honours_x_rate_limit_reset_when_a_429_has_no_retry_after(mocked, sle
 
 
 def test_it_resends_a_write_when_the_connection_was_never_made(mocked, sleeps) -> None:
-    never_connected = MaxRetryError(None, "/v2/order", NewConnectionError(None, "refused"))
+    # urllib3 types the pool and the connection, which building these errors never uses.
+    never_connected = MaxRetryError(
+        None,  # type: ignore[arg-type]
+        "/v2/order",
+        NewConnectionError(None, "refused"),  # type: ignore[arg-type]
+    )
     refused = requests.ConnectionError(never_connected)
     mocked.post(f"{BASE}/order", body=refused)
     mocked.post(f"{BASE}/order", json={"value": {"id": 5}}, status=201)

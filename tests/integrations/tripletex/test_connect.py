@@ -29,20 +29,20 @@ TEST_URL = "/settings/apps/tripletex/connect/test/"
 
 
 @pytest.fixture
-def tx(tx, settings):  # type: ignore[no-untyped-def]
+def tx(tx, settings):
     """The shared sandbox, with a short read timeout for the timeout cases."""
     settings.TRIPLETEX_READ_TIMEOUT = 2.0
     return tx
 
 
 @pytest.fixture
-def token(tx) -> str:  # type: ignore[no-untyped-def]
+def token(tx) -> str:
     return tx.store.create_employee_token(expires_on=tx.store.today() + timedelta(days=200))[
         "token"
     ]
 
 
-def _test(world, environment: str = "test", **credentials: str):  # type: ignore[no-untyped-def]
+def _test(world, environment: str = "test", **credentials: str):
     with world.scope_a():
         return services.test_connection(
             company=world.firm_a,
@@ -83,7 +83,7 @@ def test_an_empty_token_is_refused_before_any_call(world, tx) -> None:
     assert tx.store.request_counts() == {}
 
 
-def _message(world, **credentials: str) -> str:  # type: ignore[no-untyped-def]
+def _message(world, **credentials: str) -> str:
     with pytest.raises(AuthError) as raised:
         _test(world, **credentials)
     return raised.value.message
@@ -272,7 +272,7 @@ def test_a_canary_token_never_leaks(world, as_user, api_as, tx) -> None:
     root.setLevel(logging.DEBUG)
     published: list[str] = []
 
-    def capture(sender=None, task_id=None, task=None, args=None, kwargs=None, **_):  # type: ignore[no-untyped-def]
+    def capture(sender=None, task_id=None, task=None, args=None, kwargs=None, **_):
         published.append(repr((args, kwargs)))
 
     task_prerun.connect(capture)

@@ -21,7 +21,7 @@ def _state_line(html: str) -> str:
     return found.group(1)
 
 
-def _connected(tx, saved_connection) -> str:  # type: ignore[no-untyped-def]
+def _connected(tx, saved_connection) -> str:
     token = tx.store.create_employee_token()["token"]
     saved_connection(token=token)
     return token

@@ -87,7 +87,7 @@ def test_it_serves_finland_on_the_old_host_too(sandbox: SandboxServer) -> None:
     assert {tax["TaxPct"] for tax in response.json()} >= {25.5, 14}
 
 
-def test_it_refuses_a_signature_made_with_another_key(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_signature_made_with_another_key(merit: Merit, control) -> None:
     other_key = merit.server.store.create_credentials("EE")["api_key"]
     forger = Merit(merit.server, "EE", merit.api_id, other_key)
 
@@ -98,7 +98,7 @@ def test_it_refuses_a_signature_made_with_another_key(merit: Merit, control) -> 
     assert status.startswith("Insecure: ")
 
 
-def test_it_shows_signing_status_ok_until_a_bad_signature(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_shows_signing_status_ok_until_a_bad_signature(merit: Merit, control) -> None:
     merit.call("gettaxes")
 
     credential = control("GET", f"/credentials/{merit.api_id}").json()
@@ -176,7 +176,7 @@ def test_it_refuses_a_malformed_timestamp(merit: Merit, timestamp: str) -> None:
     assert (response.status_code, response.text) == (401, "api-wrongsignature")
 
 
-def test_the_control_api_can_skew_the_server_clock_and_tolerance(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_the_control_api_can_skew_the_server_clock_and_tolerance(merit: Merit, control) -> None:
     assert control("POST", "/clock", {"offset_seconds": 600}).status_code == 200
     assert merit.call("gettaxes").text == "api-wrongsignature"
 
@@ -193,7 +193,7 @@ def test_it_refuses_a_company_without_a_pro_or_premium_licence(sandbox: SandboxS
     assert (response.status_code, response.text) == (401, "api-wronglicense")
 
 
-def test_the_licence_can_be_changed_through_the_control_api(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_the_licence_can_be_changed_through_the_control_api(merit: Merit, control) -> None:
     firm = merit.server.store.firm("EE").id
 
     assert control("POST", f"/companies/{firm}/licence", {"licence": "basic"}).status_code == 200
@@ -203,7 +203,7 @@ def test_the_licence_can_be_changed_through_the_control_api(merit: Merit, contro
     assert control("POST", f"/companies/{firm}/licence", {"licence": "GOLD"}).status_code == 400
 
 
-def test_it_refuses_a_revoked_api_id_like_an_unknown_one(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_revoked_api_id_like_an_unknown_one(merit: Merit, control) -> None:
     assert merit.call("gettaxes").status_code == 200
 
     assert control("DELETE", f"/credentials/{merit.api_id}").status_code == 204
@@ -214,7 +214,7 @@ def test_it_refuses_a_revoked_api_id_like_an_unknown_one(merit: Merit, control) 
     assert control("GET", f"/credentials/{merit.api_id}").json()["revoked"] is True
 
 
-def test_new_credentials_work_for_the_chosen_instance_only(sandbox: SandboxServer, control) -> None:  # type: ignore[no-untyped-def]
+def test_new_credentials_work_for_the_chosen_instance_only(sandbox: SandboxServer, control) -> None:
     created = control("POST", "/credentials", {"country": "PL"})
     assert created.status_code == 201
     client = Merit(sandbox, "PL", created.json()["api_id"], created.json()["api_key"])

@@ -20,7 +20,7 @@ def _inject(control: Any, **fault: object) -> None:
     assert response.status_code == 201, response.text
 
 
-def test_it_injects_a_500_stack_trace_for_the_next_n_calls(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_injects_a_500_stack_trace_for_the_next_n_calls(merit: Merit, control) -> None:
     _inject(control, kind="server_error", endpoint="gettaxes", times=2)
 
     first, second, third = (merit.call("gettaxes") for _ in range(3))
@@ -34,7 +34,7 @@ def test_it_injects_a_500_stack_trace_for_the_next_n_calls(merit: Merit, control
 @pytest.mark.parametrize(("retry_after", "header"), [(7, "7"), (None, None)])
 def test_it_injects_a_429_with_or_without_retry_after(
     merit: Merit, control, retry_after: int | None, header: str | None
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _inject(control, kind="rate_limit", endpoint="getcustomers", retry_after=retry_after)
 
     response = merit.call("getcustomers")
@@ -44,7 +44,7 @@ def test_it_injects_a_429_with_or_without_retry_after(
     assert response.headers["X-RateLimit-Remaining"] == "0"
 
 
-def test_it_injects_an_html_503(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_injects_an_html_503(merit: Merit, control) -> None:
     _inject(control, kind="unavailable", retry_after=30)
 
     response = merit.call("getitems")
@@ -54,7 +54,7 @@ def test_it_injects_an_html_503(merit: Merit, control) -> None:  # type: ignore[
     assert response.text.lstrip().startswith("<!DOCTYPE HTML")
 
 
-def test_it_delays_then_answers_normally(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_delays_then_answers_normally(merit: Merit, control) -> None:
     _inject(control, kind="delay", delay_seconds=0.4)
 
     started = time.monotonic()
@@ -64,14 +64,14 @@ def test_it_delays_then_answers_normally(merit: Merit, control) -> None:  # type
     assert time.monotonic() - started >= 0.4
 
 
-def test_a_delay_longer_than_the_clients_timeout_is_a_timeout(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_a_delay_longer_than_the_clients_timeout_is_a_timeout(merit: Merit, control) -> None:
     _inject(control, kind="delay", delay_seconds=1.0)
 
     with pytest.raises(requests.Timeout):
         requests.post(merit.server.url + "gettaxes", data="{}", timeout=0.3)
 
 
-def test_a_dropped_connection_applies_nothing(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_a_dropped_connection_applies_nothing(merit: Merit, control) -> None:
     _inject(control, kind="drop", endpoint="sendinvoice")
 
     with pytest.raises(requests.ConnectionError):
@@ -81,7 +81,7 @@ def test_a_dropped_connection_applies_nothing(merit: Merit, control) -> None:  #
     assert merit.call("sendinvoice", _invoice(merit)).status_code == 200
 
 
-def test_a_lost_response_still_applies_the_write(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_response_still_applies_the_write(merit: Merit, control) -> None:
     _inject(control, kind="lose_response", endpoint="sendinvoice")
 
     with pytest.raises(requests.ConnectionError):
@@ -92,7 +92,7 @@ def test_a_lost_response_still_applies_the_write(merit: Merit, control) -> None:
     assert resent.status_code == 400
 
 
-def test_it_can_answer_with_truncated_json(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_can_answer_with_truncated_json(merit: Merit, control) -> None:
     _inject(control, kind="malformed_json", endpoint="getcustomers")
 
     response = merit.call("getcustomers")
@@ -102,7 +102,7 @@ def test_it_can_answer_with_truncated_json(merit: Merit, control) -> None:  # ty
         response.json()
 
 
-def test_it_can_answer_with_a_json_string_holding_the_json(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_can_answer_with_a_json_string_holding_the_json(merit: Merit, control) -> None:
     normal = merit.json("gettaxes")
     _inject(control, kind="json_string", endpoint="gettaxes")
 
@@ -112,7 +112,7 @@ def test_it_can_answer_with_a_json_string_holding_the_json(merit: Merit, control
     assert json.loads(quirky) == normal
 
 
-def test_it_can_answer_200_with_a_stack_trace(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_can_answer_200_with_a_stack_trace(merit: Merit, control) -> None:
     _inject(control, kind="stacktrace_200", endpoint="getitems")
 
     response = merit.call("getitems")
@@ -123,14 +123,14 @@ def test_it_can_answer_200_with_a_stack_trace(merit: Merit, control) -> None:  #
         response.json()
 
 
-def test_it_can_refuse_a_correct_signature_once(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_can_refuse_a_correct_signature_once(merit: Merit, control) -> None:
     _inject(control, kind="wrong_signature")
 
     assert merit.call("gettaxes").text == "api-wrongsignature"
     assert merit.call("gettaxes").status_code == 200
 
 
-def test_faults_match_country_endpoint_and_method(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_faults_match_country_endpoint_and_method(merit: Merit, control) -> None:
     _inject(control, kind="server_error", endpoint="GetTaxes", country="FI", method="GET")
     finland = merit.as_country("FI")
 
@@ -142,7 +142,7 @@ def test_faults_match_country_endpoint_and_method(merit: Merit, control) -> None
     assert control("GET", "/faults").json()["faults"] == []
 
 
-def test_faults_can_be_listed_and_cleared(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_faults_can_be_listed_and_cleared(merit: Merit, control) -> None:
     _inject(control, kind="server_error", times=5)
 
     assert len(control("GET", "/faults").json()["faults"]) == 1
@@ -153,11 +153,11 @@ def test_faults_can_be_listed_and_cleared(merit: Merit, control) -> None:  # typ
 @pytest.mark.parametrize(
     "fault", [{"kind": "meteor"}, {"kind": "drop", "times": 0}, {"kind": "drop", "country": "SE"}]
 )
-def test_it_refuses_a_bad_fault(control, fault: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def test_it_refuses_a_bad_fault(control, fault: dict[str, Any]) -> None:
     assert control("POST", "/faults", fault).status_code == 400
 
 
-def test_it_counts_calls_per_instance_and_endpoint(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_counts_calls_per_instance_and_endpoint(merit: Merit, control) -> None:
     merit.call("gettaxes")
     merit.call("GetTaxes")
     merit.as_country("PL").call("getcustomers")
@@ -176,7 +176,7 @@ def test_it_counts_calls_per_instance_and_endpoint(merit: Merit, control) -> Non
     assert merit.server.store.request_counts() == {}
 
 
-def test_the_request_log_holds_no_credentials(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_the_request_log_holds_no_credentials(merit: Merit, control) -> None:
     merit.call("getcustomers", {"Name": "Kase"})
     Merit(merit.server, "EE", merit.api_id, "wrong").call("gettaxes")
 
@@ -189,7 +189,7 @@ def test_the_request_log_holds_no_credentials(merit: Merit, control) -> None:  #
 
 def test_the_control_api_answers_unknown_operations_and_bad_bodies(
     sandbox: SandboxServer, control
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert control("GET", "/nothing").status_code == 404
     assert control("PUT", "/faults").status_code == 405
     assert control("DELETE", "/credentials/not-an-id").status_code == 404

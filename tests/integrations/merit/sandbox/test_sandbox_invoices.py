@@ -210,7 +210,7 @@ def test_a_body_that_is_not_json_gets_a_500_format_exception(merit: Merit) -> No
     assert response.json()["ErrorCode"] == "FormatException"
 
 
-def test_the_control_api_registers_a_customer_payment(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_the_control_api_registers_a_customer_payment(merit: Merit, control) -> None:
     answer = merit.json("sendinvoice", _invoice(merit))
 
     paid = control(
@@ -235,7 +235,7 @@ def test_the_control_api_registers_a_customer_payment(merit: Merit, control) -> 
 
 def test_customers_created_or_changed_in_merit_appear_in_changed_since(
     sandbox: SandboxServer, merit: Merit, control
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     today = sandbox.store.now().strftime("%Y%m%d")
     existing = merit.json("getcustomers")[0]
 
@@ -251,7 +251,7 @@ def test_customers_created_or_changed_in_merit_appear_in_changed_since(
     )
 
 
-def test_a_reset_forgets_what_was_written(merit: Merit, control) -> None:  # type: ignore[no-untyped-def]
+def test_a_reset_forgets_what_was_written(merit: Merit, control) -> None:
     merit.json("sendinvoice", _invoice(merit))
 
     control("POST", "/reset", {"seed": "demo"})
@@ -306,6 +306,6 @@ def test_it_matches_nested_invoice_fields_case_insensitively(merit: Merit) -> No
     assert merit.call("sendinvoice", invoice).status_code == 200
 
 
-def test_the_control_api_needs_a_name_for_a_new_customer(control) -> None:  # type: ignore[no-untyped-def]
+def test_the_control_api_needs_a_name_for_a_new_customer(control) -> None:
     assert control("POST", "/customers", {"RegNo": "16543212"}).status_code == 400
     assert control("POST", "/customers", {"Name": "X", "Nonsense": 1}).status_code == 400

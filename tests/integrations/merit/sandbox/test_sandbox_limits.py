@@ -39,7 +39,7 @@ def test_the_limit_is_per_company_not_per_key_or_instance(sandbox: SandboxServer
     assert demo_client(sandbox, "FI").call("gettaxes").status_code == 200
 
 
-def test_a_refused_call_does_not_use_up_the_next_window(sandbox: SandboxServer, control) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_call_does_not_use_up_the_next_window(sandbox: SandboxServer, control) -> None:
     assert control("POST", "/rate-limit", {"limit": 2, "period_seconds": 0.5}).status_code == 200
     merit = demo_client(sandbox)
 
@@ -100,7 +100,7 @@ def test_it_refuses_an_end_before_the_start(reader: Merit) -> None:
 @pytest.mark.parametrize("payload", [{"PeriodStart": "20250101"}, {"PeriodEnd": "20250131"}, {}])
 def test_it_answers_404_when_a_required_period_field_is_missing(
     reader: Merit, payload: dict
-) -> None:  # type: ignore[type-arg]
+) -> None:
     response = reader.call("getinvoices", payload)
 
     assert response.status_code == 404

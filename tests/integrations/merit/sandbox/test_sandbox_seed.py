@@ -111,7 +111,7 @@ def test_the_seed_is_deterministic_and_independent_of_the_date() -> None:
 
 def test_the_empty_seed_has_vat_codes_and_banks_but_no_registers(
     sandbox: SandboxServer, control
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert control("POST", "/reset", {"seed": "empty"}).status_code == 200
     merit = demo_client(sandbox)
 
@@ -121,14 +121,14 @@ def test_the_empty_seed_has_vat_codes_and_banks_but_no_registers(
     assert merit.json("getinvoices", {"PeriodStart": "20250401", "PeriodEnd": "20250616"}) == []
 
 
-def test_a_reset_can_ask_for_more_customers(sandbox: SandboxServer, control) -> None:  # type: ignore[no-untyped-def]
+def test_a_reset_can_ask_for_more_customers(sandbox: SandboxServer, control) -> None:
     info = control("POST", "/reset", {"seed": "demo", "customers": 500}).json()
 
     assert info["instances"]["EE"]["companies"][0]["customers"] == 500
     assert len(demo_client(sandbox).json("getcustomers")) == 500
 
 
-def test_the_control_api_describes_the_instances(sandbox: SandboxServer, control) -> None:  # type: ignore[no-untyped-def]
+def test_the_control_api_describes_the_instances(sandbox: SandboxServer, control) -> None:
     info = control("GET", "/").json()
 
     assert set(info["instances"]) == {"EE", "FI", "PL"}

@@ -173,7 +173,7 @@ def test_it_answers_401_without_or_with_a_bad_authorization(sandbox: SandboxServ
 
 def test_it_ends_the_session_at_midnight_at_the_start_of_its_expiration_date(
     api: Api, control
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     assert api.get("/customer", count=1).status_code == 200  # expirationDate = TODAY + 1
 
     control("POST", "/clock", {"advance_days": 1})  # now TODAY + 1: the session died at 00:00
@@ -196,7 +196,7 @@ def test_it_gives_a_session_expiring_today_that_fails_on_first_use(
 
 def test_it_rejects_a_session_whose_employee_was_deactivated(
     api: Api, control, sandbox: SandboxServer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     control("POST", f"/employees/{sandbox.store.admin_employee_id}/deactivate")
 
     assert api.get("/customer", count=1).status_code == 401
@@ -271,7 +271,7 @@ def test_it_fills_developer_message_only_where_tripletex_does(
 
 def test_it_limits_an_accountant_token_to_login_access_and_who_am_i_with_username_zero(
     sandbox: SandboxServer, control
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     issued = control("POST", "/employee-tokens", {"accountant": True}).json()
     assert issued["accountant"] is True
     firm = Api(sandbox, create_session(sandbox, issued["token"]).json()["value"]["token"])
@@ -294,7 +294,7 @@ def test_it_limits_an_accountant_token_to_login_access_and_who_am_i_with_usernam
 
 def test_it_revokes_and_grants_login_access_through_the_control_api(
     api: Api, sandbox: SandboxServer, control
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client = sandbox.store.company_clients(sandbox.store.firm_company_id)[0]
 
     revoked = control("POST", f"/companies/{client}/revoke-login-access")

@@ -12,7 +12,7 @@ from integrations.tripletex.sandbox import SandboxServer
 from .conftest import TODAY, Api
 
 
-def _inject(control, **fault: object) -> None:  # type: ignore[no-untyped-def]
+def _inject(control, **fault: object) -> None:
     response = control("POST", "/faults", fault)
     assert response.status_code == 201, response.text
 
@@ -27,7 +27,7 @@ def _inject(control, **fault: object) -> None:  # type: ignore[no-untyped-def]
 )
 def test_it_injects_error_faults_for_the_next_n_requests(
     api: Api, control, kind: str, status: int, code: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _inject(control, method="GET", path="/customer", times=2, kind=kind)
 
     first, second, third = (api.get("/customer", count=1) for _ in range(3))
@@ -38,7 +38,7 @@ def test_it_injects_error_faults_for_the_next_n_requests(
     assert third.status_code == 200
 
 
-def test_it_matches_faults_by_method_and_exact_or_prefix_path(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_matches_faults_by_method_and_exact_or_prefix_path(api: Api, control) -> None:
     customer = api.values("/customer", count=1, fields="id")[0]["id"]
     _inject(control, method="GET", path="/customer", kind="server_error")
     _inject(control, method="POST", path="/customer", match="prefix", kind="server_error")
@@ -50,7 +50,7 @@ def test_it_matches_faults_by_method_and_exact_or_prefix_path(api: Api, control)
     assert api.get(f"/customer/{customer}").status_code == 500
 
 
-def test_it_injects_a_rate_limit_fault(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_injects_a_rate_limit_fault(api: Api, control) -> None:
     _inject(control, method="GET", path="/customer", kind="rate_limit", retry_after=7)
 
     response = api.get("/customer", count=1)
@@ -61,7 +61,7 @@ def test_it_injects_a_rate_limit_fault(api: Api, control) -> None:  # type: igno
     assert response.headers["X-Rate-Limit-Remaining"] == "0"
 
 
-def test_it_delays_then_answers_normally(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_delays_then_answers_normally(api: Api, control) -> None:
     _inject(control, method="GET", path="/customer", kind="delay", delay_seconds=0.3)
 
     started = time.monotonic()
@@ -71,7 +71,7 @@ def test_it_delays_then_answers_normally(api: Api, control) -> None:  # type: ig
     assert time.monotonic() - started >= 0.3
 
 
-def test_it_drops_the_connection_without_a_response(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_drops_the_connection_without_a_response(api: Api, control) -> None:
     _inject(control, method="GET", path="/customer", kind="drop")
 
     with pytest.raises(requests.ConnectionError):
@@ -79,7 +79,7 @@ def test_it_drops_the_connection_without_a_response(api: Api, control) -> None: 
     assert api.get("/customer", count=1).status_code == 200
 
 
-def test_it_sends_malformed_json(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_sends_malformed_json(api: Api, control) -> None:
     _inject(control, method="GET", path="/customer", kind="malformed_json")
 
     response = api.get("/customer", count=1)
@@ -91,7 +91,7 @@ def test_it_sends_malformed_json(api: Api, control) -> None:  # type: ignore[no-
 
 def test_it_applies_the_write_but_loses_the_response(
     api: Api, control, sandbox: SandboxServer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     customer = api.values("/customer", count=1, fields="id")[0]["id"]
     _inject(control, method="POST", path="/order", kind="lose_response")
     body = {
@@ -114,14 +114,14 @@ def test_it_applies_the_write_but_loses_the_response(
     assert [order["reference"] for order in found] == ["uku-lost-1"]
 
 
-def test_it_clears_faults(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_clears_faults(api: Api, control) -> None:
     _inject(control, method="GET", path="/customer", times=5, kind="server_error")
 
     assert control("DELETE", "/faults").status_code == 204
     assert api.get("/customer", count=1).status_code == 200
 
 
-def test_it_sends_rate_limit_headers_and_answers_429_over_the_limit(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_sends_rate_limit_headers_and_answers_429_over_the_limit(api: Api, control) -> None:
     control("POST", "/rate-limit", {"limit": 3, "period_seconds": 30})
 
     responses = [api.get("/customer", count=1) for _ in range(4)]
@@ -135,7 +135,7 @@ def test_it_sends_rate_limit_headers_and_answers_429_over_the_limit(api: Api, co
 
 def test_it_counts_rate_limits_per_consumer_and_employee_token(
     api: Api, control, sandbox: SandboxServer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from .conftest import create_session
 
     control("POST", "/rate-limit", {"limit": 2, "period_seconds": 30})
@@ -156,7 +156,7 @@ def test_it_restarts_the_rate_limit_window(api: Api, sandbox: SandboxServer) -> 
     assert api.get("/customer", count=1).status_code == 200
 
 
-def test_it_logs_requests_with_path_templates(api: Api, control, sandbox: SandboxServer) -> None:  # type: ignore[no-untyped-def]
+def test_it_logs_requests_with_path_templates(api: Api, control, sandbox: SandboxServer) -> None:
     control("DELETE", "/requests")
     customer = api.values("/customer", count=1, fields="id")[0]["id"]
     api.get(f"/customer/{customer}")
@@ -181,7 +181,7 @@ def test_it_logs_requests_with_path_templates(api: Api, control, sandbox: Sandbo
     assert sandbox.store.request_counts() == log["counts"]
 
 
-def test_it_never_logs_tokens(api: Api, control, sandbox: SandboxServer) -> None:  # type: ignore[no-untyped-def]
+def test_it_never_logs_tokens(api: Api, control, sandbox: SandboxServer) -> None:
     from .conftest import create_session
 
     token = sandbox.store.create_employee_token()["token"]

@@ -114,7 +114,7 @@ def test_it_filters_organization_number_by_exact_string(api: Api) -> None:
     assert compact == []
 
 
-def test_it_filters_customers_changed_since(api: Api, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_filters_customers_changed_since(api: Api, control) -> None:
     since = f"{TODAY.isoformat()}T00:00:00"
     assert api.values("/customer", changedSince=since, isInactive="") == []
     target = api.values("/customer", fields="id,version", count=3)[2]

@@ -192,7 +192,7 @@ def test_it_invoices_without_sending_and_takes_partial_and_full_payment(
     assert listed == [{"id": invoice["id"], "amountOutstanding": 0.0}]
 
 
-def test_it_sends_to_the_customer_by_default(api: Api, sandbox: SandboxServer, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_sends_to_the_customer_by_default(api: Api, sandbox: SandboxServer, control) -> None:
     order = api.post("/order", _order(api)).json()["value"]
 
     response = api.put(f"/order/{order['id']}/:invoice", invoiceDate=TODAY.isoformat())

@@ -121,7 +121,7 @@ def test_it_seeds_deterministically() -> None:
         assert snapshot(first, kind) == snapshot(second, kind)
 
 
-def test_it_seeds_empty_with_only_the_firm(control, api: Api) -> None:  # type: ignore[no-untyped-def]
+def test_it_seeds_empty_with_only_the_firm(control, api: Api) -> None:
     info = control("POST", "/reset", {"seed": "empty"}).json()
 
     assert info["client_company_ids"] == []
@@ -131,7 +131,7 @@ def test_it_seeds_empty_with_only_the_firm(control, api: Api) -> None:  # type: 
     assert info["counts"]["vatType"] > 0 and info["counts"]["employee"] == 7
 
 
-def test_it_generates_ten_thousand_customers(sandbox: SandboxServer, control) -> None:  # type: ignore[no-untyped-def]
+def test_it_generates_ten_thousand_customers(sandbox: SandboxServer, control) -> None:
     response = control("POST", "/reset", {"seed": "empty", "customers": 10_000})
     token = control("POST", "/employee-tokens", {"expires_on": "2026-06-16"}).json()["token"]
     from .conftest import create_session
