@@ -236,8 +236,27 @@ class Client(models.Model):
         self.match_phone = phone_key(self.phone)
 
 
+class BooksState(models.TextChoices):
+    """Whether uku can read a linked client's own books (its company in the accounting system,
+    reached through the firm's accountant access). Blank: the vendor has no such access."""
+
+    LINKED = "linked", _("Books linked")
+    NOT_FOUND = "not_found", _("Books not found")
+    AMBIGUOUS = "ambiguous", _("Several companies match")
+    NO_ACCESS = "no_access", _("No accountant access")
+
+
+class ExternalLinkQuerySet(models.QuerySet["ExternalLink"]):
+    def needing_attention(self) -> ExternalLinkQuerySet:
+        """Links whose books cannot be read (not found, ambiguous, no access)."""
+        return self.filter(
+            books_state__in=[BooksState.NOT_FOUND, BooksState.AMBIGUOUS, BooksState.NO_ACCESS]
+        )
+
+
 class ExternalLink(models.Model):
-    """A client's record in an accounting system (for Tripletex: the customer id)."""
+    """A client's record in an accounting system (for Tripletex: the customer id), and, for
+    vendors with accountant access, the client's own company there (its books)."""
 
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="links")
@@ -245,12 +264,18 @@ class ExternalLink(models.Model):
     remote_id = models.CharField(max_length=64)
     remote_name = models.CharField(max_length=255, blank=True)
     remote_number = models.CharField(max_length=64, blank=True)
+    # The client's company in the vendor (Tripletex: the Basic-auth username of its books).
+    books_company_id = models.CharField(max_length=64, blank=True)
+    books_company_name = models.CharField(max_length=255, blank=True)
+    books_state = models.CharField(max_length=12, choices=BooksState.choices, blank=True)
     linked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     linked_at = models.DateTimeField(auto_now_add=True)
 
-    objects: ClassVar[ScopedManagerType[ExternalLink]] = ScopedManager(company="company")
+    objects: ClassVar[ScopedManagerType[ExternalLink]] = ScopedManager(
+        company="company", _manager_class=ExternalLinkQuerySet.as_manager().__class__
+    )
     _default_manager: ClassVar[ScopedManagerType[ExternalLink]]
 
     class Meta:
@@ -263,6 +288,22 @@ class ExternalLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} -> {self.vendor}:{self.remote_id}"
+
+    @property
+    def vendor_label(self) -> str:
+        """The accounting system's name ("Tripletex"), from the registry (no query)."""
+        from integrations.base import REGISTRY
+
+        info = REGISTRY.get(self.vendor)
+        return info.label if info else self.vendor
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.books_state in (
+            BooksState.NOT_FOUND,
+            BooksState.AMBIGUOUS,
+            BooksState.NO_ACCESS,
+        )
 
 
 class ImportClassification(models.TextChoices):

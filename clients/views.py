@@ -1,12 +1,14 @@
-"""The client list and details, and the customer Import tab of an integration."""
+"""The client list, New client, the client page (edit, archive, restore, delete), and the
+customer Import tab of an integration."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
@@ -14,14 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients import importing, services
-from clients.forms import BillingSettingsForm, RegistryNumberForm
+from clients import importing, linking, services
+from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations.base import IntegrationError
 from integrations.models import SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
 from uku.http import FirmRequest
-from uku.tenancy import ADMIN_ROLES, company_required, requires_role
+from uku.tenancy import ADMIN_ROLES, company_required, has_role, requires_role
 
 SORTS = {
     "name": "name",
@@ -37,8 +39,11 @@ SORTS = {
 def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[str, Any]]:
     """The firm's clients filtered, searched and sorted by the query string (shared with the API)."""
     params = request.GET
-    clients = Client.objects.filter(company=request.company).select_related("responsible")
-    clients = clients.search(params.get("q", ""))
+    clients: QuerySet[Client] = (
+        Client.objects.filter(company=request.company)
+        .select_related("responsible")
+        .search(params.get("q", ""))
+    )
     active = params.get("active", "true")
     if active in ("true", "false"):
         clients = clients.filter(active=active == "true")
@@ -60,6 +65,8 @@ def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[s
             )
         else:
             clients = clients.filter(last_import=import_job)
+    link = params.get("link", "")
+    clients = linking.filter_by_link(clients, request.company, link)
     sort = params.get("sort", "name")
     clients = clients.order_by(SORTS.get(sort, "name"), "pk")
     clients = clients.prefetch_related(
@@ -69,6 +76,7 @@ def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[s
         "q": params.get("q", ""),
         "active": active,
         "sort": sort,
+        "link": link if link in linking.LINK_FILTERS else "",
         "import_job": import_job,
     }
 
@@ -84,45 +92,149 @@ def _uuid_or_none(value: str) -> str | None:
 def client_list(request: FirmRequest) -> HttpResponse:
     clients, filters = client_list_queryset(request)
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    return render(request, "clients/list.html", {"page": page, **filters})
+    return render(
+        request,
+        "clients/list.html",
+        {
+            "page": page,
+            "can_create": has_role(request, *services.EDIT_ROLES),
+            **filters,
+            "link_vendors": linking.linkable_vendors(request.company),
+            "can_link": linking.can_link(request.company, request.user, request.membership),
+        },
+    )
+
+
+def _form_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A service's ValidationError shown on the form's fields (others above the form)."""
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _client_or_404(request: FirmRequest, public_id: str) -> Client:
+    return get_object_or_404(
+        Client.objects.select_related("responsible"), company=request.company, public_id=public_id
+    )
+
+
+@requires_role(*services.EDIT_ROLES)
+def client_create(request: FirmRequest) -> HttpResponse:
+    """New client: a client entered by hand, not imported from an accounting system."""
+    company = request.company
+    form = ClientForm(
+        request.POST or None,
+        instance=Client(company=company, registry_country=company.country),
+        company=company,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.create_client(
+                company=company, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Client %(name)s created.") % {"name": client.name})
+            return redirect("client_detail", public_id=client.public_id)
+    return render(request, "clients/new.html", {"form": form})
 
 
 @company_required
 def client_detail(request: FirmRequest, public_id: str) -> HttpResponse:
-    client = get_object_or_404(
-        Client.objects.select_related("responsible"), company=request.company, public_id=public_id
-    )
-    # Two forms on the page; the registry one posts with its prefix.
-    posted_registry = request.method == "POST" and "registry-registry_country" in request.POST
-    posted_billing = request.method == "POST" and not posted_registry
+    """The client page: the Edit form (every field; Owners, Admins and Members), Billing →
+    Settings (everyone, Billing staff included), the accounting-system links, and Archive /
+    Restore and Delete."""
+    client = _client_or_404(request, public_id)
+    company = request.company
+    can_edit = has_role(request, *services.EDIT_ROLES)
+    # Two forms on the page; the Edit form posts with its prefix.
+    posted_details = request.method == "POST" and "client-name" in request.POST
+    posted_billing = request.method == "POST" and not posted_details
+    if posted_details and not can_edit:
+        raise PermissionDenied("role")
     form = BillingSettingsForm(request.POST if posted_billing else None, instance=client)
-    registry_form = RegistryNumberForm(
-        request.POST if posted_registry else None, instance=client, prefix="registry"
+    details_form = ClientDetailsForm(
+        request.POST if posted_details else None, instance=client, prefix="client", company=company
     )
     posted, saved = (
-        (registry_form, _("Registry number saved."))
-        if posted_registry
+        (details_form, _("Client details saved."))
+        if posted_details
         else (form, _("Billing settings saved."))
     )
     if request.method == "POST" and posted.is_valid():
         try:
             services.update_client(
-                company=request.company, actor=request.user, client=client, **posted.cleaned_data
+                company=company, actor=request.user, client=client, **posted.cleaned_data
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                posted.add_error(field if field in posted.fields else None, errors)
+            _form_errors(posted, exc)
         else:
             messages.success(request, saved)
             return redirect("client_detail", public_id=client.public_id)
-    if posted_registry:
-        # The invalid values stay in the form only: the details show what is saved.
+    if request.method == "POST":
+        # The invalid values stay in the form only: the page shows what is saved.
         client.refresh_from_db()
-    links = ExternalLink.objects.filter(company=request.company, client=client)
+    links = ExternalLink.objects.filter(company=company, client=client)
     return render(
         request,
         "clients/detail.html",
-        {"client": client, "form": form, "registry_form": registry_form, "links": links},
+        {
+            "client": client,
+            "form": form,
+            "details_form": details_form,
+            "links": links,
+            "can_edit": can_edit,
+            "can_delete": has_role(request, *services.DELETE_ROLES),
+        },
+    )
+
+
+@require_POST
+@requires_role(*services.EDIT_ROLES)
+def client_archive(request: FirmRequest, public_id: str) -> HttpResponse:
+    client = _client_or_404(request, public_id)
+    services.archive_client(company=request.company, actor=request.user, client=client)
+    messages.success(
+        request,
+        _("%(name)s is archived.") % {"name": client.name},
+    )
+    return redirect("client_detail", public_id=client.public_id)
+
+
+@require_POST
+@requires_role(*services.EDIT_ROLES)
+def client_restore(request: FirmRequest, public_id: str) -> HttpResponse:
+    client = _client_or_404(request, public_id)
+    services.restore_client(company=request.company, actor=request.user, client=client)
+    messages.success(request, _("%(name)s is restored to the client list.") % {"name": client.name})
+    return redirect("client_detail", public_id=client.public_id)
+
+
+@requires_role(*services.DELETE_ROLES)
+def client_delete(request: FirmRequest, public_id: str) -> HttpResponse:
+    """Delete, after a confirmation page; refused (with the reason and Archive offered) when
+    something depends on the client."""
+    client = _client_or_404(request, public_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.delete_client(company=request.company, actor=request.user, client=client)
+        except services.ClientInUse as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Client %(name)s deleted.") % {"name": client.name})
+            return redirect("client_list")
+    dependents = services.client_dependents(client)
+    return render(
+        request,
+        "clients/delete.html",
+        {
+            "client": client,
+            "dependents": dependents,
+            "error": error,
+            "can_edit": has_role(request, *services.EDIT_ROLES),
+        },
+        status=409 if error else 200,
     )
 
 

@@ -125,17 +125,6 @@ class RemoteCompany:
 
 
 @dataclass(frozen=True)
-class RemoteBooksCompany:
-    """A client company whose own books the firm's credentials can log into (accountant
-    access). `id` is what `books_company_id` arguments take; `organisation_number` is as the
-    vendor stores it (not normalised), "" when it has none."""
-
-    id: str
-    name: str
-    organisation_number: str = ""
-
-
-@dataclass(frozen=True)
 class RemoteCustomer:
     """A customer in the accounting system, as uku imports it as a client."""
 
@@ -154,6 +143,31 @@ class RemoteCustomer:
     city: str = ""
     account_manager_id: str = ""  # the remote employee id; matched to a member's External ID
     inactive: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteCustomerPage:
+    """One page of a customer search (`AccountingAdapter.search_customers`).
+
+    `has_next` is exact (the adapter asks for one row more than the page). `total` is the
+    vendor's own count when it gives one, which may be an estimate (Tripletex's `fullResultSize`
+    is deprecated and "not exact"); `None` when unknown."""
+
+    customers: list[RemoteCustomer]
+    page: int
+    page_size: int
+    has_next: bool
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoteBooksCompany:
+    """A client company whose books the firm's credentials can log into (Tripletex: a company
+    listed by `/company/>withLoginAccess`; its id is the Basic-auth username for that client)."""
+
+    id: str
+    name: str
+    organisation_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,7 +226,7 @@ class Capability(StrEnum):
     STATISTICS = "statistics"  # work statistics per client and month (summary tasks)
     INVOICE_EXPORT = "invoice_export"  # create an invoice (or order) from uku's
     INVOICE_STATUS = "invoice_status"  # read invoice numbers and paid status back
-    BOOKS_ACCESS = "books_access"  # read a client's own books through accountant access
+    BOOKS_ACCESS = "books_access"  # log into each client's own company (accountant access)
 
     @property
     def verb(self) -> Any:
@@ -227,7 +241,7 @@ _CAPABILITY_VERBS: dict[Capability, Any] = {
     Capability.STATISTICS: _("read work statistics"),
     Capability.INVOICE_EXPORT: _("receive invoices"),
     Capability.INVOICE_STATUS: _("report invoice status"),
-    Capability.BOOKS_ACCESS: _("read a client's own books through accountant access"),
+    Capability.BOOKS_ACCESS: _("open client companies' books"),
 }
 
 
@@ -297,6 +311,29 @@ class AccountingAdapter:
         where the vendor can filter so (else all). Read-only."""
         raise NotImplementedError
 
+    def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
+        """One page of the customers matching `query`, searched on the vendor's side (never the
+        whole list in memory): by name (containing), customer number or organisation number;
+        an empty query lists every active customer. `page` counts from 1; `page_size` is at
+        most 100. Returns a `RemoteCustomerPage` (empty past the last page). Read-only and
+        idempotent; raises `IntegrationError` subclasses (`AuthError` for refused credentials,
+        `TransientError`/`RateLimited` when worth retrying). Needs `Capability.CUSTOMERS`."""
+        raise NotImplementedError
+
+    def get_customer(self, remote_id: str) -> RemoteCustomer | None:
+        """The customer with the vendor's id `remote_id`, active or inactive, or `None` when no
+        such customer exists (deleted, never existed, or an id of the wrong form). Read-only and
+        idempotent; raises as `search_customers`. Needs `Capability.CUSTOMERS`."""
+        raise NotImplementedError
+
+    def list_books_companies(self) -> list[RemoteBooksCompany]:
+        """The client companies the credentials can log into (accountant access), each with its
+        organisation number as the vendor has it. Read-only and idempotent. A vendor without
+        `Capability.BOOKS_ACCESS` raises `CapabilityMissing`; a refusal to list them at all is
+        an `AuthError` (its `details["status"]` is the vendor's HTTP status, 403 for "no
+        accountant access")."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.BOOKS_ACCESS)
+
     def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
         """Every VAT type, a page at a time. Read-only."""
         raise NotImplementedError
@@ -304,18 +341,6 @@ class AccountingAdapter:
     def iter_products(self) -> Iterator[list[RemoteProduct]]:
         """Every product, active and inactive, a page at a time. Read-only."""
         raise NotImplementedError
-
-    def list_books_companies(self) -> list[RemoteBooksCompany]:
-        """Every client company whose own books the firm's credentials can log into
-        (accountant access; Tripletex: `GET /company/>withLoginAccess`), in the vendor's
-        order. A list, not pages: it is bounded by the firm's number of clients. Used to
-        resolve a client's books by organisation number and to let an accountant pick one.
-
-        Takes no arguments. Read-only and idempotent. Raises `CapabilityMissing` for a vendor
-        without `Capability.BOOKS_ACCESS` (this default), `AuthError` when the firm's
-        credentials are refused, and the other `IntegrationError`s (`RateLimited`,
-        `TransientError`) as every call does."""
-        raise CapabilityMissing(get_vendor(self.key), Capability.BOOKS_ACCESS)
 
     def close(self) -> None:
         """Release what the adapter holds (sessions). Safe to call twice."""

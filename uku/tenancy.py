@@ -95,6 +95,11 @@ FirmView = Callable[Concatenate[FirmRequest, P], R]
 PlainView = Callable[Concatenate[HttpRequest, P], R | HttpResponseRedirect]
 
 
+def has_role(request: FirmRequest, *roles: str) -> bool:
+    """Whether the current member's role in the request's firm is one of `roles`."""
+    return request.membership.role in roles
+
+
 def company_required(view: FirmView[P, R]) -> PlainView[P, R]:
     """Login required, and a current firm; a user with no firm is sent to the no-firm page."""
 

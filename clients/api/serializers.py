@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.models import Client, CustomerImportRow, ExternalLink
@@ -10,10 +13,33 @@ from uku import registry_numbers
 from uku.models import User
 
 
+class BooksSerializer(serializers.Serializer):
+    """Where the client's own books are: `state` linked | not_found | ambiguous | no_access."""
+
+    state = serializers.CharField(source="books_state")
+    company_id = serializers.CharField(source="books_company_id", allow_null=True)
+    name = serializers.CharField(source="books_company_name")
+
+
 class ExternalLinkSerializer(serializers.ModelSerializer):
+    books = serializers.SerializerMethodField(
+        help_text="The client's company (its books) in the vendor; null for vendors without "
+        "accountant access."
+    )
+
     class Meta:
         model = ExternalLink
-        fields = ["vendor", "remote_id", "remote_name", "remote_number", "linked_at"]
+        fields = ["vendor", "remote_id", "remote_name", "remote_number", "books", "linked_at"]
+
+    @extend_schema_field(BooksSerializer(allow_null=True))
+    def get_books(self, link: ExternalLink) -> dict[str, Any] | None:
+        if not link.books_state:
+            return None
+        return {
+            "state": link.books_state,
+            "company_id": link.books_company_id or None,
+            "name": link.books_company_name,
+        }
 
 
 class ClientSerializer(serializers.ModelSerializer[Client]):
@@ -62,22 +88,22 @@ class ClientSerializer(serializers.ModelSerializer[Client]):
         ]
         read_only_fields = [
             "raw_organisation_number",
-            "customer_number",
             "created_at",
             "updated_at",
         ]
 
     def validate(self, attrs: dict) -> dict:
         """The number compacted and checked by the client's country (the one given, else the
-        client's): changing only the country re-checks the number already there. Errors are on
-        `organisation_number`."""
+        client's, else, for a new client, the firm's): changing only the country re-checks the
+        number already there. Errors are on `organisation_number`."""
         if "organisation_number" not in attrs and "registry_country" not in attrs:
             return attrs
         client: Client | None = self.instance
+        company = client.company if client else self.context.get("company")
         country = (
             attrs.get("registry_country")
             or (client.registry_country if client else "")
-            or (client.company.country if client else registry_numbers.DEFAULT_COUNTRY)
+            or (company.country if company else registry_numbers.DEFAULT_COUNTRY)
         )
         number = attrs.get("organisation_number", client.organisation_number if client else "")
         number = registry_numbers.normalise(country, number)

@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from clients.api import views
+from clients.api import link_views, views
 from integrations.api.views import register_capability_route
 from integrations.base import Capability, iter_vendors
 
@@ -30,4 +30,42 @@ for vendor in iter_vendors(Capability.CUSTOMERS):
             name=f"api-{key}-customer-import-confirm",
         ),
     ]
+# The Integration column: live customer search, link suggestions, books companies, the link.
+register_capability_route("customers", Capability.CUSTOMERS)
+register_capability_route("link-suggestions", Capability.CUSTOMERS)
+register_capability_route("books-companies", Capability.BOOKS_ACCESS)
+for vendor in iter_vendors(Capability.CUSTOMERS):
+    key = vendor.key
+    urlpatterns += [
+        path(
+            f"integrations/{key}/customers/",
+            link_views.CustomerSearchView.as_view(vendor=key),
+            name=f"api-{key}-customers",
+        ),
+        path(
+            f"integrations/{key}/link-suggestions/",
+            link_views.SuggestionsView.as_view(vendor=key),
+            name=f"api-{key}-link-suggestions",
+        ),
+        path(
+            f"integrations/{key}/link-suggestions/accept",
+            link_views.AcceptSuggestionsView.as_view(vendor=key),
+            name=f"api-{key}-link-suggestions-accept",
+        ),
+    ]
+for vendor in iter_vendors(Capability.BOOKS_ACCESS):
+    urlpatterns.append(
+        path(
+            f"integrations/{vendor.key}/books-companies/",
+            link_views.BooksCompaniesView.as_view(vendor=vendor.key),
+            name=f"api-{vendor.key}-books-companies",
+        )
+    )
+urlpatterns.append(
+    path(
+        "clients/<uuid:public_id>/integration-link",
+        link_views.ClientLinkView.as_view(),
+        name="client-integration-link",
+    )
+)
 urlpatterns += router.urls

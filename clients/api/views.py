@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -35,19 +38,33 @@ from uku.http import actor_of, firm_of, firm_request
 from uku.models import Membership
 
 
+class ClientInUseError(exceptions.APIException):
+    """DELETE of a client that other records depend on: archive it instead."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "client_in_use"
+    default_detail = "Other records depend on this client; archive it instead."
+
+
 class ClientViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet[Client],
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
-    """The firm's clients. `?q=` searches, `?active=true|false|all`, `?sort=name|-name|orgnr|number`,
-    `?import=<customer import or confirm job id>` shows the clients of that import."""
+    """The firm's clients. `?q=` searches, `?active=true|false|all` (archived clients are
+    `active=false`), `?sort=name|-name|orgnr|number`, `?import=<customer import or confirm job
+    id>` shows the clients of that import.
+
+    Owners, Admins and Members create, edit, archive and restore; Owners and Admins delete;
+    Billing staff read, and may change only the invoice e-mail."""
 
     serializer_class = ClientSerializer
     permission_classes = [IsCompanyMember]
     lookup_field = "public_id"
-    http_method_names = ["get", "patch"]
+    http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> QuerySet[Client]:
         if getattr(self, "swagger_fake_view", False):
@@ -56,6 +73,13 @@ class ClientViewSet(
         if self.action == "list":
             return client_list_queryset(request)[0]
         return Client.objects.filter(company=request.company).prefetch_related("links")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        # For a new client's default registry country (the firm's).
+        return {
+            **super().get_serializer_context(),
+            "company": getattr(self.request._request, "company", None),
+        }
 
     @extend_schema(
         parameters=[
@@ -68,8 +92,8 @@ class ClientViewSet(
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    def perform_update(self, serializer: BaseSerializer[Client]) -> None:
-        assert serializer.instance is not None  # an update always has its object
+    def _service_fields(self, serializer: BaseSerializer[Any]) -> dict[str, Any]:
+        """The validated data as the services take it: `responsible_email` becomes the member."""
         data = dict(serializer.validated_data)
         if "responsible_email" in data:
             email = data.pop("responsible_email")
@@ -87,15 +111,70 @@ class ClientViewSet(
                     {"responsible_email": ["No member of this firm has that e-mail."]}
                 )
             data["responsible"] = membership.user if membership else None
+        return data
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        """`POST /api/v1/clients/`: 201 with the client."""
+        try:
+            serializer.instance = services.create_client(
+                company=firm_of(self.request),
+                actor=actor_of(self.request),
+                **self._service_fields(serializer),
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        client = serializer.instance
+        assert isinstance(client, Client)  # UpdateModelMixin passes the object it updates
         try:
             serializer.instance = services.update_client(
                 company=firm_of(self.request),
                 actor=actor_of(self.request),
-                client=serializer.instance,
-                **data,
+                client=client,
+                **self._service_fields(serializer),
             )
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+
+    @extend_schema(responses={204: None, 409: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete a client nothing depends on: 204. 409 `client_in_use` when it is linked to
+        an accounting system or referenced by imports, billing or summary tasks."""
+        client = self.get_object()
+        try:
+            services.delete_client(company=firm_of(request), actor=actor_of(request), client=client)
+        except services.ClientInUse as exc:
+            raise ClientInUseError(exc.message) from exc
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ClientSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, public_id: str) -> Response:
+        """Hide the client from the default list (`?active=false` shows it). Idempotent."""
+        return self._change_state(services.archive_client)
+
+    @extend_schema(request=None, responses=ClientSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request: Request, public_id: str) -> Response:
+        """Bring an archived client back to the list. Idempotent."""
+        return self._change_state(services.restore_client)
+
+    def _change_state(self, service: Callable[..., Client]) -> Response:
+        client = self.get_object()
+        try:
+            client = service(
+                company=firm_of(self.request), actor=actor_of(self.request), client=client
+            )
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        return Response(self.get_serializer(client).data)
 
 
 def _preview(request: Request, vendor: str, public_id: str) -> SyncJob:

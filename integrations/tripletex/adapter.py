@@ -23,11 +23,12 @@ from integrations.base import (
     RemoteBooksCompany,
     RemoteCompany,
     RemoteCustomer,
+    RemoteCustomerPage,
     RemoteProduct,
     RemoteVatType,
 )
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
-from integrations.tripletex.errors import TripletexForbidden
+from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError
 
 TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
 # Tripletex tokens are base64-like text (test tokens: "test-" + base64url of a small JSON
@@ -49,6 +50,9 @@ PRODUCT_FIELDS = "id,name,number,description,priceExcludingVatCurrency,vatType(i
 WHOAMI_FIELDS = "employeeId,companyId,employee(firstName,lastName),company(id,name)"
 COMPANY_FIELDS = "id,name"
 BOOKS_COMPANY_FIELDS = "id,name,organizationNumber"
+# What the link picker shows of a customer: no addresses, no account manager.
+SEARCH_FIELDS = "id,name,organizationNumber,customerNumber,email,invoiceEmail,isInactive"
+MAX_SEARCH_PAGE_SIZE = 100
 EMPLOYEE_FIELDS = "id,firstName,lastName"
 
 
@@ -170,22 +174,6 @@ class TripletexAdapter(AccountingAdapter):
             employee_name=name,
         )
 
-    def list_books_companies(self) -> list[RemoteBooksCompany]:
-        """`GET /company/>withLoginAccess` as the firm (username 0, one of the two calls an
-        accountant's token may make so), every page: the client companies whose books the
-        token can log into, with the organisation number as Tripletex stores it. Read-only
-        and idempotent; raises as `AccountingAdapter.list_books_companies` says."""
-        return [
-            RemoteBooksCompany(
-                id=str(row["id"]),
-                name=str(row.get("name") or "").strip(),
-                organisation_number=str(row.get("organizationNumber") or "").strip(),
-            )
-            for row in self.client.iter_values(
-                "/company/>withLoginAccess", fields=BOOKS_COMPANY_FIELDS, page_size=PAGE_SIZE
-            )
-        ]
-
     def books_client(self, books_company_id: str | int) -> TripletexClient:
         """A `TripletexClient` acting inside client company `books_company_id` (an id from
         `list_books_companies`), on the firm's session. Makes no request. Its calls raise
@@ -221,6 +209,68 @@ class TripletexAdapter(AccountingAdapter):
                 page_size=PAGE_SIZE,
             ):
                 yield [_customer(row, inactive) for row in page]
+
+    def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
+        """`GET /customer` with one of Tripletex's filters, sorted by name, `from`/`count`.
+
+        Tripletex ANDs its filters, so the query picks one: nine digits (spaces ignored) are an
+        organisation number (`organizationNumber`, exact), other digits a customer number
+        (`customerAccountNumber`), anything else a name (`customerName`, containing). Only
+        active customers are listed (Tripletex's default). One row more than the page is asked
+        for, so `has_next` is exact; `total` is `fullResultSize`, which may be inexact."""
+        page = max(int(page), 1)
+        page_size = min(max(int(page_size), 1), MAX_SEARCH_PAGE_SIZE)
+        params: dict[str, Any] = {"sorting": "name,id"}
+        text = " ".join((query or "").split())
+        digits = text.replace(" ", "")
+        if digits.isdigit() and len(digits) == 9:
+            params["organizationNumber"] = digits
+        elif digits.isdigit():
+            params["customerAccountNumber"] = digits
+        elif text:
+            params["customerName"] = text
+        params.update({"from": (page - 1) * page_size, "count": page_size + 1})
+        body = self.client.get_raw("/customer", params, fields=SEARCH_FIELDS)
+        rows = body.get("values") or []
+        total = body.get("fullResultSize")
+        return RemoteCustomerPage(
+            customers=[_customer(row, False) for row in rows[:page_size]],
+            page=page,
+            page_size=page_size,
+            has_next=len(rows) > page_size,
+            total=total if isinstance(total, int) else None,
+        )
+
+    def get_customer(self, remote_id: str) -> RemoteCustomer | None:
+        """`GET /customer/{id}`; a Tripletex id is a number, so anything else is `None` without
+        a call, and Tripletex's 404 is `None` (a deleted customer)."""
+        text = str(remote_id or "").strip()
+        if not text.isdigit():
+            return None
+        try:
+            row = self.client.get(f"/customer/{int(text)}", fields=CUSTOMER_FIELDS)
+        except TripletexRequestError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _customer(row, False)
+
+    def list_books_companies(self) -> list[RemoteBooksCompany]:
+        """`GET /company/>withLoginAccess` as the firm (username 0, which an accountant token may
+        call): every client company the token can act in, by the id used as Basic username."""
+        companies: list[RemoteBooksCompany] = []
+        for page in self.client.iter_pages(
+            "/company/>withLoginAccess", fields=BOOKS_COMPANY_FIELDS, page_size=PAGE_SIZE
+        ):
+            companies += [
+                RemoteBooksCompany(
+                    id=str(row["id"]),
+                    name=str(row.get("name") or "").strip(),
+                    organisation_number=str(row.get("organizationNumber") or "").strip(),
+                )
+                for row in page
+            ]
+        return companies
 
     def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
         """`GET /ledger/vatType`, every type (the id is not the code: look up by `number`)."""

@@ -36,6 +36,13 @@ register(
     lambda w: {"vendor": "tripletex", **_preview(w)},
     data=lambda w: {"select": "all"},
 )
+register(
+    "client_detail", "post", _client, data=lambda w: {"client-name": "Renamed", "client-city": "X"}
+)
+register("client_archive", "post", _client)
+register("client_restore", "post", _client)
+register("client_delete", "get", _client)
+register("client_delete", "post", _client)
 register("client-detail", "get", _client, api=True)
 register("client-detail", "patch", _client, data=lambda w: {"invoice_email": "x@y.no"}, api=True)
 register("api-tripletex-customer-import", "get", _preview, api=True)
@@ -48,3 +55,21 @@ register(
 )
 EXEMPT["import_panel"] = "vendor key, not a firm object"
 EXEMPT["import_start"] = "vendor key, not a firm object"
+register("client-detail", "delete", _client, api=True)
+register("client-archive", "post", _client, api=True)
+register("client-restore", "post", _client, api=True)
+# The Integration column (issue 10).
+register(
+    "client-integration-link",
+    "put",
+    _client,
+    data=lambda w: {"vendor": "tripletex", "remote_id": "1"},
+    api=True,
+)
+register("client-integration-link", "delete", _client, api=True)
+register("client_link", "get", _client)
+register("client_link", "post", _client, data=lambda w: {"vendor": "tripletex", "remote_id": "1"})
+register("client_link_search", "get", _client)
+register("client_link_cell", "get", _client)
+register("client_unlink", "post", _client, data=lambda w: {"vendor": "tripletex"})
+EXEMPT["link_suggestions"] = "vendor key, not a firm object"

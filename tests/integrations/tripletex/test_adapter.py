@@ -267,9 +267,7 @@ def test_it_declares_books_access_and_others_refuse_it_by_default(tripletex_sett
     with pytest.raises(CapabilityMissing) as raised:
         other.list_books_companies()
     assert raised.value.capability == Capability.BOOKS_ACCESS
-    assert raised.value.message == (
-        "Fakebooks cannot read a client's own books through accountant access."
-    )
+    assert raised.value.message == ("Fakebooks cannot open client companies' books.")
 
 
 def test_it_says_books_access_is_lost_in_norwegian_too(tripletex_settings) -> None:
@@ -277,4 +275,4 @@ def test_it_says_books_access_is_lost_in_norwegian_too(tripletex_settings) -> No
         lost = say("books_access_lost", company=42)
         verb = str(Capability.BOOKS_ACCESS.verb)
     assert "klientselskap 42" in lost and "påvirkes ikke" in lost
-    assert verb == "lese en klients eget regnskap gjennom regnskapsførertilgang"
+    assert verb == "åpne klientselskapenes regnskap"

@@ -1,0 +1,326 @@
+"""The Integration column over the API: live customer search, books companies, a client's link,
+and link suggestions. The same services (`clients.linking`) as the pages."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clients import linking
+from clients.api.serializers import ExternalLinkSerializer
+from clients.models import Client
+from integrations.api.views import raise_for
+from integrations.base import IntegrationError, get_vendor
+from uku.api.permissions import HasRole
+from uku.api.views import as_drf_error
+from uku.http import actor_of, firm_of
+
+LINKERS = HasRole(*linking.LINK_ROLES)
+# What the linking services raise on purpose; anything else is a bug and a 500.
+SERVICE_ERRORS = (
+    linking.LinkTaken,
+    DjangoValidationError,
+    DjangoPermissionDenied,
+    IntegrationError,
+)
+
+
+class LinkTakenError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "link_taken"
+    fields: dict[str, list[str]] | None = None  # added to the body by uku.api.errors
+
+
+def _raise(exc: Exception) -> NoReturn:
+    """A linking service's error in the API's one error shape."""
+    if isinstance(exc, linking.LinkTaken):
+        error = LinkTakenError(exc.message)
+        error.fields = {"client": [str(exc.other.public_id)]}
+        raise error from None
+    if isinstance(exc, DjangoValidationError):
+        raise as_drf_error(exc) from None
+    if isinstance(exc, IntegrationError | DjangoPermissionDenied):
+        raise_for(exc)
+    raise exc
+
+
+class CustomerResultSerializer(serializers.Serializer):
+    remote_id = serializers.CharField()
+    name = serializers.CharField()
+    customer_number = serializers.CharField()
+    organisation_number = serializers.CharField()
+    email = serializers.CharField()
+    inactive = serializers.BooleanField()
+    linked_client = serializers.UUIDField(allow_null=True)
+
+
+class CustomerSearchView(APIView):
+    """Routed for every vendor with `Capability.CUSTOMERS`."""
+
+    permission_classes = [LINKERS]
+    vendor = ""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("search", str), OpenApiParameter("page", int)],
+        responses=inline_serializer(
+            "CustomerSearchPage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": CustomerResultSerializer(many=True),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        """The vendor's customers matching `search` (name, customer number or organisation
+        number), read live, 20 a page. `count` is the vendor's estimate when it gives one."""
+        try:
+            page = max(int(request.query_params.get("page") or 1), 1)
+        except ValueError:
+            raise exceptions.ValidationError({"page": [_("A page number.")]}) from None
+        try:
+            found = linking.search_customers(
+                company=firm_of(request),
+                actor=actor_of(request),
+                vendor=self.vendor,
+                query=request.query_params.get("search", ""),
+                page=page,
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        result = found.page
+        shown = (result.page - 1) * result.page_size + len(result.customers)
+        count = result.total if result.total is not None else shown + int(result.has_next)
+        url = request.build_absolute_uri()
+        return Response(
+            {
+                "count": max(count, shown),
+                "next": _page_url(request, url, page + 1) if result.has_next else None,
+                "previous": _page_url(request, url, page - 1) if page > 1 else None,
+                "results": [
+                    {
+                        "remote_id": c.id,
+                        "name": c.name,
+                        "customer_number": c.customer_number,
+                        "organisation_number": c.organisation_number,
+                        "email": c.email,
+                        "inactive": c.inactive,
+                        "linked_client": (
+                            str(found.linked[c.id].public_id) if c.id in found.linked else None
+                        ),
+                    }
+                    for c in result.customers
+                ],
+            }
+        )
+
+
+def _page_url(request: Request, url: str, page: int) -> str:
+    from rest_framework.utils.urls import replace_query_param
+
+    return str(replace_query_param(url, "page", page))
+
+
+class BooksCompaniesView(APIView):
+    """Routed for every vendor with `Capability.BOOKS_ACCESS`."""
+
+    permission_classes = [LINKERS]
+    vendor = ""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "BooksCompany",
+            {
+                "remote_id": serializers.CharField(),
+                "name": serializers.CharField(),
+                "organisation_number": serializers.CharField(),
+                "linked_client": serializers.UUIDField(allow_null=True),
+            },
+            many=True,
+        )
+    )
+    def get(self, request: Request) -> Response:
+        """The client companies the firm's login can open, and the client linked to each."""
+        try:
+            companies = linking.books_companies(
+                company=firm_of(request), actor=actor_of(request), vendor=self.vendor
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(
+            [
+                {
+                    "remote_id": books.id,
+                    "name": books.name,
+                    "organisation_number": books.organisation_number,
+                    "linked_client": str(client.public_id) if client else None,
+                }
+                for books, client in companies
+            ]
+        )
+
+
+class LinkWriteSerializer(serializers.Serializer):
+    vendor = serializers.CharField()
+    remote_id = serializers.CharField(max_length=64)
+    books_company_id = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+
+
+def _vendor_key(value: str) -> str:
+    try:
+        return get_vendor(value).key
+    except KeyError:
+        raise exceptions.ValidationError({"vendor": [_("Unknown accounting system.")]}) from None
+
+
+class ClientLinkView(APIView):
+    """`PUT` links (or relinks) a client to a customer; `DELETE ?vendor=` unlinks."""
+
+    permission_classes = [LINKERS]
+
+    def _client(self, request: Request, public_id: str) -> Client:
+        return get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+
+    @extend_schema(request=LinkWriteSerializer, responses=ExternalLinkSerializer)
+    def put(self, request: Request, public_id: str) -> Response:
+        """Link the client to `remote_id` of `vendor` and resolve its books (by organisation
+        number, or `books_company_id`). 409 `link_taken` when another client holds it; its id is
+        in `fields.client`."""
+        client = self._client(request, public_id)
+        data = LinkWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            link = linking.link_client(
+                company=firm_of(request),
+                actor=actor_of(request),
+                client=client,
+                vendor=_vendor_key(data.validated_data["vendor"]),
+                remote_id=data.validated_data["remote_id"],
+                books_company_id=data.validated_data.get("books_company_id") or None,
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        body: dict[str, Any] = dict(ExternalLinkSerializer(link).data)
+        return Response(body)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("vendor", str, required=True)], responses={204: None}
+    )
+    def delete(self, request: Request, public_id: str) -> Response:
+        """Remove the client's link to `vendor` (204 also when there was none)."""
+        client = self._client(request, public_id)
+        vendor = _vendor_key(request.query_params.get("vendor", ""))
+        try:
+            linking.unlink_client(
+                company=firm_of(request), actor=actor_of(request), client=client, vendor=vendor
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SuggestionsView(APIView):
+    """Routed for every vendor with `Capability.CUSTOMERS`."""
+
+    permission_classes = [LINKERS]
+    vendor = ""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "LinkSuggestions",
+            {
+                "results": inline_serializer(
+                    "LinkSuggestion",
+                    {
+                        "client": serializers.UUIDField(),
+                        "client_name": serializers.CharField(),
+                        "remote_id": serializers.CharField(),
+                        "remote_name": serializers.CharField(),
+                        "rule": serializers.ChoiceField(choices=["orgnr", "email"]),
+                    },
+                    many=True,
+                )
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        """A customer for each unlinked client whose organisation number or e-mail matches
+        uniquely (read live from the vendor)."""
+        try:
+            proposals = linking.link_suggestions(
+                company=firm_of(request), vendor=self.vendor, actor=actor_of(request)
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(
+            {
+                "results": [
+                    {
+                        "client": str(p.client.public_id),
+                        "client_name": p.client.name,
+                        "remote_id": p.customer.id,
+                        "remote_name": p.customer.name,
+                        "rule": str(p.rule),
+                    }
+                    for p in proposals
+                ]
+            }
+        )
+
+
+class AcceptSerializer(serializers.Serializer):
+    clients = serializers.ListField(child=serializers.CharField(), required=False)
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("clients")) == bool(attrs.get("all")):
+            raise serializers.ValidationError(_('Give either "clients" or "all": true.'))
+        return attrs
+
+
+class AcceptSuggestionsView(APIView):
+    permission_classes = [LINKERS]
+    vendor = ""
+
+    @extend_schema(
+        request=AcceptSerializer,
+        responses=inline_serializer(
+            "AcceptedSuggestions",
+            {
+                "linked": serializers.IntegerField(),
+                "skipped": inline_serializer(
+                    "SkippedSuggestion",
+                    {"client": serializers.CharField(), "reason": serializers.CharField()},
+                    many=True,
+                ),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        """Accept the suggestions of `clients` (ids), or `all`; skipped ones say why
+        (`no_suggestion`, `link_taken`)."""
+        data = AcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = linking.accept_suggestions(
+                company=firm_of(request),
+                actor=actor_of(request),
+                vendor=self.vendor,
+                clients=data.validated_data.get("clients"),
+                accept_all=data.validated_data["all"],
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(result)

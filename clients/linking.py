@@ -1,0 +1,522 @@
+"""Linking clients to their customers (and books) in an accounting system: by hand, from the
+Integration column's picker, or by accepting suggestions in bulk.
+
+Every use case takes `company` and `actor`; every query is filtered by the firm. The remote side is
+read through the vendor-neutral `AccountingAdapter` only (`search_customers`, `get_customer`,
+`iter_customers`, `list_books_companies`), so a Merit Aktiva customer links the same way as a
+Tripletex one. Linking needs `Capability.CUSTOMERS`; the books part needs
+`Capability.BOOKS_ACCESS` and is simply absent for vendors without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import BooksState, Client, ExternalLink, MatchRule
+from integrations import services as integration_services
+from integrations.base import (
+    AccountingAdapter,
+    AuthError,
+    Capability,
+    ConfigError,
+    RemoteBooksCompany,
+    RemoteCustomer,
+    RemoteCustomerPage,
+    VendorInfo,
+    get_vendor,
+    iter_vendors,
+)
+from integrations.models import ConnectionStatus, IntegrationConnection
+from uku.models import Company, Membership, Role, User
+
+# Who may link, relink and unlink: everyone but Billing staff (who see the column read-only).
+LINK_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
+SEARCH_PAGE_SIZE = 20
+
+# The client list's `?link=` filter.
+LINK_FILTERS = ("linked", "unlinked", "attention")
+
+
+class LinkTaken(Exception):
+    """Another client of the firm already holds that customer. `other` is that client; the
+    message names it so the accountant knows which link to undo first."""
+
+    def __init__(self, other: Client, vendor: VendorInfo) -> None:
+        self.other = other
+        self.message = _(
+            "This %(vendor)s customer is already linked to the client %(name)s. Unlink it "
+            "there first, or choose another customer."
+        ) % {"vendor": vendor.label, "name": other.name}
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class BooksResolution:
+    """Where a linked client's books are: a `BooksState` (blank when the vendor has no
+    accountant access) and the company found, if one."""
+
+    state: str = ""
+    company_id: str = ""
+    company_name: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerSearch:
+    """A page of a live customer search, with the firm's client holding each customer."""
+
+    page: RemoteCustomerPage
+    linked: dict[str, Client]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A proposed link: `customer` is the only one whose organisation number (`rule` "orgnr")
+    or e-mail ("email") matches the unlinked `client`, and no other client matches it."""
+
+    client: Client
+    customer: RemoteCustomer
+    rule: str
+
+
+# --- Access -------------------------------------------------------------------------------------
+
+
+def can_link(company: Company, actor: User, membership: Membership | None = None) -> bool:
+    """Whether `actor` may change the firm's links (owners, admins and members). Pass the
+    request's `membership` (of `actor` in `company`) to save the query."""
+    if membership is not None and membership.company_id == company.pk:
+        return membership.user_id == actor.pk and membership.role in LINK_ROLES
+    return Membership.objects.filter(company=company, user=actor, role__in=LINK_ROLES).exists()
+
+
+def assert_can_link(company: Company, actor: User) -> None:
+    """Raise `PermissionDenied` unless `actor` may link in `company`."""
+    if not can_link(company, actor):
+        raise PermissionDenied(_("Billing staff can see the links but not change them."))
+
+
+def linkable_vendors(company: Company) -> list[VendorInfo]:
+    """The vendors a client can be linked in: those with `Capability.CUSTOMERS` that the firm has
+    enabled and connected (one query)."""
+    keys = set(
+        IntegrationConnection.objects.filter(company=company, enabled=True, client__isnull=True)
+        .exclude(status=ConnectionStatus.NOT_CONNECTED)
+        .values_list("vendor", flat=True)
+    )
+    return [info for info in iter_vendors(Capability.CUSTOMERS) if info.key in keys]
+
+
+def _connection(company: Company, vendor: str) -> IntegrationConnection:
+    """The firm's enabled, connected connection to `vendor`, else a `ConfigError` saying what to
+    do; `CapabilityMissing` for a vendor that cannot list customers."""
+    info = get_vendor(vendor)
+    info.require(Capability.CUSTOMERS)
+    connection = IntegrationConnection.objects.filter(
+        company=company, vendor=vendor, client__isnull=True
+    ).first()
+    if (
+        connection is None
+        or not connection.enabled
+        or connection.status == ConnectionStatus.NOT_CONNECTED
+    ):
+        raise ConfigError(
+            _("Connect %(vendor)s first: Settings & Apps → %(vendor)s → Connect.")
+            % {"vendor": info.label}
+        )
+    return connection
+
+
+@contextlib.contextmanager
+def open_adapter(company: Company, vendor: str) -> Iterator[AccountingAdapter]:
+    """The adapter of the firm's connection to `vendor`, for one interactive read.
+
+    Deliberately not `close()`d: closing deletes the vendor session (Tripletex), and the picker
+    searches on every pause in typing. The process's session cache keeps one session per token
+    until shortly before it expires, so a keystroke costs one call, not three."""
+    yield integration_services.adapter_for(_connection(company, vendor))
+
+
+# --- Reading the remote side --------------------------------------------------------------------
+
+
+def _holders(company: Company, vendor: str, remote_ids: Iterable[str]) -> dict[str, Client]:
+    links = ExternalLink.objects.filter(
+        company=company, vendor=vendor, remote_id__in=list(remote_ids)
+    ).select_related("client")
+    return {link.remote_id: link.client for link in links}
+
+
+def search_customers(
+    *,
+    company: Company,
+    actor: User,
+    vendor: str,
+    query: str = "",
+    page: int = 1,
+    page_size: int = SEARCH_PAGE_SIZE,
+) -> CustomerSearch:
+    """One page of the vendor's customers matching `query`, read live (server-side search), and
+    which client of the firm holds each. Raises `PermissionDenied` for Billing staff,
+    `ConfigError` when not connected, and the adapter's `IntegrationError`s."""
+    assert_can_link(company, actor)
+    with open_adapter(company, vendor) as adapter:
+        result = adapter.search_customers(query=query, page=page, page_size=page_size)
+    return CustomerSearch(
+        page=result, linked=_holders(company, vendor, (c.id for c in result.customers))
+    )
+
+
+def books_companies(
+    *, company: Company, actor: User, vendor: str
+) -> list[tuple[RemoteBooksCompany, Client | None]]:
+    """The client companies the firm's credentials can log into, each with the client whose link
+    points at it (or None). Raises as `search_customers`, and `CapabilityMissing` for a vendor
+    without accountant access."""
+    assert_can_link(company, actor)
+    get_vendor(vendor).require(Capability.BOOKS_ACCESS)
+    with open_adapter(company, vendor) as adapter:
+        companies = adapter.list_books_companies()
+    links = ExternalLink.objects.filter(
+        company=company, vendor=vendor, books_company_id__in=[c.id for c in companies]
+    ).select_related("client")
+    held = {link.books_company_id: link.client for link in links}
+    return [(books, held.get(books.id)) for books in companies]
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def _list_books(adapter: AccountingAdapter) -> list[RemoteBooksCompany] | None:
+    """The companies, or None when the vendor refuses to list them (no accountant access)."""
+    try:
+        return adapter.list_books_companies()
+    except AuthError as exc:
+        if exc.details.get("status") == 403:
+            return None
+        raise
+
+
+def resolve_books(
+    info: VendorInfo,
+    customer: RemoteCustomer,
+    client: Client,
+    companies: list[RemoteBooksCompany] | None,
+    books_company_id: str | None = None,
+) -> BooksResolution:
+    """Find the client's company among `companies` (None: the vendor refused to list them).
+
+    An explicit `books_company_id` must be one of them (else a `ValidationError` on that field).
+    Otherwise the organisation number (the customer's, else the client's) picks it: one match is
+    LINKED, none NOT_FOUND, several AMBIGUOUS; no companies at all (or a refusal) is NO_ACCESS,
+    the firm's credentials having no accountant access. Pure: makes no call."""
+    if not info.can(Capability.BOOKS_ACCESS):
+        return BooksResolution()
+    if companies is None:
+        return BooksResolution(BooksState.NO_ACCESS)
+    if books_company_id:
+        for books in companies:
+            if books.id == str(books_company_id):
+                return BooksResolution(BooksState.LINKED, books.id, books.name)
+        raise ValidationError(
+            {
+                "books_company_id": _(
+                    "Your %(vendor)s login has no access to that company. Choose one of the "
+                    "companies listed."
+                )
+                % {"vendor": info.label}
+            }
+        )
+    if not companies:
+        return BooksResolution(BooksState.NO_ACCESS)
+    number = _digits(customer.organisation_number) or _digits(client.organisation_number)
+    matches = [c for c in companies if number and _digits(c.organisation_number) == number]
+    if len(matches) == 1:
+        return BooksResolution(BooksState.LINKED, matches[0].id, matches[0].name)
+    return BooksResolution(BooksState.AMBIGUOUS if matches else BooksState.NOT_FOUND)
+
+
+# --- Linking ------------------------------------------------------------------------------------
+
+
+def _check_client(company: Company, client: Client) -> None:
+    if client.company_id != company.pk:  # a caller's bug, never a user's path
+        raise PermissionDenied
+
+
+def _taken_by(company: Company, vendor: str, remote_id: str, client: Client) -> Client | None:
+    other = (
+        ExternalLink.objects.filter(company=company, vendor=vendor, remote_id=remote_id)
+        .exclude(client=client)
+        .select_related("client")
+        .first()
+    )
+    return other.client if other else None
+
+
+def _save_link(
+    *,
+    company: Company,
+    actor: User,
+    client: Client,
+    info: VendorInfo,
+    customer: RemoteCustomer,
+    books: BooksResolution,
+) -> ExternalLink:
+    """Create or replace the client's link to `customer`; `LinkTaken` if another client holds
+    it (also when another request linked it a moment ago: the unique constraint decides)."""
+    try:
+        with transaction.atomic():
+            link, _created = ExternalLink.objects.update_or_create(
+                company=company,
+                client=client,
+                vendor=info.key,
+                defaults={
+                    "remote_id": customer.id,
+                    "remote_name": customer.name[:255],
+                    "remote_number": customer.customer_number[:64],
+                    "books_company_id": books.company_id,
+                    "books_company_name": books.company_name[:255],
+                    "books_state": books.state,
+                    "linked_by": actor,
+                    "linked_at": timezone.now(),
+                },
+            )
+    except IntegrityError:
+        other = _taken_by(company, info.key, customer.id, client)
+        if other is None:
+            raise
+        raise LinkTaken(other, info) from None
+    return link
+
+
+def link_client(
+    *,
+    company: Company,
+    actor: User,
+    client: Client,
+    vendor: str,
+    remote_id: str,
+    books_company_id: str | None = None,
+) -> ExternalLink:
+    """Link `client` to the vendor's customer `remote_id` (replacing the client's link to another
+    customer of that vendor: a relink), and resolve its books (see `resolve_books`).
+
+    Raises `PermissionDenied` (Billing staff), `LinkTaken` naming the client that already holds
+    the customer, `ValidationError` for a customer that does not exist (on `remote_id`) or a books
+    company the login cannot open (on `books_company_id`), `ConfigError` when the vendor is not
+    connected, and the adapter's `IntegrationError`s. Idempotent: the same link twice is one link
+    (refreshed with the customer's current name and number)."""
+    assert_can_link(company, actor)
+    _check_client(company, client)
+    info = get_vendor(vendor)
+    remote_id = str(remote_id).strip()
+    if other := _taken_by(company, vendor, remote_id, client):
+        raise LinkTaken(other, info)
+    with open_adapter(company, vendor) as adapter:
+        customer = adapter.get_customer(remote_id)
+        if customer is None:
+            raise ValidationError(
+                {
+                    "remote_id": _("%(vendor)s has no customer with that id.")
+                    % {"vendor": info.label}
+                }
+            )
+        companies = _list_books(adapter) if info.can(Capability.BOOKS_ACCESS) else None
+    books = resolve_books(info, customer, client, companies, books_company_id)
+    return _save_link(
+        company=company, actor=actor, client=client, info=info, customer=customer, books=books
+    )
+
+
+def unlink_client(*, company: Company, actor: User, client: Client, vendor: str) -> bool:
+    """Remove the client's link to `vendor`; True if there was one. Idempotent. Raises
+    `PermissionDenied` for Billing staff. Makes no remote call: nothing changes there."""
+    assert_can_link(company, actor)
+    _check_client(company, client)
+    get_vendor(vendor)  # an unknown vendor is a KeyError, not a silent no-op
+    deleted, _rows = ExternalLink.objects.filter(
+        company=company, client=client, vendor=vendor
+    ).delete()
+    return deleted > 0
+
+
+# --- Suggestions --------------------------------------------------------------------------------
+
+
+def _emails(customer: RemoteCustomer) -> set[str]:
+    # Tripletex's invoiceEmail may hold several addresses separated by ";".
+    raw = [customer.email, *re.split(r"[;,]", customer.invoice_email or "")]
+    return {address.strip().lower() for address in raw if address and address.strip()}
+
+
+def unlinked_clients(company: Company, vendor: str) -> QuerySet[Client]:
+    """The firm's active clients without a link to `vendor`."""
+    linked = ExternalLink.objects.filter(company=company, vendor=vendor, client=OuterRef("pk"))
+    return Client.objects.filter(company=company, active=True).exclude(Exists(linked))
+
+
+def link_suggestions(
+    *,
+    company: Company,
+    vendor: str,
+    actor: User | None = None,
+    adapter: AccountingAdapter | None = None,
+) -> list[Suggestion]:
+    """A customer for every unlinked active client whose organisation number, or else e-mail,
+    matches exactly one active customer, that customer matching no other client and being linked
+    to none. Ambiguous matches (two customers with one number or address) are not suggested.
+
+    The customers are streamed page by page (`iter_customers`); only those matching a client are
+    kept, so memory follows the firm's clients, not the vendor's customer count. Read-only.
+    Raises `PermissionDenied` when `actor` (if given) may not link, `ConfigError` when not
+    connected and the adapter's `IntegrationError`s."""
+    if actor is not None:
+        assert_can_link(company, actor)
+    if adapter is None:
+        with open_adapter(company, vendor) as opened:
+            return link_suggestions(company=company, vendor=vendor, adapter=opened)
+    clients = list(unlinked_clients(company, vendor))
+    by_number = {
+        (c.registry_country, c.organisation_number): c for c in clients if c.organisation_number
+    }
+    by_email: dict[str, list[Client]] = defaultdict(list)
+    for client in clients:
+        if client.email:
+            by_email[client.email.lower()].append(client)
+    number_hits: dict[tuple[str, str], list[RemoteCustomer]] = defaultdict(list)
+    email_hits: dict[str, list[RemoteCustomer]] = defaultdict(list)
+    for page in adapter.iter_customers():
+        for customer in page:
+            if customer.inactive:
+                continue
+            key = (
+                customer.registry_country or company.country,
+                _digits(customer.organisation_number),
+            )
+            if key in by_number:
+                number_hits[key].append(customer)
+            for address in _emails(customer):
+                if address in by_email:
+                    email_hits[address].append(customer)
+    held = set(
+        ExternalLink.objects.filter(company=company, vendor=vendor).values_list(
+            "remote_id", flat=True
+        )
+    )
+    proposals: list[Suggestion] = []
+    for client in clients:
+        numbered = number_hits.get((client.registry_country, client.organisation_number), [])
+        if len(numbered) == 1:
+            proposals.append(Suggestion(client, numbered[0], MatchRule.ORGNR))
+            continue
+        if numbered:  # several customers share the number: the accountant decides
+            continue
+        address = client.email.lower()
+        mailed = {c.id: c for c in email_hits.get(address, [])} if address else {}
+        if len(mailed) == 1 and len(by_email[address]) == 1:
+            proposals.append(Suggestion(client, next(iter(mailed.values())), MatchRule.EMAIL))
+    uses: dict[str, int] = defaultdict(int)
+    for proposal in proposals:
+        uses[proposal.customer.id] += 1
+    return [p for p in proposals if uses[p.customer.id] == 1 and p.customer.id not in held]
+
+
+def accept_suggestions(
+    *,
+    company: Company,
+    actor: User,
+    vendor: str,
+    clients: Iterable[str] | None = None,
+    accept_all: bool = False,
+) -> dict[str, Any]:
+    """Link the suggested customer of each client in `clients` (public ids), or of every client
+    with a suggestion when `accept_all`. The suggestions are computed afresh, so a proposal that
+    no longer holds is skipped, never forced. Returns `{"linked": N, "skipped": [{"client",
+    "reason"}]}` with reasons `no_suggestion` and `link_taken`. Raises `PermissionDenied` for
+    Billing staff and the adapter's `IntegrationError`s. Idempotent: accepting again links
+    nothing twice (a linked client has no suggestion)."""
+    assert_can_link(company, actor)
+    info = get_vendor(vendor)
+    wanted = None if accept_all else [str(c) for c in clients or []]
+    linked = 0
+    skipped: list[dict[str, str]] = []
+    with open_adapter(company, vendor) as adapter:
+        proposals = {
+            str(p.client.public_id): p
+            for p in link_suggestions(company=company, vendor=vendor, adapter=adapter)
+        }
+        chosen = list(proposals) if wanted is None else wanted
+        companies = (
+            _list_books(adapter)
+            if info.can(Capability.BOOKS_ACCESS) and any(c in proposals for c in chosen)
+            else None
+        )
+    for client_id in dict.fromkeys(chosen):
+        proposal = proposals.get(client_id)
+        if proposal is None:
+            skipped.append({"client": client_id, "reason": "no_suggestion"})
+            continue
+        books = resolve_books(info, proposal.customer, proposal.client, companies)
+        try:
+            _save_link(
+                company=company,
+                actor=actor,
+                client=proposal.client,
+                info=info,
+                customer=proposal.customer,
+                books=books,
+            )
+        except LinkTaken:
+            skipped.append({"client": client_id, "reason": "link_taken"})
+        else:
+            linked += 1
+    return {"linked": linked, "skipped": skipped}
+
+
+# --- The client list ----------------------------------------------------------------------------
+
+
+def filter_by_link(clients: QuerySet[Client], company: Company, value: str) -> QuerySet[Client]:
+    """The client list's `?link=` filter: `linked` (to any vendor), `unlinked`, `attention`
+    (a link whose books cannot be read); anything else leaves the list as it is."""
+    links = ExternalLink.objects.filter(company=company, client=OuterRef("pk"))
+    if value == "linked":
+        return clients.filter(Exists(links))
+    if value == "unlinked":
+        return clients.exclude(Exists(links))
+    if value == "attention":
+        return clients.filter(Exists(links.needing_attention()))  # type: ignore[attr-defined]
+    return clients
+
+
+__all__ = [
+    "LINK_FILTERS",
+    "LINK_ROLES",
+    "BooksResolution",
+    "CustomerSearch",
+    "LinkTaken",
+    "Suggestion",
+    "accept_suggestions",
+    "assert_can_link",
+    "books_companies",
+    "can_link",
+    "filter_by_link",
+    "link_client",
+    "link_suggestions",
+    "linkable_vendors",
+    "resolve_books",
+    "search_customers",
+    "unlink_client",
+]
