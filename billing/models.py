@@ -66,7 +66,7 @@ class VatType(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     vendor = models.CharField(_("accounting system"), max_length=32, blank=True)
-    remote_id = models.CharField(_("Tripletex id"), max_length=64, blank=True)
+    remote_id = models.CharField(_("id in the accounting system"), max_length=64, blank=True)
     number = models.CharField(_("VAT code"), max_length=VAT_NUMBER_MAX_LENGTH)
     name = models.CharField(_("name"), max_length=255)
     percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2)
@@ -119,7 +119,7 @@ class BillingProduct(models.Model):
         verbose_name=_("VAT type"),
     )
     vendor = models.CharField(_("accounting system"), max_length=32, blank=True)
-    remote_id = models.CharField(_("Tripletex id"), max_length=64, blank=True)
+    remote_id = models.CharField(_("id in the accounting system"), max_length=64, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from clients import importing, linking, services
 from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
-from integrations.base import IntegrationError
+from integrations.base import IntegrationError, get_vendor
 from integrations.models import SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
 from uku.http import FirmRequest
@@ -253,7 +253,12 @@ def import_context(request: FirmRequest, vendor: str) -> dict[str, Any]:
         if preview
         else None
     )
-    context: dict[str, Any] = {"preview": preview, "confirm": confirm, "vendor": vendor}
+    context: dict[str, Any] = {
+        "preview": preview,
+        "confirm": confirm,
+        "vendor": vendor,
+        "vendor_label": get_vendor(vendor).label,
+    }
     if preview and preview.status == SyncJobStatus.SUCCEEDED:
         rows = CustomerImportRow.objects.filter(job=preview).select_related("client")
         shown = request.GET.get("show", "")

@@ -175,4 +175,20 @@ def tx(settings):
     clear_session_cache()
 
 
+@pytest.fixture
+def merit(settings):
+    """A fresh demo Merit emulator over real HTTP (Estonia, Finland and Poland on one port), with
+    uku's three Merit countries pointed at it (few attempts, short timeouts)."""
+    from integrations.merit.sandbox import start_sandbox
+
+    server = start_sandbox(seed="demo")
+    for country, url in server.urls.items():
+        setattr(settings, f"MERIT_{country}_URL", url)
+    settings.MERIT_MAX_ATTEMPTS = 3
+    settings.MERIT_CONNECT_TIMEOUT = 2.0
+    settings.MERIT_READ_TIMEOUT = 5.0
+    yield server
+    server.stop()
+
+
 __all__ = ["PASSWORD", "World"]

@@ -164,7 +164,9 @@ class Membership(models.Model):
         _("External ID"),
         max_length=64,
         blank=True,
-        help_text=_("The member's employee id in Tripletex; links invoices and clients to them."),
+        help_text=_(
+            "The member's employee id in the accounting system; links invoices and clients to them."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

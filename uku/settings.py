@@ -105,7 +105,7 @@ INSTALLED_APPS = [
 ]
 # The accounting systems uku offers, one package each under integrations/ (a Django app with a
 # `vendor.INFO`). Adding an accounting system is a folder and a line here.
-UKU_ACCOUNTING_SYSTEMS = ["integrations.tripletex"]
+UKU_ACCOUNTING_SYSTEMS = ["integrations.tripletex", "integrations.merit"]
 INSTALLED_APPS += UKU_ACCOUNTING_SYSTEMS
 
 MIDDLEWARE = [

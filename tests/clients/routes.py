@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django_scopes import scopes_disabled
 
 from clients.models import Client
+from integrations.base import Capability, iter_vendors
 from integrations.models import SyncJob
 from tests.isolation import EXEMPT, register
 
@@ -17,15 +19,19 @@ def _client(world: Any) -> dict[str, Any]:
     return {"public_id": client.public_id}
 
 
-def _preview(world: Any) -> dict[str, Any]:
+def _preview(world: Any, vendor: str = "tripletex") -> dict[str, Any]:
     with scopes_disabled():
         job = SyncJob.objects.create(
             company=world.firm_a,
-            vendor="tripletex",
+            vendor=vendor,
             kind="customer_import_preview",
             status="succeeded",
         )
     return {"public_id": job.public_id}
+
+
+def _preview_of(vendor: str) -> Callable[[Any], dict[str, Any]]:
+    return lambda world: _preview(world, vendor)
 
 
 register("client_detail", "get", _client)
@@ -45,14 +51,16 @@ register("client_delete", "get", _client)
 register("client_delete", "post", _client)
 register("client-detail", "get", _client, api=True)
 register("client-detail", "patch", _client, data=lambda w: {"invoice_email": "x@y.no"}, api=True)
-register("api-tripletex-customer-import", "get", _preview, api=True)
-register(
-    "api-tripletex-customer-import-confirm",
-    "post",
-    _preview,
-    data=lambda w: {"select": "all"},
-    api=True,
-)
+# Every vendor that can list customers gets the import routes (generated from its capabilities).
+for _vendor in iter_vendors(Capability.CUSTOMERS):
+    register(f"api-{_vendor.key}-customer-import", "get", _preview_of(_vendor.key), api=True)
+    register(
+        f"api-{_vendor.key}-customer-import-confirm",
+        "post",
+        _preview_of(_vendor.key),
+        data=lambda w: {"select": "all"},
+        api=True,
+    )
 EXEMPT["import_panel"] = "vendor key, not a firm object"
 EXEMPT["import_start"] = "vendor key, not a firm object"
 register("client-detail", "delete", _client, api=True)

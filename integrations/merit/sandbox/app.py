@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from email.utils import format_datetime
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
 from typing import IO, Any, cast
@@ -125,6 +126,13 @@ class SandboxApp:
             reply = self._control(method, path[len("/_sandbox") :] or "/", body, host)
         else:
             reply = self._api(method, path, query, body)
+            # The server's own clock, shifted by `/_sandbox/clock` like the signature check, as a
+            # real server's `Date` differs from a client whose clock is off: a client can then
+            # tell clock skew from a wrong key.
+            reply.headers = [
+                *(reply.headers or []),
+                ("Date", format_datetime(self.store.utcnow(), usegmt=True)),
+            ]
         return _send(reply, start_response)
 
     # ----------------------------------------------------------------- Merit
