@@ -77,6 +77,25 @@ class TransientError(IntegrationError):
     permanent = False
 
 
+class BooksAccessLost(IntegrationError):
+    """The firm's credentials still work, but no longer reach ONE client's own books: the
+    accountant's login access to that client company was removed, or it never existed
+    (Tripletex answers 401 or 403 when acting as that company).
+
+    Permanent for that client only: retrying will not help until someone grants the access
+    again or links the client to another company, but nothing is wrong with the firm's
+    connection. A caller marks that client's books link, goes on with the other clients and
+    must not flag the connection, ask for new credentials or re-create sessions.
+    `books_company_id` (also in `details`) names the client company."""
+
+    permanent = True
+
+    def __init__(self, message: str, *, books_company_id: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.books_company_id = books_company_id
+        self.details.setdefault("books_company_id", books_company_id)
+
+
 class CapabilityMissing(ConfigError):
     """The vendor cannot do what was asked ("Merit Aktiva cannot read work statistics."). A
     caller's mistake, never a crash: the API answers `capability_missing` (404 for a route the

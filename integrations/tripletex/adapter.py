@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,7 @@ from integrations.base import (
     RemoteVatType,
 )
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
-from integrations.tripletex.errors import TripletexRequestError
+from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError
 
 TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
 # Tripletex tokens are base64-like text (test tokens: "test-" + base64url of a small JSON
@@ -47,7 +47,7 @@ CUSTOMER_FIELDS = (
 )
 VAT_TYPE_FIELDS = "id,number,name,percentage"
 PRODUCT_FIELDS = "id,name,number,description,priceExcludingVatCurrency,vatType(id),isInactive"
-WHOAMI_FIELDS = "employeeId,companyId,employee(firstName,lastName)"
+WHOAMI_FIELDS = "employeeId,companyId,employee(firstName,lastName),company(id,name)"
 COMPANY_FIELDS = "id,name"
 BOOKS_COMPANY_FIELDS = "id,name,organizationNumber"
 # What the link picker shows of a customer: no addresses, no account manager.
@@ -142,18 +142,28 @@ class TripletexAdapter(AccountingAdapter):
 
     def test_connection(self) -> RemoteCompany:
         """Open a session and say who the token logs in as: the company (id, name) and the
-        employee behind the token. `GET /token/session/>whoAmI`, then `GET /company/{id}`; the
-        employee's name comes expanded with whoAmI (or from `GET /employee/{id}` when not).
-        Read-only and idempotent; raises `AuthError` with the most likely cause when refused."""
+        employee behind the token, from `GET /token/session/>whoAmI` with both expanded.
+
+        An accountant's token may call only `>whoAmI` and `>withLoginAccess` with username 0
+        (fact sheet 2.3), so whoAmI is the one call needed. Whether Tripletex expands `company`
+        there is unconfirmed: only a name it leaves out is asked for with `GET /company/{id}`
+        (and the employee's with `GET /employee/{id}`), and a 403 to that (such a token) leaves
+        the name blank instead of failing the test. Read-only and idempotent; raises
+        `AuthError` with the most likely cause when refused."""
         client = self.client
         who = client.get("/token/session/>whoAmI", fields=WHOAMI_FIELDS)
         company_id = who.get("companyId") or _ref_id(who.get("company"))
         employee_id = who.get("employeeId") or _ref_id(who.get("employee"))
-        company = client.get(f"/company/{int(company_id or 0)}", fields=COMPANY_FIELDS)
-        expanded = who.get("employee")
-        employee: dict[str, Any] = expanded if isinstance(expanded, dict) else {}
-        if employee_id and not (employee.get("firstName") or employee.get("lastName")):
-            employee = client.get(f"/employee/{int(employee_id)}", fields=EMPLOYEE_FIELDS)
+        company = _expanded(who.get("company"), "name")
+        if company_id and not company:
+            company = _unless_forbidden(
+                lambda: client.get(f"/company/{int(company_id)}", fields=COMPANY_FIELDS)
+            )
+        employee = _expanded(who.get("employee"), "firstName", "lastName")
+        if employee_id and not employee:
+            employee = _unless_forbidden(
+                lambda: client.get(f"/employee/{int(employee_id)}", fields=EMPLOYEE_FIELDS)
+            )
         name = " ".join(
             part for part in (employee.get("firstName"), employee.get("lastName")) if part
         )
@@ -163,6 +173,20 @@ class TripletexAdapter(AccountingAdapter):
             employee_id=str(employee_id or ""),
             employee_name=name,
         )
+
+    def books_client(self, books_company_id: str | int) -> TripletexClient:
+        """A `TripletexClient` acting inside client company `books_company_id` (an id from
+        `list_books_companies`), on the firm's session. Makes no request. Its calls raise
+        `BooksAccessLost` (that client only) when the firm cannot log into the company, and
+        the usual errors otherwise. Raises `ConfigError` for an id that is not a positive
+        number (0 would silently act as the firm)."""
+        text = str(books_company_id).strip()
+        if not text.isdigit() or int(text) <= 0:
+            raise ConfigError(
+                _("“%(id)s” is not a Tripletex company id.") % {"id": text[:20]},
+                details={"field": "books_company_id"},
+            )
+        return self.client.for_company(int(text))
 
     def iter_customers(
         self, *, changed_since: datetime | None = None
@@ -296,6 +320,21 @@ class TripletexAdapter(AccountingAdapter):
 def _ref_id(ref: Any) -> int | None:
     """The id of a `{"id": N, "url": ...}` reference, if it is one."""
     return ref.get("id") if isinstance(ref, dict) else None
+
+
+def _expanded(ref: Any, *names: str) -> dict[str, Any]:
+    """`ref` when Tripletex expanded it (one of `names` is filled), else `{}`."""
+    if isinstance(ref, dict) and any(ref.get(name) for name in names):
+        return ref
+    return {}
+
+
+def _unless_forbidden(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`read()`, or `{}` when the token may not make that call (403)."""
+    try:
+        return read()
+    except TripletexForbidden:
+        return {}
 
 
 def _customer(row: dict[str, Any], inactive: bool) -> RemoteCustomer:

@@ -6,9 +6,13 @@ ambiguous failure), call records, secret-free errors and urllib3 redaction are t
 
 * **Sessions.** Tripletex wants a session token made from uku's consumer token and the firm's
   employee token (`PUT /token/session/:create`). Sessions are cached per process, keyed by a
-  SHA-256 of base URL + both tokens, and reused until shortly before they expire; a 401 recreates
-  the session once (it may have been deleted or expired early), a second 401 is an `AuthError`.
+  SHA-256 of base URL + both tokens, and reused until shortly before they die (00:00 Europe/Oslo
+  at the start of their `expirationDate`); a 401 recreates the session once per call (it may
+  have been deleted or expired early), a second 401 is an `AuthError`, never a loop.
   Each call authenticates with basic auth: the company id (0 = the firm) and the session token.
+* **Client companies.** `for_company(id)` acts in a client's own books with the same session.
+  A 401/403 there is `BooksAccessLost` for that client, never an `AuthError` for the firm; a
+  401 renews the session only if the firm cannot use it either (checked with `>whoAmI`).
 * **Secrets.** Every token is registered with `uku.logging.register_secret`, and no message,
   log line, `repr()`, `CallRecord` or error detail made here contains one. The session-create
   query string carries the consumer and employee tokens, so that call's template is fixed.
@@ -17,7 +21,9 @@ ambiguous failure), call records, secret-free errors and urllib3 redaction are t
 * **Rate limits.** One budget per employee token shared by every worker, fed the
   `X-Rate-Limit-*` headers (reset in seconds); a 429 without `Retry-After` waits for the reset.
 * **Errors.** Only `integrations.base` errors leave this module, each with Tripletex's `code`,
-  `developer_message` and `request_id` in `details`.
+  `message`, `developer_message` and `request_id` in `details`. Tripletex mostly sends
+  `developerMessage: null`, so `developer_message` (in details and in each `CallRecord`) is
+  its `message` and validation messages then (`explanation`).
 * **Pagination.** `iter_pages`/`iter_values` walk `from`/`count` list envelopes.
 """
 
@@ -28,6 +34,7 @@ import copy
 import dataclasses
 import hashlib
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +47,7 @@ from django.conf import settings
 
 from integrations.base import (
     AuthError,
+    BooksAccessLost,
     CallRecord,
     CallRecorder,
     ConfigError,
@@ -58,6 +66,7 @@ from integrations.ratelimit import RateLimitBudget
 from integrations.tripletex.errors import (
     MESSAGES,
     TOKEN_MENU_PATH,
+    TripletexForbidden,
     TripletexRequestError,
     say,
 )
@@ -69,9 +78,15 @@ OSLO = ZoneInfo("Europe/Oslo")
 ENVIRONMENTS = ("production", "test")
 TEST_TOKEN_PREFIX = "test-"  # noqa: S105 - every token of the Tripletex test environment starts with it
 SESSION_CREATE_PATH = "/token/session/:create"
+WHOAMI_PATH = "/token/session/>whoAmI"
 # A session made today with expirationDate=tomorrow is renewed this long before midnight (Oslo),
 # so a long import never starts with a session that dies halfway.
 SESSION_RENEW_MARGIN = timedelta(minutes=10)
+
+# A `developerMessage` that is only a code word ("VALIDATION_ERROR") explains nothing by itself.
+_BARE_TOKEN = re.compile(r"[A-Z][A-Z0-9_]*")
+# How many validation messages an explanation quotes (a bulk write may have hundreds).
+MAX_EXPLAINED_VALIDATIONS = 5
 
 # A parsed Tripletex answer is the seam's response; the old name stays for callers.
 TripletexResponse = HttpResponse
@@ -122,6 +137,14 @@ def path_template(path: str) -> str:
     """`/customer/123/x` -> `/customer/{id}/x`: what a `CallRecord` shows, never an id or token.
     Tripletex's aggregate marker reads as `>` whether or not it came encoded (`%3E`)."""
     return _generic_path_template(path.replace("%3E", ">").replace("%3e", ">"))
+
+
+def session_expiration_date(now: datetime) -> date:
+    """The `expirationDate` to ask for at `now`: Tripletex ends a session at 00:00 Europe/Oslo at
+    the START of that date (`today` gives a session that is dead on arrival), so at least
+    tomorrow in Oslo. Within `SESSION_RENEW_MARGIN` of midnight it is the day after, or the new
+    session would already count as due for renewal and every call would create another one."""
+    return (now.astimezone(OSLO) + SESSION_RENEW_MARGIN).date() + timedelta(days=1)
 
 
 def _hash(*parts: str) -> str:
@@ -345,7 +368,7 @@ class TripletexClient(VendorHttpClient):
         # it to production at all.
         if self.environment == "production" and self._employee.startswith(TEST_TOKEN_PREFIX):
             raise AuthError(say("wrong_environment_" + self.environment), details=_field())
-        expires = datetime.now(OSLO).date() + timedelta(days=1)
+        expires = session_expiration_date(datetime.now(OSLO))
         response = self.send(
             "PUT",
             SESSION_CREATE_PATH,
@@ -414,11 +437,31 @@ class TripletexClient(VendorHttpClient):
 
     def renew_authentication(self, call: HttpCall, response: HttpResponse) -> bool:
         """A 401 on a cached session: it may have expired or been deleted early, so replace it
-        (unless another thread already did) and try once more."""
+        (unless another thread already did) and try once more.
+
+        Acting in a client company, a 401 may instead mean the firm lost login access to that
+        company while the session is fine. Renewing then would create a session per call for
+        nothing, so the session is first checked with `>whoAmI` as the firm (username 0, one
+        attempt, no renewal of its own): only a session the firm cannot use either is renewed.
+        Otherwise the 401 stands and becomes `BooksAccessLost` (`error_for`)."""
         if response.status != 401 or not call.authenticate or call.credential is not None:
             return False
-        self._session_token(stale=call.auth[1] if call.auth else None)
+        stale = call.auth[1] if call.auth else None
+        if self.company_id != 0 and stale and self._session_works_for_firm(stale):
+            return False
+        self._session_token(stale=stale)
         return True
+
+    def _session_works_for_firm(self, token: str) -> bool:
+        """Whether Tripletex still accepts session `token` as the firm (username 0)."""
+        probe = self.for_company(0).send(
+            "GET",
+            WHOAMI_PATH,
+            params={"fields": "companyId"},
+            credential=token,
+            attempts=1,
+        )
+        return probe.ok
 
     def parse_response(self, raw: requests.Response) -> HttpResponse:
         """JSON, with the request id from `x-tlx-request-id` or else the body's `requestId`."""
@@ -429,14 +472,23 @@ class TripletexClient(VendorHttpClient):
         return dataclasses.replace(parsed, request_id=request_id)
 
     def error_for(self, call: HttpCall, response: HttpResponse) -> IntegrationError:
-        """401 (after a fresh session) and 403 are `AuthError`; any other refusal is a
+        """Acting in a client company, 401 and 403 are `BooksAccessLost` (that client only).
+        As the firm, 401 (after a fresh session) is an `AuthError`, 403 a `TripletexForbidden`
+        (an `AuthError`); any other refusal is a
         `TripletexRequestError` quoting Tripletex's validation messages."""
         method, template = call.method, call.template
         details = self._diagnostics(response, method, template)
+        if response.status in (401, 403) and self.company_id != 0:
+            # Only this client company is out of reach; the firm's own calls still work.
+            return BooksAccessLost(
+                say("books_access_lost", company=self.company_id),
+                books_company_id=str(self.company_id),
+                details=details,
+            )
         if response.status == 401:
             return AuthError(say("unauthorized"), details=details)
         if response.status == 403:
-            return AuthError(say("forbidden", path=template), details=details)
+            return TripletexForbidden(say("forbidden", path=template), details=details)
         validation = self._validation(response)
         details["validation_messages"] = validation
         code = response.error.get("code")
@@ -461,29 +513,53 @@ class TripletexClient(VendorHttpClient):
         return self._transient(kind, call.method, call.template, write=write, response=response)
 
     def diagnostics(self, response: HttpResponse) -> dict[str, Any]:
-        """Tripletex's `code`, `developerMessage` and request id."""
+        """Tripletex's `code`, `message`, request id and, as `developer_message`, what it said
+        about the failure (`explanation`: its developer message, or when that is null, as it
+        usually is, its message and validation messages)."""
         body = response.error
         details: dict[str, Any] = {}
         if body.get("code") is not None:
             details["code"] = body["code"]
-        if body.get("developerMessage"):
-            details["developer_message"] = self.scrub(body["developerMessage"])
+        if body.get("message"):
+            details["message"] = self.scrub(body["message"])
+        explanation = self.explanation(response)
+        if explanation:
+            details["developer_message"] = explanation
         if response.request_id:
             details["request_id"] = self.scrub(response.request_id)
         return details
 
     def call_record(self, call: HttpCall, response: HttpResponse, duration_ms: int) -> CallRecord:
-        """The record with Tripletex's error code and developer message for a 4xx/5xx."""
-        body = response.error if response.status >= 400 else {}
+        """The record with Tripletex's error code and `explanation` for a 4xx/5xx (the call
+        history shows it in its developer-message column)."""
+        failed = response.status >= 400
         return CallRecord(
             method=call.method,
             path=call.template,
             status=response.status,
             duration_ms=duration_ms,
-            error_code=str(body.get("code") or ""),
-            developer_message=self.scrub(body.get("developerMessage")),
+            error_code=str(response.error.get("code") or "") if failed else "",
+            developer_message=self.explanation(response) if failed else "",
             request_id=self.scrub(response.request_id),
         )
+
+    def explanation(self, response: HttpResponse) -> str:
+        """What Tripletex said about a failed call, scrubbed: its `developerMessage` when that
+        says something; else (the usual case: it is null, or a bare token such as
+        "VALIDATION_ERROR", fact sheet 3.1) its `message` and the first validation messages,
+        with the bare token after them. "" when the answer says nothing."""
+        developer = self.scrub(response.error.get("developerMessage")).strip()
+        if developer and not _BARE_TOKEN.fullmatch(developer):
+            return developer
+        validation = [
+            f"{m['field']}: {m['message']}" if m["field"] else m["message"]
+            for m in self._validation(response)[:MAX_EXPLAINED_VALIDATIONS]
+        ]
+        parts = [self.scrub(response.error.get("message")).strip(), *validation]
+        text = "; ".join(part for part in parts if part)
+        if developer:
+            text = f"{text} ({developer})" if text else developer
+        return text
 
     def secrets(self) -> Iterable[str | None]:
         return (self._consumer, self._employee, self._shared.last_session)
@@ -546,6 +622,7 @@ __all__ = [
     "READS",
     "TOKEN_MENU_PATH",
     "TripletexClient",
+    "TripletexForbidden",
     "TripletexRequestError",
     "TripletexResponse",
     "clear_session_cache",

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from integrations.base import ConfigError
+from integrations.base import AuthError, ConfigError
 
 
 class TripletexRequestError(ConfigError):
@@ -35,6 +35,13 @@ class TripletexRequestError(ConfigError):
         self.status = status
         self.code = code
         self.validation_messages = validation_messages or []
+
+
+class TripletexForbidden(AuthError):
+    """Tripletex answered 403 (code 9000) to a call made in the firm's own company (username 0):
+    the token lacks the entitlement for it. Permanent. An accountant's token gets it for every
+    call but `GET /token/session/>whoAmI` and `GET /company/>withLoginAccess`, so a caller that
+    can do without an answer (a name to display) may catch it; the others let it propagate."""
 
 
 # --- What users read -----------------------------------------------------------------------------
@@ -93,6 +100,13 @@ MESSAGES: dict[str, Any] = {
         "give the token the missing access (entitlement) under %(where)s, or create a new token "
         "that has it."
     ),
+    "books_access_lost": gettext_lazy(
+        "uku cannot reach this client's own books in Tripletex (client company %(company)s): "
+        "the accounting firm's Tripletex user has no login access to that company any more. "
+        "In Tripletex, give the token's user accountant access to the company again, or link "
+        "the client to its right company. The firm's connection and other clients are not "
+        "affected."
+    ),
     "refused": gettext_lazy("Tripletex refused %(method)s %(path)s (HTTP %(status)s): %(reason)s"),
     "timeout": gettext_lazy("Tripletex did not answer in time."),
     "connection": gettext_lazy("The connection to Tripletex failed."),
@@ -115,4 +129,4 @@ def say(key: str, **values: Any) -> str:
     return str(MESSAGES[key]) % {"where": TOKEN_MENU_PATH, **values}
 
 
-__all__ = ["MESSAGES", "TOKEN_MENU_PATH", "TripletexRequestError", "say"]
+__all__ = ["MESSAGES", "TOKEN_MENU_PATH", "TripletexForbidden", "TripletexRequestError", "say"]

@@ -55,7 +55,17 @@ from .fields import (
     one_of,
     since,
 )
-from .store import ControlError, Fault, RateState, Row, Store, TripletexError, parse_date
+from .store import (
+    ACCOUNTANT_FIRM_CALLS,
+    ControlError,
+    Fault,
+    RateState,
+    Row,
+    Store,
+    TripletexError,
+    forbidden,
+    parse_date,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +92,9 @@ class Route:
     handler: Callable[..., Reply]
     public: bool = False
 
-    def match(self, path: str) -> dict[str, Any] | None:
-        """Path parameters if ``path`` fits the template, else ``None``."""
+    def match(self, path: str, *, any_id: bool = False) -> dict[str, Any] | None:
+        """Path parameters if ``path`` fits the template, else ``None``. With ``any_id`` an
+        ``{id}`` segment that is not a number still fits, as ``{"bad_id": segment}``."""
         want, have = self.template.split("/"), path.split("/")
         if len(want) != len(have):
             return None
@@ -91,6 +102,8 @@ class Route:
         for pattern, part in zip(want, have, strict=True):
             if pattern == "{id}" and part.isdigit():
                 params["id"] = int(part)
+            elif pattern == "{id}" and any_id and part:
+                params["bad_id"] = part
             elif pattern == "{token}" and part:
                 params["token"] = part
             elif pattern != part:
@@ -110,6 +123,13 @@ def find_route(
         if route.method == method:
             return route, params, [method]
         allowed.append(route.method)
+    if not allowed:
+        # Tripletex parses the id of `/x/{id}` as a number: `GET /company/whoAmI` is not an
+        # unknown path but a malformed id (422 / 21000, raised once the caller is authenticated).
+        for route in routes:
+            params = route.match(path, any_id=True) if route.method == method else None
+            if params is not None and "bad_id" in params:
+                return route, params, [method]
     return None, {}, allowed
 
 
@@ -375,9 +395,7 @@ class SandboxApp:
             reply = self._api(call, request_id)
         else:
             reply = self._error(
-                TripletexError(
-                    404, 6000, "Object not found.", developer_message=f"No such path: {path}"
-                ),
+                TripletexError(404, 6000, "Object not found."),
                 request_id,
             )
         return _send(reply, request_id, start_response)
@@ -414,7 +432,6 @@ class SandboxApp:
                         0,
                         "Too many requests.",
                         headers=[("Retry-After", str(rate.reset))],
-                        developer_message=f"Rate limit of {rate.limit} requests exceeded.",
                     )
                 elif route is None:
                     if allowed:
@@ -423,16 +440,27 @@ class SandboxApp:
                             0,
                             "Method not allowed.",
                             headers=[("Allow", ", ".join(allowed))],
-                            developer_message=f"{call.method} is not supported on {call.path}.",
                         )
                     raise TripletexError(
                         404,
                         6000,
                         "Object not found.",
-                        developer_message=f"No such path: /v2{call.path}",
                     )
                 elif auth_error is not None and not route.public:
                     raise auth_error
+                elif (
+                    call.auth is not None
+                    and call.auth.login_access_only
+                    and (route.method, route.template) not in ACCOUNTANT_FIRM_CALLS
+                ):
+                    raise forbidden()
+                elif "bad_id" in params:
+                    raise TripletexError(
+                        422,
+                        21000,
+                        "Wrong data format! Expected number. "
+                        f'For input string: "{params["bad_id"]}"',
+                    )
                 else:
                     with store.lock:
                         reply = route.handler(call, **params)
@@ -440,9 +468,7 @@ class SandboxApp:
                 reply = self._error(exc, request_id)
             except QueryError as exc:
                 reply = self._error(
-                    TripletexError(
-                        exc.status, exc.code, str(exc), exc.problems or None, exc.detail
-                    ),
+                    TripletexError(exc.status, exc.code, str(exc), exc.problems or None),
                     request_id,
                 )
             except Exception:  # any bug becomes a Tripletex-style 500
@@ -480,8 +506,7 @@ class SandboxApp:
             return _ANONYMOUS, TripletexError(
                 401,
                 3000,
-                "Authentication failed.",
-                developer_message="Missing or malformed Basic Authorization header.",
+                "Unauthorized",
             )
         result = self.store.authenticate(username, password)
         call.auth = result.auth
@@ -506,7 +531,6 @@ class SandboxApp:
                         ("X-Rate-Limit-Remaining", "0"),
                         ("X-Rate-Limit-Reset", retry),
                     ],
-                    developer_message="Injected rate-limit fault.",
                 ),
                 request_id,
             )
@@ -517,21 +541,16 @@ class SandboxApp:
                     0,
                     "Service unavailable.",
                     headers=[("Retry-After", str(fault.retry_after))],
-                    developer_message="Injected fault.",
                 ),
                 request_id,
             )
         if fault.kind == "unauthorized":
             return self._error(
-                TripletexError(
-                    401, 3000, "Authentication failed.", developer_message="Injected fault."
-                ),
+                TripletexError(401, 3000, "Authentication failed."),
                 request_id,
             )
         return self._error(
-            TripletexError(
-                500, 1000, "An internal error occurred.", developer_message="Injected fault."
-            ),
+            TripletexError(500, 1000, "An internal error occurred."),
             request_id,
         )
 
@@ -662,7 +681,11 @@ CONTROL_ROUTES: list[Route] = [
         "/employee-tokens",
         lambda store, data: Reply(
             201,
-            store.create_employee_token(_optional_int(data, "employee_id"), data.get("expires_on")),
+            store.create_employee_token(
+                _optional_int(data, "employee_id"),
+                data.get("expires_on"),
+                accountant=bool(data.get("accountant", False)),
+            ),
         ),
     ),
     Route(
@@ -679,6 +702,20 @@ CONTROL_ROUTES: list[Route] = [
         "POST",
         "/employees/{id}/reactivate",
         lambda store, data, id: Reply(200, store.set_employee_active(id, True)),
+    ),
+    Route(
+        "POST",
+        "/companies/{id}/revoke-login-access",
+        lambda store, data, id: Reply(
+            200, store.set_login_access(id, False, _optional_int(data, "company_id"))
+        ),
+    ),
+    Route(
+        "POST",
+        "/companies/{id}/grant-login-access",
+        lambda store, data, id: Reply(
+            200, store.set_login_access(id, True, _optional_int(data, "company_id"))
+        ),
     ),
     Route("POST", "/customers", _create_customer),
     Route(

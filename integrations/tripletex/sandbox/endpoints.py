@@ -34,7 +34,16 @@ from .fields import (
     sort_rows,
     validate_fields,
 )
-from .store import Auth, ControlError, Row, Store, TripletexError, parse_date, validation_error
+from .store import (
+    VALIDATION_ERROR,
+    Auth,
+    ControlError,
+    Row,
+    Store,
+    TripletexError,
+    parse_date,
+    validation_error,
+)
 
 #: Largest accepted ``count`` (choice); above it the API answers 422 / 23000.
 MAX_COUNT = 10_000
@@ -77,10 +86,8 @@ class Call:
         """The request body as JSON (422 / 22000 if it is not valid JSON)."""
         try:
             return json.loads(self.body.decode("utf-8") or "null")
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise TripletexError(
-                422, 22000, "Invalid JSON in the request body.", developer_message=str(exc)
-            ) from None
+        except (UnicodeDecodeError, ValueError):
+            raise TripletexError(422, 22000, "Invalid JSON in the request body.") from None
 
     def url(self, kind: str, row_id: int) -> str:
         """Canonical object URL: ``host/v2/path/id`` without a scheme, as Tripletex writes them (choice)."""
@@ -98,7 +105,7 @@ Handler = Callable[..., Reply]
 
 # ----------------------------------------------------------- list machinery
 def fields_of(call: Call, kind: str) -> FieldSpec | None:
-    """Parsed and validated ``fields`` (a :class:`FieldsError` becomes 400 / 4000)."""
+    """Parsed and validated ``fields`` (a :class:`FieldsError` becomes 400 / 11000)."""
     spec = parse_fields(call.query.get("fields"))
     validate_fields(spec, kind)
     return spec
@@ -168,9 +175,7 @@ def detail(kind: str) -> Handler:
     def handle(call: Call, id: int) -> Reply:
         row = call.store.get_in(kind, id, call.company)
         if row is None:
-            raise TripletexError(
-                404, 6000, "Object not found.", developer_message=f"No {kind} with id {id}."
-            )
+            raise TripletexError(404, 6000, "Object not found.")
         return value_reply(call, kind, row)
 
     return handle
@@ -191,9 +196,7 @@ def session_create(call: Call) -> Reply:
 def session_delete(call: Call, token: str) -> Reply:
     """``DELETE /token/session/{token}``: 204, or 404 if not one of the caller's sessions."""
     if call.auth is None or not call.store.delete_session(token, call.auth):
-        raise TripletexError(
-            404, 6000, "Object not found.", developer_message="No such session token."
-        )
+        raise TripletexError(404, 6000, "Object not found.")
     return Reply(204)
 
 
@@ -230,9 +233,7 @@ def with_login_access(call: Call) -> Reply:
 def company_detail(call: Call, id: int) -> Reply:
     """``GET /company/{id}``: the acting company or one of its clients."""
     if id != call.company and id not in call.store.company_clients(call.company):
-        raise TripletexError(
-            404, 6000, "Object not found.", developer_message=f"No company with id {id}."
-        )
+        raise TripletexError(404, 6000, "Object not found.")
     return value_reply(call, "company", call.store.get("company", id) or {})
 
 
@@ -262,6 +263,7 @@ def order_invoice(call: Call, id: int) -> Reply:
         raise validation_error(
             "paidAmount" if paid is None else "paymentTypeId",
             "paymentTypeId and paidAmount must be given together.",
+            developer_message=VALIDATION_ERROR,
         )
     invoice = invoice_order(
         call.store,
@@ -386,7 +388,6 @@ def update_order(
                 409,
                 8000,
                 "The object has been changed since it was read.",
-                developer_message=f"Stale version {data['version']}, current {order['version']}.",
             )
         if order.get("_invoiced"):
             raise TripletexError(409, 10000, "The order has been invoiced and is locked.")
@@ -440,10 +441,18 @@ def invoice_order(
     with store.lock:
         order = _own(store, company, "order", order_id)
         if order.get("isClosed"):
-            raise validation_error("isClosed", "The order is closed and can not be invoiced.")
+            raise validation_error(
+                "isClosed",
+                "The order is closed and can not be invoiced.",
+                developer_message=VALIDATION_ERROR,
+            )
         lines = [store.get("orderLine", i) or {} for i in order.get("orderLines", [])]
         if not lines:
-            raise validation_error("orderLines", "The order has no order lines to invoice.")
+            raise validation_error(
+                "orderLines",
+                "The order has no order lines to invoice.",
+                developer_message=VALIDATION_ERROR,
+            )
         customer = store.get("customer", order["customer"]) or {}
         excl = sum((Decimal(str(line["amountExcludingVatCurrency"])) for line in lines), Decimal(0))
         incl = sum((Decimal(str(line["amountIncludingVatCurrency"])) for line in lines), Decimal(0))
@@ -547,11 +556,17 @@ def register_payment(
         payment_type = store.get_in("paymentType", payment_type_id, company)
         if payment_type is None:
             raise validation_error(
-                "paymentTypeId", f"The payment type {payment_type_id} does not exist."
+                "paymentTypeId",
+                f"The payment type {payment_type_id} does not exist.",
+                developer_message=VALIDATION_ERROR,
             )
         paid = Decimal(str(paid_amount))
         if paid <= 0:
-            raise validation_error("paidAmount", "The paid amount must be greater than zero.")
+            raise validation_error(
+                "paidAmount",
+                "The paid amount must be greater than zero.",
+                developer_message=VALIDATION_ERROR,
+            )
         debit = store.get("account", payment_type["debitAccount"]) or {"number": 1920}
         add_voucher(
             store,
@@ -581,9 +596,7 @@ def register_payment(
 def _own(store: Store, company: int, kind: str, row_id: int) -> Row:
     row = store.get_in(kind, row_id, company)
     if row is None:
-        raise TripletexError(
-            404, 6000, "Object not found.", developer_message=f"No {kind} with id {row_id}."
-        )
+        raise TripletexError(404, 6000, "Object not found.")
     return row
 
 
@@ -693,7 +706,7 @@ class _Check:
                 18000,
                 "Validation failed.",
                 self.problems,
-                "; ".join(f"{f}: {m}" for f, m in self.problems),
+                VALIDATION_ERROR,
             )
 
     def keys(self, kind: str, data: Any, prefix: str) -> None:

@@ -17,7 +17,7 @@ Projection rules (fact sheet 3.3):
 * ``sub(*)`` / ``sub(a,b)`` → expand a relation with all / some fields;
 * ``changes`` only when named explicitly (``fields=*,changes``);
 * an unknown field name, or ``(...)`` on a plain value, raises
-  :class:`FieldsError` (the API answers 400 / code 4000 (unconfirmed)).
+  :class:`FieldsError` (the API answers 400 / code 11000).
 """
 
 from __future__ import annotations
@@ -302,7 +302,8 @@ SCHEMAS: dict[str, dict[str, Relation | None]] = {
 class QueryError(ValueError):
     """A bad query parameter, ``fields`` or ``sorting``, with the Tripletex status and code.
 
-    The app turns it into the error envelope; ``problems`` become ``validationMessages``.
+    The app turns it into the error envelope; ``problems`` become ``validationMessages``;
+    ``developerMessage`` is null, as Tripletex leaves it on these errors.
     """
 
     def __init__(
@@ -311,22 +312,19 @@ class QueryError(ValueError):
         problems: list[tuple[str, str]] | None = None,
         status: int = 422,
         code: int = 18000,
-        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.problems = problems or []
         self.status = status
         self.code = code
-        self.detail = (
-            detail or "; ".join(f"{name}: {text}" for name, text in self.problems) or message
-        )
 
 
 class FieldsError(QueryError):
-    """A ``fields`` expression is malformed or names an unknown field (400 / 4000, choice)."""
+    """A ``fields`` expression is malformed or names an unknown field: 400 / 11000 ("Illegal
+    Filter") with the explanation as ``message`` and no validation messages, as Tripletex."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__("Illegal field in fields filter.", status=400, code=4000, detail=detail)
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=400, code=11000)
 
 
 @dataclass
@@ -404,7 +402,8 @@ def validate_fields(spec: FieldSpec | None, kind: str, prefix: str = "") -> None
     for name, sub in spec.fields.items():
         if name not in schema:
             raise FieldsError(
-                f"Illegal field in fields filter: {prefix}{name}. {name} does not match a field in the model: {kind}"
+                f"Illegal field in fields filter: {prefix}{name}. "
+                f"{name} does not match a field in the model: {kind[0].upper()}{kind[1:]}DTO"
             )
         if sub is None:
             continue
@@ -530,11 +529,16 @@ def param_error(name: str, message: str, code: int = 18000) -> QueryError:
     return QueryError("Validation failed.", [(name, message)], code=code)
 
 
+#: Tripletex's text for a required value that is missing.
+NOT_NULL = "Kan ikke være null."
+
+
 def require(query: Query, *names: str) -> None:
-    """422 / 18000 naming every missing (or blank) required query parameter."""
+    """422 / 15000 ("Value Validation") with one "Kan ikke være null." per missing (or blank)
+    required query parameter, as Tripletex answers a list without its date range."""
     missing = [name for name in names if not query.get(name, "").strip()]
     if missing:
-        raise QueryError("Validation failed.", [(name, "Cannot be null.") for name in missing])
+        raise QueryError("Validation failed", [(name, NOT_NULL) for name in missing], code=15000)
 
 
 def int_param(query: Query, name: str, default: int | None = None) -> int | None:

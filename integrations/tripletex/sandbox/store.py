@@ -67,18 +67,26 @@ class TripletexError(Exception):
         self.code = code
         self.message = message
         self.validation = validation
-        self.developer_message = developer_message or message
+        # Tripletex leaves `developerMessage` null on most errors (fact sheet 3.1): only the
+        # few answers it is known to fill pass one.
+        self.developer_message = developer_message
         self.headers = headers or []
 
 
-def validation_error(field_name: str | None, message: str, code: int = 18000) -> TripletexError:
-    """A 422 with one validation message (the usual Tripletex validation failure)."""
+#: The bare `developerMessage` Tripletex sends with a business-rule validation failure.
+VALIDATION_ERROR = "VALIDATION_ERROR"
+
+
+def validation_error(
+    field_name: str | None,
+    message: str,
+    code: int = 18000,
+    developer_message: str | None = None,
+) -> TripletexError:
+    """A 422 with one validation message (the usual Tripletex validation failure).
+    `developerMessage` is null unless given (business rules pass `VALIDATION_ERROR`)."""
     return TripletexError(
-        422,
-        code,
-        "Validation failed.",
-        [(field_name, message)],
-        f"{field_name}: {message}" if field_name else message,
+        422, code, "Validation failed.", [(field_name, message)], developer_message
     )
 
 
@@ -97,6 +105,8 @@ class Auth:
     employee_id: int
     company_id: int
     is_proxy: bool
+    #: An accountant's token acting with username 0: only ``ACCOUNTANT_FIRM_CALLS`` are allowed.
+    login_access_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,18 @@ class Dataset:
     admin_employee_id: int = 0
     seeded_on: date = field(default_factory=date.today)
     lazy: dict[int, int] = field(default_factory=dict)
+
+
+#: What an accountant's token may call with username 0 (DEVAUTH): everything else needs a client
+#: company's id as the Basic username.
+ACCOUNTANT_FIRM_CALLS = frozenset(
+    {("GET", "/company/>withLoginAccess"), ("GET", "/token/session/>whoAmI")}
+)
+
+
+def forbidden() -> TripletexError:
+    """Tripletex's 403 for a call the token may not make (fact sheet 2.5, AINM-LOG)."""
+    return TripletexError(403, 9000, "You do not have permission to access this feature.")
 
 
 class Store:
@@ -453,8 +475,14 @@ class Store:
         employee_id: int | None = None,
         expires_on: date | str | None = None,
         secret: str | None = None,
+        accountant: bool = False,
     ) -> dict[str, Any]:
         """Issue an employee token (default: the firm's admin, valid one year).
+
+        ``accountant=True`` issues an accountant's token: with username 0 it may call only
+        ``GET /company/>withLoginAccess`` and ``GET /token/session/>whoAmI`` (403 / 9000 for
+        anything else), as Tripletex documents; with a client company's id it works in that
+        client as any token does. The default token has full access to its own company.
 
         ``secret`` replaces the token's random part: the same secret on the same seed gives the
         same token, so a restarted demo keeps the connection saved with it (see the
@@ -473,6 +501,7 @@ class Store:
                     "name": "uku",
                     "expirationDate": expiry.isoformat(),
                     "_revoked": False,
+                    "_accountant": bool(accountant),
                 },
             )
             token = row["_token"] = self._new_token(row["id"], secret)
@@ -482,6 +511,7 @@ class Store:
                 "employee_id": employee["id"],
                 "company_id": employee["_company"],
                 "expires_on": expiry.isoformat(),
+                "accountant": bool(accountant),
             }
 
     def revoke_employee_token(self, token: str) -> None:
@@ -519,6 +549,9 @@ class Store:
                 raise validation_error(
                     "arg:expirationDate", "Invalid date, expected yyyy-MM-dd."
                 ) from None
+            # Tripletex accepts `expirationDate=today` and hands out a session that is dead on
+            # arrival (it dies at 00:00 at the start of that date); only a past date is refused
+            # here (choice).
             if expires < self.today():
                 raise validation_error(
                     "arg:expirationDate", "The expiration date can not be in the past."
@@ -549,18 +582,17 @@ class Store:
         with self.lock:
             session = self._token_row("sessionToken", password)
             if session is None or session["_deleted"]:
-                return AuthResult(
-                    None, error=_unauthorized("The session token is invalid or does not exist.")
-                )
+                return AuthResult(None, error=_unauthorized())
             bucket = self.session_bucket(session)
-            if date.fromisoformat(session["expirationDate"]) < self.today():
-                return AuthResult(bucket, error=_unauthorized("The session token has expired."))
+            # A session dies at 00:00 (Europe/Oslo) at the START of its expirationDate.
+            if date.fromisoformat(session["expirationDate"]) <= self.today():
+                return AuthResult(bucket, error=_unauthorized())
             token = self.get("employeeToken", session["employeeToken"])
             employee = self.get("employee", token["employee"]) if token else None
             if token is None or token["_revoked"] or employee is None or not employee["_active"]:
                 return AuthResult(
                     bucket,
-                    error=_unauthorized("The employee behind the session is no longer active."),
+                    error=_unauthorized(),
                 )
             own = employee["_company"]
             if username.strip() in ("", "0"):
@@ -568,21 +600,23 @@ class Store:
             elif not username.strip().isdigit():
                 return AuthResult(
                     bucket,
-                    error=_unauthorized(f"Illegal company id in the Basic username: {username!r}."),
+                    error=TripletexError(
+                        401,
+                        3000,
+                        "Unauthorized",
+                        developer_message=(
+                            f"Authorization header has invalid username: {username}. Should be "
+                            "a customer id or 0 for default. The expected format is "
+                            "base64encoded(<<companyId>>:<<sessionToken>>)"
+                        ),
+                    ),
                 )
             else:
                 company = int(username)
             if company != own and company not in self.company_clients(own):
-                return AuthResult(
-                    bucket,
-                    error=TripletexError(
-                        403,
-                        9000,
-                        "You do not have access to this company.",
-                        developer_message=f"Employee {employee['id']} has no login access to company {company}.",
-                    ),
-                )
-            return AuthResult(bucket, Auth(employee["id"], company, company != own))
+                return AuthResult(bucket, error=forbidden())
+            limited = company == own and bool(token.get("_accountant"))
+            return AuthResult(bucket, Auth(employee["id"], company, company != own, limited))
 
     def delete_session(self, token: str, auth: Auth) -> bool:
         """Invalidate a session of the calling employee; ``False`` if there is none."""
@@ -616,6 +650,25 @@ class Store:
     def reactivate_employee(self, employee_id: int) -> dict[str, Any]:
         """Shortcut for ``set_employee_active(employee_id, True)``."""
         return self.set_employee_active(employee_id, True)
+
+    # ----------------------------------------------------------- login access
+    def set_login_access(
+        self, client_id: int, granted: bool, company_id: int | None = None
+    ) -> dict[str, Any]:
+        """Grant or revoke ``company_id``'s (default: the firm's) accountant login access to
+        client company ``client_id``; a revoked client answers that firm's proxy calls with
+        403 / 9000 and leaves ``>withLoginAccess``."""
+        with self.lock:
+            firm = company_id or self.firm_company_id
+            owner, client = self.get("company", firm), self.get("company", client_id)
+            if owner is None or client is None or client_id == firm:
+                raise ControlError(f"no client company {client_id} for company {firm}", 404)
+            clients = owner.setdefault("_clients", [])
+            if granted and client_id not in clients:
+                clients.append(client_id)
+            elif not granted and client_id in clients:
+                clients.remove(client_id)
+            return {"company_id": firm, "client_company_ids": list(clients)}
 
     # -------------------------------------------------------------- customers
     _CUSTOMER_READ_ONLY = frozenset(
@@ -788,8 +841,11 @@ class Store:
             return list(self._outbox)
 
 
-def _unauthorized(developer_message: str) -> TripletexError:
-    return TripletexError(401, 3000, "Authentication failed.", developer_message=developer_message)
+def _unauthorized() -> TripletexError:
+    """A session Tripletex will not log in with: unknown, deleted, dead (its expirationDate
+    has begun) or behind a revoked token or deactivated employee (choice: one text for all,
+    the one recorded for a born-dead session)."""
+    return TripletexError(401, 3000, "Could not log in")
 
 
 def parse_date(value: date | str) -> date:

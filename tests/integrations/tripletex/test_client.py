@@ -8,15 +8,19 @@ import logging
 import math
 import time
 import traceback
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 import responses
+import time_machine
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.base import (
     AuthError,
+    BooksAccessLost,
     CallRecord,
     ConfigError,
     IntegrationError,
@@ -26,10 +30,12 @@ from integrations.base import (
 from integrations.ratelimit import get_budget
 from integrations.tripletex.client import (
     TripletexClient,
+    TripletexForbidden,
     TripletexRequestError,
     clear_session_cache,
     encode_path,
     path_template,
+    session_expiration_date,
 )
 from integrations.tripletex.sandbox import SandboxServer
 from uku.logging import RedactSecretsFilter
@@ -128,6 +134,49 @@ def test_it_raises_auth_error_when_the_401_persists(tripletex_sandbox, make_clie
     assert raised.value.details["request_id"]
 
 
+def _session_rows(server: SandboxServer) -> list[dict[str, Any]]:
+    return list(server.store.rows["sessionToken"].values())
+
+
+def test_it_renews_a_session_that_died_at_midnight_once(tripletex_sandbox, make_client) -> None:
+    client = make_client()
+    client.get_raw("/customer", {"count": 1})
+    # The session reached 00:00 (Oslo) at the start of its expirationDate: Tripletex ends it.
+    for session in _session_rows(tripletex_sandbox):
+        session["expirationDate"] = tripletex_sandbox.store.today().isoformat()
+
+    assert client.get_raw("/customer", {"count": 1})["values"]
+    assert client.get_raw("/customer", {"count": 1})["values"]  # the new session is reused
+    assert counts(tripletex_sandbox)[CREATE] == 2
+
+
+def test_it_stops_after_one_renewal_when_every_new_session_is_born_dead(
+    tripletex_sandbox, make_client
+) -> None:
+    # The sandbox's "today" is uku's "tomorrow": every session uku asks for expires today.
+    tripletex_sandbox.store.advance_days(1)
+    with pytest.raises(AuthError):
+        make_client().get_raw("/customer", {"count": 1})
+    assert counts(tripletex_sandbox)[CREATE] == 2  # once at first, once after the 401
+    assert counts(tripletex_sandbox)["GET /customer"] == 2
+
+
+def test_it_asks_for_a_session_that_outlives_the_renewal_margin_near_midnight(
+    tripletex_sandbox, make_client
+) -> None:
+    oslo = ZoneInfo("Europe/Oslo")
+    with time_machine.travel(datetime(2026, 3, 9, 23, 55, tzinfo=oslo), tick=False):
+        client = make_client()
+        client.get_raw("/customer", {"count": 1})
+        client.get_raw("/customer", {"count": 1})
+        expirations = {s["expirationDate"] for s in _session_rows(tripletex_sandbox)}
+    assert counts(tripletex_sandbox)[CREATE] == 1
+    assert expirations == {"2026-03-11"}
+    assert session_expiration_date(datetime(2026, 3, 9, 12, 0, tzinfo=oslo)) == date(2026, 3, 10)
+    # Oslo, not UTC: 23:30 UTC on 9 March is already 10 March in Oslo.
+    assert session_expiration_date(datetime(2026, 3, 9, 23, 30, tzinfo=UTC)) == date(2026, 3, 11)
+
+
 def test_it_acts_in_a_client_company_through_for_company(tripletex_sandbox, make_client) -> None:
     client = make_client()
     client_company = tripletex_sandbox.store.info()["client_company_ids"][0]
@@ -138,14 +187,76 @@ def test_it_acts_in_a_client_company_through_for_company(tripletex_sandbox, make
 
 
 def test_it_says_the_token_lacks_access_on_a_403(tripletex_sandbox, make_client) -> None:
-    store = tripletex_sandbox.store
-    stranger = next(
-        c["id"] for c in store.rows["company"].values() if c["name"].startswith("Konkurrent")
-    )
-    with pytest.raises(AuthError) as raised:
-        make_client().for_company(stranger).get("/token/session/>whoAmI")
+    accountant = tripletex_sandbox.store.create_employee_token(accountant=True)["token"]
+    with pytest.raises(TripletexForbidden) as raised:
+        make_client(accountant).get_raw("/customer")  # the firm's own data, username 0
+    assert isinstance(raised.value, AuthError)
     assert "access" in raised.value.message and "entitlement" in raised.value.message
     assert raised.value.details["code"] == 9000
+
+
+def _stranger(server: SandboxServer) -> int:
+    return next(
+        c["id"] for c in server.store.rows["company"].values() if c["name"].startswith("Konk")
+    )
+
+
+def test_it_raises_books_access_lost_for_a_client_company_it_cannot_log_into(
+    tripletex_sandbox, make_client
+) -> None:
+    client = make_client()
+    stranger = _stranger(tripletex_sandbox)
+    with pytest.raises(BooksAccessLost) as raised:
+        client.for_company(stranger).get("/token/session/>whoAmI")
+    error = raised.value
+    assert not isinstance(error, AuthError) and error.permanent
+    assert error.books_company_id == str(stranger) == error.details["books_company_id"]
+    assert error.details["code"] == 9000
+    assert str(stranger) in error.message and "not affected" in error.message
+    assert client.get("/token/session/>whoAmI")["employeeIsProxy"] is False  # the firm works
+    assert counts(tripletex_sandbox)[CREATE] == 1
+
+
+def test_it_reads_a_401_in_a_client_company_as_lost_access_without_new_sessions(
+    tripletex_sandbox, make_client
+) -> None:
+    client = make_client()
+    books = client.for_company(tripletex_sandbox.store.info()["client_company_ids"][0])
+    books.get("/token/session/>whoAmI")
+    tripletex_sandbox.store.inject_fault("unauthorized", "/ledger/voucherType", times=10)
+    for _attempt in range(3):
+        with pytest.raises(BooksAccessLost):
+            books.get_raw("/ledger/voucherType")
+    assert counts(tripletex_sandbox)[CREATE] == 1  # the session was fine: never re-created
+    assert counts(tripletex_sandbox)["GET /ledger/voucherType"] == 3
+    assert client.get_raw("/customer", {"count": 1})["values"]  # the firm's calls still work
+
+
+def test_it_renews_a_dead_session_once_when_acting_in_a_client_company(
+    tripletex_sandbox, make_client
+) -> None:
+    client = make_client()
+    books = client.for_company(tripletex_sandbox.store.info()["client_company_ids"][0])
+    books.get("/token/session/>whoAmI")
+    for session in _session_rows(tripletex_sandbox):
+        session["expirationDate"] = tripletex_sandbox.store.today().isoformat()
+
+    assert books.get_raw("/ledger/voucherType")["values"]
+    assert counts(tripletex_sandbox)[CREATE] == 2
+
+
+def test_it_raises_books_access_lost_once_access_is_revoked(tripletex_sandbox, make_client) -> None:
+    client = make_client()
+    store = tripletex_sandbox.store
+    lost, kept = store.info()["client_company_ids"][:2]
+    assert client.for_company(lost).get_raw("/ledger/voucherType")["values"]
+    store.set_login_access(lost, False)
+
+    with pytest.raises(BooksAccessLost) as raised:
+        client.for_company(lost).get_raw("/ledger/voucherType")
+    assert raised.value.books_company_id == str(lost)
+    assert client.for_company(kept).get_raw("/ledger/voucherType")["values"]
+    assert counts(tripletex_sandbox)[CREATE] == 1
 
 
 def test_it_deletes_its_session_on_close(tripletex_sandbox, make_client) -> None:
@@ -360,6 +471,29 @@ def test_it_reports_validation_errors_with_tripletex_diagnostics(
     assert log[-1]["path_template"] == "/order"
 
 
+def test_it_explains_a_failure_by_message_and_validations_when_developer_message_is_null(
+    tripletex_sandbox, make_client, calls
+) -> None:
+    with pytest.raises(TripletexRequestError) as raised:
+        make_client().get_raw("/invoice", {"fields": "id"})  # no invoiceDateFrom/To
+
+    expected = "Validation failed; invoiceDateFrom: Kan ikke være null.; invoiceDateTo: Kan ikke være null."
+    assert tripletex_sandbox.store.request_log()["requests"][-1]["status"] == 422
+    assert calls[-1].developer_message == expected  # the sync job's call history
+    assert calls[-1].error_code == "15000"
+    assert raised.value.details["developer_message"] == expected  # "Test connection" shows it
+    assert raised.value.details["message"] == "Validation failed"
+
+
+def test_it_explains_a_bare_developer_message_with_the_validation_messages(
+    tripletex_sandbox, make_client, calls
+) -> None:
+    with pytest.raises(TripletexRequestError):
+        make_client().post("/order", json={"orderDate": "2025-01-01"})
+    assert "customer: Cannot be null." in calls[-1].developer_message
+    assert calls[-1].developer_message.endswith("(VALIDATION_ERROR)")
+
+
 def test_it_records_every_call_with_a_path_template(tripletex_sandbox, make_client, calls) -> None:
     client = make_client()
     company = client.get("/token/session/>whoAmI")["companyId"]
@@ -527,3 +661,29 @@ def test_it_pages_on_even_when_full_result_size_says_otherwise(mocked, sleeps) -
     ids = [v["id"] for v in mocked_client(sleeps).iter_values("/customer", page_size=2)]
     assert ids == [1, 2, 3]
     assert [c.request.params["from"] for c in mocked.calls[1:]] == ["0", "2"]
+
+
+def test_it_keeps_a_developer_message_that_says_something(mocked, sleeps) -> None:
+    mocked.get(
+        f"{BASE}/customer",
+        status=422,
+        json={
+            "status": 422,
+            "code": 18000,
+            "message": "Validering feilet.",
+            "developerMessage": "customer.name: must not be blank",
+            "validationMessages": None,
+        },
+    )
+    records: list[CallRecord] = []
+    client = TripletexClient(
+        employee_token="prod-employee-token-1234567890",
+        environment="production",
+        sleep=sleeps,
+        on_call=records.append,
+    )
+    with pytest.raises(TripletexRequestError) as raised:
+        client.get_raw("/customer")
+    assert records[-1].developer_message == "customer.name: must not be blank"
+    assert raised.value.details["developer_message"] == "customer.name: must not be blank"
+    assert raised.value.details["message"] == "Validering feilet."

@@ -171,16 +171,27 @@ def test_it_answers_401_without_or_with_a_bad_authorization(sandbox: SandboxServ
         assert response.headers["x-tlx-request-id"] == response.json()["requestId"]
 
 
-def test_it_expires_the_session_after_its_expiration_date(api: Api, control) -> None:
+def test_it_ends_the_session_at_midnight_at_the_start_of_its_expiration_date(
+    api: Api, control
+) -> None:
     assert api.get("/customer", count=1).status_code == 200  # expirationDate = TODAY + 1
 
-    control("POST", "/clock", {"advance_days": 1})
-    assert api.get("/customer", count=1).status_code == 200
-    control("POST", "/clock", {"advance_days": 1})
+    control("POST", "/clock", {"advance_days": 1})  # now TODAY + 1: the session died at 00:00
     response = api.get("/customer", count=1)
 
     assert response.status_code == 401
     assert response.json()["code"] == 3000
+
+
+def test_it_gives_a_session_expiring_today_that_fails_on_first_use(
+    sandbox: SandboxServer,
+) -> None:
+    created = create_session(sandbox, expiration=TODAY)
+
+    assert created.status_code == 200, created.text
+    response = Api(sandbox, created.json()["value"]["token"]).get("/token/session/>whoAmI")
+    assert response.status_code == 401
+    assert (response.json()["code"], response.json()["message"]) == (3000, "Could not log in")
 
 
 def test_it_rejects_a_session_whose_employee_was_deactivated(
@@ -210,3 +221,87 @@ def test_it_hides_other_companies_objects_behind_404(api: Api, sandbox: SandboxS
     assert response.status_code == 404
     assert response.json()["code"] == 6000
     assert api.get(f"/customer/{firm_customer}").status_code == 200
+
+
+def test_it_leaves_developer_message_null_where_tripletex_does(
+    api: Api, sandbox: SandboxServer
+) -> None:
+    stranger = next(
+        c["id"] for c in sandbox.store.rows["company"].values() if c["name"].startswith("Konk")
+    )
+    answers = [
+        api.get("/no/such/thing"),
+        api.get("/invoice"),
+        api.get("/customer", fields="id,nmae"),
+        api.get("/company/whoAmI"),
+        api.as_company(stranger).get("/customer"),
+        Api(sandbox, "test-not-a-session").get("/customer"),
+        requests.put(
+            f"{sandbox.url}/token/session/:create",
+            params={"consumerToken": "test-nope", "employeeToken": "x", "expirationDate": "x"},
+            timeout=5,
+        ),
+    ]
+
+    for response in answers:
+        assert response.status_code >= 400
+        assert response.json()["developerMessage"] is None, response.text
+
+
+def test_it_fills_developer_message_only_where_tripletex_does(
+    api: Api, sandbox: SandboxServer
+) -> None:
+    store = sandbox.store
+    customer = store.company_rows("customer", store.firm_company_id)[0]["id"]
+    order = api.post(
+        "/order",
+        {"customer": {"id": customer}, "orderDate": "2025-06-16", "deliveryDate": "2025-06-16"},
+    ).json()["value"]
+    business_rule = api.put(f"/order/{order['id']}/:invoice", invoiceDate="2025-06-16")
+    bad_username = Api(sandbox, api.token, "firm")  # type: ignore[arg-type]
+
+    assert (business_rule.status_code, business_rule.json()["code"]) == (422, 18000)
+    assert business_rule.json()["developerMessage"] == "VALIDATION_ERROR"
+    unauthorized = bad_username.get("/customer").json()
+    assert (unauthorized["code"], unauthorized["message"]) == (3000, "Unauthorized")
+    assert unauthorized["developerMessage"].startswith(
+        "Authorization header has invalid username: firm. Should be a customer id or 0"
+    )
+
+
+def test_it_limits_an_accountant_token_to_login_access_and_who_am_i_with_username_zero(
+    sandbox: SandboxServer, control
+) -> None:
+    issued = control("POST", "/employee-tokens", {"accountant": True}).json()
+    assert issued["accountant"] is True
+    firm = Api(sandbox, create_session(sandbox, issued["token"]).json()["value"]["token"])
+    store = sandbox.store
+
+    assert firm.get("/token/session/>whoAmI").status_code == 200
+    clients = firm.values("/company/>withLoginAccess", fields="id,name")
+    for path in ("/customer", f"/company/{store.firm_company_id}", "/ledger/vatType"):
+        response = firm.get(path)
+        assert response.status_code == 403, path
+        body = response.json()
+        assert (body["code"], body["message"]) == (
+            9000,
+            "You do not have permission to access this feature.",
+        )
+    in_client = firm.as_company(clients[0]["id"])
+    assert in_client.get("/customer", count=1).status_code == 200
+    assert in_client.get(f"/company/{clients[0]['id']}").status_code == 200
+
+
+def test_it_revokes_and_grants_login_access_through_the_control_api(
+    api: Api, sandbox: SandboxServer, control
+) -> None:
+    client = sandbox.store.company_clients(sandbox.store.firm_company_id)[0]
+
+    revoked = control("POST", f"/companies/{client}/revoke-login-access")
+
+    assert revoked.status_code == 200 and client not in revoked.json()["client_company_ids"]
+    assert client not in {c["id"] for c in api.values("/company/>withLoginAccess", fields="id")}
+    assert api.as_company(client).get("/ledger/voucherType").status_code == 403
+    control("POST", f"/companies/{client}/grant-login-access")
+    assert api.as_company(client).get("/ledger/voucherType").status_code == 200
+    assert control("POST", "/companies/1/revoke-login-access").status_code == 404

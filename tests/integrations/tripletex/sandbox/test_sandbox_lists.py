@@ -74,7 +74,7 @@ def test_it_rejects_unknown_fields(api: Api) -> None:
     for fields in ("id,nmae", "accountManager(nope)", "name(first)", "id,("):
         response = api.get("/customer", fields=fields)
         assert response.status_code == 400, fields
-        assert response.json()["code"] == 4000
+        assert response.json()["code"] == 11000
 
 
 def test_it_sorts_on_top_level_and_nested_fields(api: Api) -> None:
@@ -149,8 +149,49 @@ def test_it_requires_date_and_id_parameters(
 
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == 18000
+    assert body["code"] == 15000
     assert {m["field"] for m in body["validationMessages"]} == missing
+
+
+def test_it_answers_a_missing_date_range_with_422_15000_per_missing_field(api: Api) -> None:
+    response = api.get("/invoice", fields="id")
+
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["status"], body["code"], body["message"]) == (422, 15000, "Validation failed")
+    assert body["validationMessages"] == [
+        {"field": name, "message": "Kan ikke være null.", "path": None, "rootId": None}
+        for name in ("invoiceDateFrom", "invoiceDateTo")
+    ]
+
+
+def test_it_answers_an_unknown_fields_name_with_400_11000(api: Api) -> None:
+    response = api.get(
+        "/invoice", invoiceDateFrom="2025-01-01", invoiceDateTo="2025-02-01", fields="id,isSent"
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["status"], body["code"]) == (400, 11000)
+    assert body["message"] == (
+        "Illegal field in fields filter: isSent. isSent does not match a field in the model: "
+        "InvoiceDTO"
+    )
+    assert body["validationMessages"] is None
+
+
+def test_it_answers_a_non_numeric_id_with_422_21000(api: Api) -> None:
+    for path, segment in (("/company/whoAmI", "whoAmI"), ("/customer/abc", "abc")):
+        response = api.get(path)
+
+        assert response.status_code == 422, path
+        body = response.json()
+        assert (body["status"], body["code"]) == (422, 21000)
+        assert body["message"] == (
+            f'Wrong data format! Expected number. For input string: "{segment}"'
+        )
+        assert body["validationMessages"] is None
+    assert api.get("/customer/12x/nothing").status_code == 404  # still an unknown path
 
 
 def test_it_treats_date_ranges_as_half_open(api: Api, sandbox: SandboxServer) -> None:
