@@ -285,11 +285,17 @@ class AccountingAdapter:
         environment: str,
         rate_limit_key: str = "",
         on_call: CallRecorder | None = None,
+        client_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.credentials = credentials
         self.environment = environment
         self.rate_limit_key = rate_limit_key
         self.on_call = on_call
+        # Passed on to the vendor's HTTP client (tests inject `sleep`, `budget`, ...).
+        self._client_options = dict(client_options or {})
+
+    def __repr__(self) -> str:  # never the credentials (the default repr would show them)
+        return f"<{type(self).__name__} {self.environment}>"
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,7 +18,6 @@ from django.utils import timezone
 from integrations.base import (
     AccountingAdapter,
     AuthError,
-    CallRecorder,
     ConfigError,
     IntegrationError,
     RemoteCompany,
@@ -56,26 +55,7 @@ class MeritAdapter(AccountingAdapter):
 
     key = "merit"
 
-    def __init__(
-        self,
-        *,
-        credentials: dict[str, str],
-        environment: str,
-        rate_limit_key: str = "",
-        on_call: CallRecorder | None = None,
-        client_options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            credentials=credentials,
-            environment=environment,
-            rate_limit_key=rate_limit_key,
-            on_call=on_call,
-        )
-        self._client_options = dict(client_options or {})
-        self._client: MeritClient | None = None
-
-    def __repr__(self) -> str:  # the default would show the credentials
-        return f"<MeritAdapter {self.environment}>"
+    _client: MeritClient | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:

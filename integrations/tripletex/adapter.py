@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from integrations.base import (
     AccountingAdapter,
-    CallRecorder,
     ConfigError,
     RemoteBooksCompany,
     RemoteCompany,
@@ -66,26 +65,7 @@ class TripletexAdapter(AccountingAdapter):
 
     key = "tripletex"
 
-    def __init__(
-        self,
-        *,
-        credentials: dict[str, str],
-        environment: str,
-        rate_limit_key: str = "",
-        on_call: CallRecorder | None = None,
-        client_options: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            credentials=credentials,
-            environment=environment,
-            rate_limit_key=rate_limit_key,
-            on_call=on_call,
-        )
-        self._client_options = dict(client_options or {})
-        self._client: TripletexClient | None = None
-
-    def __repr__(self) -> str:  # the default would show the credentials
-        return f"<TripletexAdapter {self.environment}>"
+    _client: TripletexClient | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
