@@ -9,13 +9,13 @@ Aktiva, Smart Accounts, Scoro, Directo or Trigon later changes no caller.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from django.utils.translation import gettext_lazy as _
 
@@ -193,6 +193,114 @@ class RemoteProduct:
     inactive: bool = False
 
 
+@dataclass(frozen=True)
+class Statistic:
+    """One work statistic a vendor can count for a client-month (summary tasks' data fields).
+
+    Declared per vendor on `VendorInfo.statistics` (no adapter needed to show the catalogue).
+    `key` is stable (stored in field mappings): never rename one. `source` names the endpoint it
+    is read from ("/ledger/voucher"); statistics with one source are computed in ONE paged pass
+    over it, so the cost of a client-month is one pass per distinct source of the mapped keys.
+    `common=False` puts it behind "Show more"."""
+
+    key: str
+    label: Any
+    definition: Any
+    source: str
+    common: bool = True
+
+
+@dataclass(frozen=True)
+class StatisticsTarget:
+    """Whose books a statistics read opens: the linked customer and, for vendors with
+    `Capability.BOOKS_ACCESS`, the client's own company (the link's `books_company_id`)."""
+
+    customer_id: str
+    books_company_id: str = ""
+
+
+@dataclass(frozen=True)
+class StatisticValue:
+    """A statistic's value for one client-month, or why it has none. `value is None` means
+    missing (never 0): `missing_reason` is then a user-safe sentence ("Tripletex refused
+    /bank/statement: the accountant's access does not include bank.")."""
+
+    key: str
+    value: Decimal | None
+    missing_reason: str = ""
+
+
+@dataclass(frozen=True)
+class InvoiceLineOut:
+    """One line of an uku invoice as it is exported. Money is already rounded by uku
+    (half-up, 2 decimals per line): adapters send these amounts, they never re-round them,
+    except where a vendor's fact sheet dictates its own rounding rule."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal  # excluding VAT
+    discount_percent: Decimal
+    net_amount: Decimal  # quantity x unit price less the discount, excluding VAT, rounded
+    vat_amount: Decimal
+    vat_percentage: Decimal
+    vat_code: str  # the VAT type's number as the vendor knows it ("3" = 25 % in Norway)
+    vat_type_id: str = ""  # the vendor's VAT type id when the VAT type was imported from it
+    product_id: str = ""  # the vendor's product id when the product was imported from it
+
+
+@dataclass(frozen=True)
+class InvoiceOut:
+    """An issued uku invoice, as `export_invoice` receives it. `reference` is uku's invoice
+    number, unique in the firm: the adapter writes it where `find_exported_invoice` can find it
+    again (Tripletex: the order's reference), which is what makes the export exactly-once."""
+
+    reference: str
+    customer_id: str  # the client's linked customer in the vendor
+    issue_date: date
+    due_date: date
+    currency: str
+    lines: tuple[InvoiceLineOut, ...]
+    net_total: Decimal
+    vat_total: Decimal
+    gross_total: Decimal
+    contact_employee_id: str = ""  # the responsible member's External ID; "" leaves it out
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ExportedInvoice:
+    """What the vendor holds for an exported invoice: its id (Tripletex: the order id) and the
+    number it shows people (the order number; Merit: the invoice number). `warnings` are
+    user-safe sentences to show on the invoice (an employee left out, say)."""
+
+    remote_id: str
+    remote_number: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExportedRef:
+    """An export whose status `invoice_statuses` reads back."""
+
+    remote_id: str  # `ExportedInvoice.remote_id`
+    issue_date: date
+    remote_invoice_id: str = ""  # the vendor's invoice id once a status read found it
+
+
+@dataclass(frozen=True)
+class RemoteInvoiceStatus:
+    """Where an exported invoice stands in the vendor. `state`: "not_invoiced" (an order not
+    turned into an invoice yet), "unpaid" (also partly paid: see `outstanding`), "paid" (nothing
+    outstanding of the invoice amount; reminder fees do not count) or "credited" (a credit note
+    cancels it)."""
+
+    remote_id: str
+    state: Literal["not_invoiced", "unpaid", "paid", "credited"]
+    invoice_id: str = ""
+    invoice_number: str = ""
+    outstanding: Decimal | None = None  # of the invoice amount, excluding reminder fees
+
+
 class FieldKind(StrEnum):
     SECRET = "secret"  # noqa: S105 - a field kind. Write-only: stored encrypted, shown as "ending in ..."
     TEXT = "text"  # shown back to the admin (an API ID, a company database name)
@@ -272,8 +380,8 @@ class AccountingAdapter:
     raise them. Every method raises only `IntegrationError` subclasses. Reads are side-effect
     free; writes (invoice export) must be idempotent: calling twice creates one remote object.
 
-    Issue 4 implements `test_connection`; the import, statistics and invoice methods arrive with
-    the issues that use them, each added here with its contract first.
+    A method whose capability a vendor lacks raises `CapabilityMissing` (the defaults below);
+    new methods get their contract written here first, then an implementation per vendor.
     """
 
     key: str = ""
@@ -348,6 +456,52 @@ class AccountingAdapter:
         """Every product, active and inactive, a page at a time. Read-only."""
         raise NotImplementedError
 
+    def read_statistics(
+        self, target: StatisticsTarget, period: date, keys: Collection[str]
+    ) -> dict[str, StatisticValue]:
+        """Count the statistics `keys` (from `VendorInfo.statistics`) for one client and one
+        calendar month: `period` is its first day and the range is half-open, [period, first
+        day of the next month). Returns one `StatisticValue` per key.
+
+        Reads only the sources of the requested keys, each in ONE pass at the vendor's maximum
+        page size with only the fields the counts need (never trusting inexact totals). A
+        statistic that cannot be computed (an endpoint refused for this client, a module not in
+        use) comes back missing with its reason, never as 0. Raises `BooksAccessLost` when the
+        client's books cannot be opened at all (for that client only), `AuthError` when the
+        firm's credentials are refused, `TransientError`/`RateLimited` when worth retrying and
+        `ConfigError` for an unknown key. Read-only and idempotent.
+        Needs `Capability.STATISTICS`."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.STATISTICS)
+
+    def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
+        """Create the invoice in the vendor (Tripletex: one order with its lines embedded;
+        Merit: one sales invoice) carrying `invoice.reference`, in the fewest calls.
+
+        Never retries a write itself after an ambiguous failure. A timeout, a dropped
+        connection or a 5xx after the request was sent raises `TransientError` with
+        `details["outcome"] = "unknown"`: the caller must then call `find_exported_invoice`
+        before creating again, which is how a retry never makes a second object. A refusal a
+        person must fix raises `ConfigError` with a message a billing clerk understands and
+        `details["fix"]` one of "link" (customer unknown), "vat_type", "bank_account",
+        "vat_registration", "validation". Needs `Capability.INVOICE_EXPORT`."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.INVOICE_EXPORT)
+
+    def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
+        """The object an earlier `export_invoice` of this invoice created (found by
+        `invoice.reference` for `invoice.customer_id` around `invoice.issue_date`), or `None`
+        when there is none. Read-only and idempotent; raises as `export_invoice` (never
+        "unknown" outcomes). Needs `Capability.INVOICE_EXPORT`."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.INVOICE_EXPORT)
+
+    def invoice_statuses(self, exported: Sequence[ExportedRef]) -> dict[str, RemoteInvoiceStatus]:
+        """The status of each exported invoice, keyed by `ExportedRef.remote_id`; an export the
+        vendor no longer knows is absent from the result. Reads in the fewest calls: list calls
+        over date ranges covering `exported` at the maximum page size with only the fields
+        used (Tripletex: at most ceil(invoices / page size) + 1 list calls), never one call
+        per invoice. Read-only and idempotent; raises `AuthError`, `TransientError`,
+        `RateLimited`. Needs `Capability.INVOICE_STATUS`."""
+        raise CapabilityMissing(get_vendor(self.key), Capability.INVOICE_STATUS)
+
     def close(self) -> None:
         """Release what the adapter holds (sessions). Safe to call twice."""
 
@@ -382,6 +536,8 @@ class VendorInfo:
     syncs: tuple[tuple[Any, str], ...] = field(
         default=()
     )  # (what, "in"|"out") for the Overview tab
+    # The work statistics `read_statistics` can count (vendors with Capability.STATISTICS).
+    statistics: tuple[Statistic, ...] = ()
 
     @cached_property
     def adapter_class(self) -> type[AccountingAdapter]:
@@ -406,6 +562,10 @@ class VendorInfo:
 
     def environment_name(self, key: str) -> str:
         return str(dict(self.environments).get(key, key))
+
+    def statistic(self, key: str) -> Statistic | None:
+        """The catalogue entry `key`, or `None` when this vendor has no such statistic."""
+        return next((s for s in self.statistics if s.key == key), None)
 
     @property
     def secret_fields(self) -> tuple[CredentialField, ...]:
