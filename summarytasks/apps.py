@@ -12,7 +12,7 @@ class SummaryTasksConfig(AppConfig):
         from integrations.views import register_tab
 
         register_tab(
-            "summary",
+            "settings",
             _("Settings"),
             "summarytasks/_settings_tab.html",
             "summarytasks.views.settings_context",
