@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Capability, CredentialField, FieldKind, VendorInfo
+from integrations.merit.statistics import STATISTICS
 
 #: Where an admin finds the API ID and key in Merit (the same menu in all three products).
 API_SETTINGS_PATH = _("Settings → API settings")
@@ -43,7 +44,9 @@ INFO = VendorInfo(
             ),
         ),
     ),
-    capabilities=frozenset({Capability.CUSTOMERS, Capability.PRODUCTS, Capability.VAT_TYPES}),
+    capabilities=frozenset(
+        {Capability.CUSTOMERS, Capability.PRODUCTS, Capability.VAT_TYPES, Capability.STATISTICS}
+    ),
     environments=(("ee", _("Estonia")), ("fi", _("Finland")), ("pl", _("Poland"))),
     environment_label=_("Country"),
     environment_help=_(
@@ -55,5 +58,7 @@ INFO = VendorInfo(
         (_("Clients (Merit customers)"), "in"),
         (_("Products (Merit items)"), "in"),
         (_("VAT types (Merit tax rates)"), "in"),
+        (_("Work statistics (summary tasks)"), "in"),
     ),
+    statistics=STATISTICS,
 )
