@@ -14,7 +14,6 @@ from clients.models import BooksState, Client, ExternalLink
 from integrations import services as integration_services
 from integrations.models import ConnectionStatus, Notification, SyncJob, SyncJobStatus
 from summarytasks import services, tasks
-from uku.celery import app as celery_app
 from summarytasks.models import (
     ImportState,
     MonthlyImport,
@@ -24,6 +23,7 @@ from summarytasks.models import (
 )
 from tests.statbooks import adapter as statbooks
 from tests.summarytasks.conftest import VENDOR, books, run_jobs
+from uku.celery import app as celery_app
 
 MARCH = date(2024, 3, 1)
 
