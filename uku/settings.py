@@ -365,6 +365,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": _cron("UKU_CRON_TOKEN_EXPIRY", "5 7 * * *"),
         "options": {"expires": 23 * 3600},
     },
+    # Hourly: the firms whose monthly import day of work statistics is today (each in its own
+    # time zone) get one import per linked client not yet imported for the month.
+    "monthly-statistics-imports": {
+        "task": "summarytasks.tasks.schedule_monthly_imports",
+        "schedule": _cron("UKU_CRON_MONTHLY_STATISTICS", "7 * * * *"),
+        "options": {"expires": 50 * 60},
+    },
 }
 
 # --- Redis (shared state such as the Tripletex rate-limit budget) ---------------------------------
