@@ -157,7 +157,7 @@ def _clean_field(company: Company, name: str, type_: str, instance: CustomTaskFi
         errors["name"] = _("Keep the name under 100 characters.")
     elif (
         CustomTaskField.objects.filter(company=company, name__iexact=name)
-        .exclude(pk=instance.pk if instance else None)
+        .exclude(pk=instance.pk if instance else 0)
         .exists()
     ):
         errors["name"] = _("There is already a field called “%(name)s”.") % {"name": name}

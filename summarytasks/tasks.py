@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -87,9 +88,7 @@ def schedule_monthly_imports() -> dict[str, int]:
                         )
                     for client_id in due["client_ids"]:
                         args = (company.pk, client_id, due["vendor"], due["period"].isoformat())
-                        transaction.on_commit(
-                            lambda args=args: import_client_statistics.delay(*args)
-                        )
+                        transaction.on_commit(partial(import_client_statistics.delay, *args))
                         enqueued += 1
         except Exception:
             logger.exception("monthly import fan-out failed for firm %s", company.public_id)

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -68,7 +68,7 @@ def _mapping_context(
             key: str(field.public_id)
             for key, field in services.field_mapping(request.company, info.key).items()
         }
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"statistic": s, "selected": chosen.get(s.key, ""), "error": (errors or {}).get(s.key, "")}
         for s in info.statistics
     ]
@@ -340,7 +340,7 @@ def _rows(clients: Any, fields: list[CustomTaskField]) -> list[dict[str, Any]]:
 
 
 @company_required
-def month_view(request: FirmRequest) -> HttpResponse:
+def month_view(request: FirmRequest) -> HttpResponseBase:
     """Every active client's summary task of one month: rows clients, columns the custom fields,
     with filters, sorting, totals, paging and a CSV export (`?format=csv`)."""
     company = request.company

@@ -51,7 +51,9 @@ class CustomTaskFieldSerializer(serializers.ModelSerializer[CustomTaskField]):
     class Meta:
         model = CustomTaskField
         fields = ["id", "name", "type"]
-        extra_kwargs = {"name": {"validators": []}}  # uniqueness: the service says it
+        extra_kwargs: dict[str, Any] = {
+            "name": {"validators": []}
+        }  # uniqueness: the service says it
 
 
 class FieldMappingSerializer(serializers.Serializer):
@@ -66,11 +68,12 @@ class ReloadSerializer(serializers.Serializer):
 
 
 class TaskValueSerializer(serializers.ModelSerializer[SummaryTaskValue]):
-    field = serializers.UUIDField(source="field.public_id", read_only=True)  # type: ignore[assignment]
-    field_name = serializers.CharField(source="field.name", read_only=True)
+    field = serializers.UUIDField(source="field.public_id", read_only=True)
+    # `field_name` is also an attribute of DRF's Field (see integrations.api.serializers).
+    field_name = serializers.CharField(source="field.name", read_only=True)  # type: ignore[assignment]
     statistic = serializers.CharField(source="statistic_key", read_only=True)
     source_vendor = serializers.CharField(read_only=True)
-    value = serializers.SerializerMethodField()
+    value = serializers.SerializerMethodField(method_name="value_text")
     typed_by = serializers.EmailField(source="typed_by.email", default=None, read_only=True)
 
     class Meta:
@@ -87,7 +90,7 @@ class TaskValueSerializer(serializers.ModelSerializer[SummaryTaskValue]):
             "typed_by",
         ]
 
-    def get_value(self, obj: SummaryTaskValue) -> str | None:
+    def value_text(self, obj: SummaryTaskValue) -> str | None:
         return obj.display or None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -48,12 +49,18 @@ register("customtaskfield-detail", "get", _field, api=True)
 register("customtaskfield-detail", "patch", _field, data=lambda w: {"name": "X"}, api=True)
 register("summarytask-detail", "get", _task, api=True)
 register("summarytask-detail", "patch", _task, data=lambda w: {"status": "done"}, api=True)
+
+
+def _vendor_key(key: str) -> Callable[[Any], dict[str, Any]]:
+    return lambda world: {"vendor": key}
+
+
 for _vendor in iter_vendors(Capability.STATISTICS):
     # The client to reload is in the body: another firm's client is a 404.
     register(
         "summary_reload",
         "post",
-        lambda w, key=_vendor.key: {"vendor": key},
+        _vendor_key(_vendor.key),
         data=lambda w: {"client": str(_client(w).public_id)},
     )
     register(

@@ -28,9 +28,15 @@ from uku.celery import app as celery_app
 MARCH = date(2024, 3, 1)
 
 
+def _connection(world):
+    found = services.connected(world.firm_a, VENDOR)
+    assert found is not None
+    return found
+
+
 def _import(world, client, period=MARCH, **kwargs):
     with world.scope_a():
-        connection = services.connected(world.firm_a, VENDOR)
+        connection = _connection(world)
         adapter = integration_services.adapter_for(connection)
         return services.import_client_month(
             company=world.firm_a,
@@ -198,7 +204,7 @@ def test_a_client_without_books_access_is_reported_not_failed(world, linked, map
         assert "cannot open the books" in skipped.reason
         assert ExternalLink.objects.get(client=a).books_state == BooksState.NO_ACCESS
         assert MonthlyImport.objects.get(client=b).state == ImportState.DONE
-        connection = services.connected(world.firm_a, VENDOR)
+        connection = _connection(world)
         assert connection is not None and connection.status == ConnectionStatus.CONNECTED
 
 
@@ -226,7 +232,7 @@ def test_a_permanent_error_stops_and_flags_the_connection_once(world, linked, ma
     b = linked("Nord Fisk AS", "c2")
     mapped(sale_entries="Sales")
     with world.scope_a():
-        connection = services.connected(world.firm_a, VENDOR)
+        connection = _connection(world)
         credential = connection.credentials.get()
         from integrations import crypto
 
@@ -366,14 +372,14 @@ def test_refused_credentials_fail_the_reload_and_flag_the_connection(world, link
     with world.scope_a():
         from integrations import crypto
 
-        credential = services.connected(world.firm_a, VENDOR).credentials.get()
+        credential = _connection(world).credentials.get()
         credential.secret_encrypted = crypto.encrypt('{"api_key": "revoked"}')
         credential.save()
     job = _reload(world)
     assert job.status == SyncJobStatus.FAILED
     assert "refused the API key" in job.error
     with world.scope_a():
-        assert services.connected(world.firm_a, VENDOR).status == ConnectionStatus.ERROR
+        assert _connection(world).status == ConnectionStatus.ERROR
         assert not ReloadPart.objects.filter(job=job, state__in=["pending", "running"]).exists()
 
 

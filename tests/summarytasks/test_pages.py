@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client
 from summarytasks import services
-from summarytasks.models import CustomTaskField, FieldMapping, SummaryTask, SummarySettings
+from summarytasks.models import CustomTaskField, FieldMapping, SummarySettings, SummaryTask
 from tests.summarytasks.conftest import VENDOR, books, run_jobs
 from tests.summarytasks.test_import import MARCH, _import
 
@@ -43,6 +44,7 @@ def test_the_settings_are_saved_from_the_tab(world, as_user, stat_connection):
     assert response.status_code == 302
     with world.scope_a():
         saved = SummarySettings.objects.get(company=world.firm_a, vendor=VENDOR)
+    assert saved.topic is not None
     assert (saved.task_title, saved.topic.name, saved.import_day) == (
         "{client} {month}",
         "Bookkeeping",
