@@ -101,6 +101,24 @@ def mapped(world, stat_connection) -> Callable[..., dict[str, CustomTaskField]]:
     return make
 
 
+@pytest.fixture
+def sandbox(settings) -> Iterator[Any]:
+    """The demo Tripletex sandbox over real HTTP, with uku's Test environment pointed at it."""
+    from integrations.tripletex.client import clear_session_cache
+    from integrations.tripletex.sandbox import start_sandbox
+
+    server = start_sandbox(seed="demo", environment="test")
+    settings.TRIPLETEX_TEST_URL = server.url
+    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
+    settings.TRIPLETEX_MAX_ATTEMPTS = 3
+    settings.TRIPLETEX_READ_TIMEOUT = 10.0
+    settings.UKU_STATISTICS_POLL_SECONDS = 0.01
+    clear_session_cache()
+    yield server
+    server.stop()
+    clear_session_cache()
+
+
 def books(customer: str, period: date, **counts: int) -> None:
     """Put counts into Statbooks' books for one customer and month."""
     for key, value in counts.items():

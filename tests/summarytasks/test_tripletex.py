@@ -4,40 +4,23 @@ sources of mapped statistics are read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pytest
 import requests
 from django_scopes import scopes_disabled
 
 from clients.models import Client, ExternalLink
 from integrations.base import get_vendor
 from integrations.models import SyncJobStatus
-from integrations.tripletex.client import clear_session_cache
-from integrations.tripletex.sandbox import SandboxServer, start_sandbox
+from integrations.tripletex.sandbox import SandboxServer
 from integrations.tripletex.sandbox.bookkeeping import BUSY_CLIENT
 from summarytasks import schedule, services
 from summarytasks.models import CustomTaskField, SummaryTaskValue
 from tests.summarytasks.conftest import run_jobs
 
 VENDOR = "tripletex"
-
-
-@pytest.fixture
-def sandbox(settings) -> Iterator[SandboxServer]:
-    server = start_sandbox(seed="demo", environment="test")
-    settings.TRIPLETEX_TEST_URL = server.url
-    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = server.store.consumer_token
-    settings.TRIPLETEX_MAX_ATTEMPTS = 3
-    settings.TRIPLETEX_READ_TIMEOUT = 10.0
-    settings.UKU_STATISTICS_POLL_SECONDS = 0.01
-    clear_session_cache()
-    yield server
-    server.stop()
-    clear_session_cache()
 
 
 def companies(server: SandboxServer) -> list[int]:
