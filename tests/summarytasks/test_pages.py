@@ -251,3 +251,15 @@ def test_the_nav_and_the_client_page_lead_to_summary_tasks(world, as_user, linke
     home = as_user(world.accountant).get(f"/clients/{client.public_id}/").content.decode()
     assert 'id="nav-summary-tasks"' in home
     assert f'href="/clients/{client.public_id}/summary-tasks/"' in home
+
+
+def test_the_pages_speak_norwegian(world, as_user, linked):
+    client = linked("Fjord Bakeri AS", "c1")
+    admin = as_user(world.admin)
+    admin.post("/i18n/setlang/", {"language": "nb", "next": "/"})
+    tab = admin.get(TAB).content.decode()
+    assert "Konfigurer datafelt" in tab and "Last inn data på nytt" in tab
+    month = admin.get("/summary-tasks/").content.decode()
+    assert "Oppsummeringsoppgaver, " in month and "Eksporter CSV" in month
+    tasks = admin.get(f"/clients/{client.public_id}/summary-tasks/").content.decode()
+    assert "Oppsummeringsoppgaver for Fjord Bakeri AS" in tasks
