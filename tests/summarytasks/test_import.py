@@ -202,7 +202,11 @@ def test_a_client_without_books_access_is_reported_not_failed(world, linked, map
         skipped = MonthlyImport.objects.get(client=a)
         assert skipped.state == ImportState.SKIPPED
         assert "cannot open the books" in skipped.reason
-        assert ExternalLink.objects.get(client=a).books_state == BooksState.NO_ACCESS
+        # The link shows it (clients.linking.mark_books_access_lost once issue 10 is merged).
+        assert ExternalLink.objects.get(client=a).books_state in (
+            BooksState.NO_ACCESS,
+            "access_lost",
+        )
         assert MonthlyImport.objects.get(client=b).state == ImportState.DONE
         connection = _connection(world)
         assert connection is not None and connection.status == ConnectionStatus.CONNECTED
