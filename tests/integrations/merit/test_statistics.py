@@ -152,3 +152,14 @@ def test_it_raises_rate_limited_when_merit_asks_for_a_long_wait(merit, settings)
         )
 
     assert raised.value.retry_after >= 1
+
+
+def test_the_emulator_refuses_a_bad_period_or_company(merit) -> None:
+    def ask(**params: str) -> int:
+        url = f"{merit.base_url}/_sandbox/statistics"
+        return requests.get(url, params=params, timeout=5).status_code
+
+    company = str(merit.store.demo_credentials("EE")["company_id"])
+    assert ask(company=company, period="2025-05") == 200
+    assert ask(company=company, period="May") == 400
+    assert ask(company="987654", period="2025-05") == 404
