@@ -309,7 +309,7 @@ class StatisticsReader:
             BANK_STATEMENTS, fields="id,fromDate,toDate", page_size=PAGE_SIZE
         ):
             statement_id = _row_id(row, BANK_STATEMENTS)
-            starts = _date(row.get("fromDate"), BANK_STATEMENTS)
+            starts = _date(row.get("fromDate"), BANK_STATEMENTS, optional=True)
             ends = _date(row.get("toDate"), BANK_STATEMENTS, optional=True)
             if statement_id in seen:
                 continue

@@ -103,6 +103,7 @@ def test_the_api_connects_with_credentials_and_describes_the_vendor(world, api_a
         "books_access",
         "customers",
         "products",
+        "statistics",
         "vat_types",
     ]
     tested = api.post(
