@@ -263,3 +263,24 @@ def test_the_pages_speak_norwegian(world, as_user, linked):
     assert "Oppsummeringsoppgaver, " in month and "Eksporter CSV" in month
     tasks = admin.get(f"/clients/{client.public_id}/summary-tasks/").content.decode()
     assert "Oppsummeringsoppgaver for Fjord Bakeri AS" in tasks
+
+
+def test_after_a_relink_the_integration_column_offers_reload_data(world, linked, rf):
+    from django.template.loader import render_to_string
+
+    client = linked("Fjord Bakeri AS", "c1")
+    request = rf.get("/clients/")
+    with world.scope_a():
+        cell = render_to_string(
+            "clients/_integration_cell.html",
+            {"client": client, "saved": "Linked.", "is_company_admin": True},
+            request=request,
+        )
+        quiet = render_to_string(
+            "clients/_integration_cell.html",
+            {"client": client, "is_company_admin": True},
+            request=request,
+        )
+    assert f'action="/settings/apps/{VENDOR}/summary/reload/"' in cell
+    assert f'name="client" value="{client.public_id}"' in cell
+    assert "summary/reload" not in quiet
