@@ -174,6 +174,8 @@ class SummaryTask(models.Model):
     _default_manager: ClassVar[ScopedManagerType[SummaryTask]]
 
     class Meta:
+        verbose_name = _("summary task")
+        verbose_name_plural = _("summary tasks")
         ordering = ["-period", "pk"]
         indexes = [models.Index(fields=["company", "period"])]
         constraints = [
@@ -269,6 +271,8 @@ class MonthlyImport(models.Model):
     _default_manager: ClassVar[ScopedManagerType[MonthlyImport]]
 
     class Meta:
+        verbose_name = _("scheduled import")
+        verbose_name_plural = _("scheduled imports")
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "vendor", "period"], name="monthly_import_unique"
@@ -312,6 +316,8 @@ class ReloadPart(models.Model):
     _default_manager: ClassVar[ScopedManagerType[ReloadPart]]
 
     class Meta:
+        verbose_name = _("reload step")
+        verbose_name_plural = _("reload steps")
         ordering = ["client_id", "period"]
         indexes = [models.Index(fields=["job", "state"])]
         constraints = [

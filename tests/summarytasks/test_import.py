@@ -426,3 +426,13 @@ def test_values_convert_to_the_field_type(world, linked, mapped):
     assert values["Sales"].value == Decimal(0)
     with scopes_disabled():
         assert SyncJob.objects.count() == 0  # a monthly import is no visible job
+
+
+def test_a_client_with_summary_tasks_cannot_be_deleted(world, linked, mapped):
+    from clients.services import client_dependents
+
+    client = linked("Fjord Bakeri AS", "c1")
+    mapped(sale_entries="Sales")
+    _import(world, client)
+    with world.scope_a():
+        assert "1 summary task" in client_dependents(client)
