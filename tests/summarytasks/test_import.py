@@ -104,8 +104,15 @@ def test_a_missing_statistic_is_kept_as_missing_with_its_reason(world, linked, m
     bank = next(v for v in task["values"] if v["field_name"] == "Bank")
     assert bank["value"] is None
     assert bank["missing_reason"].startswith("Statbooks refused /bank")
-    page = api_as(world.accountant)  # the month view shows the reason too
-    del page
+
+
+def test_the_month_view_shows_a_missing_value_with_its_reason(world, linked, mapped, as_user):
+    client = linked("Fjord Bakeri AS", "c1")
+    mapped(bank_transactions="Bank")
+    statbooks.REFUSED["/bank"] = "Statbooks refused /bank."
+    _import(world, client)
+    page = as_user(world.accountant).get("/summary-tasks/?period=2024-03").content.decode()
+    assert 'title="Statbooks refused /bank.">missing' in page
 
 
 def test_a_value_typed_by_hand_is_kept_by_the_monthly_import(world, linked, mapped):
