@@ -308,7 +308,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # One enum for the firm's country and a client's registry country (the same choices).
-    "ENUM_NAME_OVERRIDES": {"CountryEnum": "uku.registry_numbers.Country"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "uku.registry_numbers.Country",
+        "TaskStatusEnum": "summarytasks.models.TaskStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------------

@@ -2,12 +2,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from summarytasks import schedule
-from summarytasks.models import CustomTaskField, FieldType, SummaryTask, SummaryTaskValue
+from summarytasks.models import (
+    CustomTaskField,
+    FieldType,
+    SummaryTask,
+    SummaryTaskValue,
+    TaskStatus,
+)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["last_work_day", "last_day"]},
+            {"type": "integer", "minimum": 1, "maximum": 28},
+        ]
+    }
+)
 class ImportDayField(serializers.Field):
     """`"last_work_day"`, `"last_day"` or a day 1-28 of the following month (a number)."""
 
@@ -124,7 +139,7 @@ class SummaryTaskSerializer(serializers.ModelSerializer[SummaryTask]):
 
 
 class SummaryTaskUpdateSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["open", "in_progress", "done"], required=False)
+    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
     assignee = serializers.EmailField(
         required=False, allow_null=True, help_text="A member's e-mail, or null."
     )
