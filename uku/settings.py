@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
     # One enum for the firm's country and a client's registry country (the same choices).
     "ENUM_NAME_OVERRIDES": {
         "CountryEnum": "uku.registry_numbers.Country",
+        # A sync job's status keeps its name next to a summary task's.
+        "StatusEnum": "integrations.models.SyncJobStatus",
         "TaskStatusEnum": "summarytasks.models.TaskStatus",
     },
 }
