@@ -163,3 +163,30 @@ def test_the_emulator_refuses_a_bad_period_or_company(merit) -> None:
     assert ask(company=company, period="2025-05") == 200
     assert ask(company=company, period="May") == 400
     assert ask(company="987654", period="2025-05") == 404
+
+
+def test_it_counts_the_company_the_credentials_open_whatever_the_target(merit) -> None:
+    store = merit.store
+    other = store.basic_credentials("EE")["company_id"]
+    store.set_licence(other, "PRO")
+    creds = store.create_credentials("EE", other)
+    shop = MeritAdapter(
+        credentials={"api_id": creds["api_id"], "api_key": creds["api_key"]},
+        environment="ee",
+        rate_limit_key=f"test:{creds['api_id']}",
+    )
+    firm = adapter(merit)
+    period = months_with_history(merit, "EE")[0]
+
+    from_shop = shop.read_statistics(TARGET, period, ["gl_batches"])
+    from_firm = firm.read_statistics(TARGET, period, ["gl_batches"])
+    elsewhere = firm.read_statistics(StatisticsTarget("x", "y"), period, ["gl_batches"])
+
+    assert from_shop["gl_batches"].value == truth(merit, other, period)["gl_batches"]
+    assert from_firm["gl_batches"].value == truth(merit, firm_id(merit), period)["gl_batches"]
+    assert from_firm == elsewhere
+    assert truth(merit, other, period) != truth(merit, firm_id(merit), period)
+
+
+def firm_id(merit: Any) -> int:
+    return int(merit.store.demo_credentials("EE")["company_id"])

@@ -363,3 +363,18 @@ def test_it_refuses_an_unknown_statistic_before_any_call(tripletex_sandbox, conn
 
     assert "hours" in raised.value.message
     assert calls(tripletex_sandbox) == {}
+
+
+def test_it_raises_books_access_lost_when_the_company_answers_401(
+    tripletex_sandbox, connection
+) -> None:
+    company = clients(tripletex_sandbox)[0]
+    tripletex_sandbox.store.inject_fault("unauthorized", "/ledger/posting", times=10)
+
+    with pytest.raises(BooksAccessLost) as raised:
+        connection.read_statistics(target(company), BUSY_MONTH, ["postings"])
+
+    assert raised.value.books_company_id == str(company)
+    # The session was checked once as the firm (it works), never re-created.
+    assert calls(tripletex_sandbox)["PUT /token/session/:create"] == 1
+    assert calls(tripletex_sandbox)["GET /ledger/posting"] == 1
