@@ -443,3 +443,53 @@ def test_a_client_with_summary_tasks_cannot_be_deleted(world, linked, mapped):
     _import(world, client)
     with world.scope_a():
         assert "1 summary task" in client_dependents(client)
+
+
+@time_machine.travel("2025-01-15T10:00:00Z", tick=False)
+def test_a_part_whose_worker_died_is_run_again(world, linked, mapped, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from summarytasks import reload
+
+    linked("Fjord Bakeri AS", "c1")
+    mapped(sale_entries="Sales")
+    books("c1", date(2024, 7, 1), sale_entries=5)
+    with world.scope_a():
+        job, _created = services.reload_work_statistics(
+            company=world.firm_a, actor=world.admin, vendor=VENDOR
+        )
+        reload.plan(job)
+        parts = ReloadPart.objects.filter(job=job)
+        parts.exclude(period=date(2024, 7, 1)).update(state="done")
+        # Claimed by a worker that was killed before it finished: silent for longer than the
+        # stall interval.
+        parts.filter(period=date(2024, 7, 1)).update(
+            state="running",
+            attempts=1,
+            claimed_at=timezone.now() - timedelta(seconds=settings.UKU_JOB_STALL_SECONDS + 1),
+        )
+        fresh = parts.get(period=date(2024, 7, 1))
+        assert reload.claim(fresh) and fresh.attempts == 2
+        # A live claim is not taken over.
+        assert not reload.claim(parts.get(period=date(2024, 7, 1)))
+
+
+@time_machine.travel("2025-01-15T10:00:00Z", tick=False)
+def test_reload_data_for_one_client_from_its_page(world, linked, mapped, as_user):
+    a = linked("Fjord Bakeri AS", "c1")
+    linked("Nord Fisk AS", "c2")
+    mapped(sale_entries="Sales")
+    admin = as_user(world.admin)
+    response = run_jobs(
+        lambda: admin.post(f"/settings/apps/{VENDOR}/summary/reload/", {"client": str(a.public_id)})
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/clients/{a.public_id}/summary-tasks/"
+    with world.scope_a():
+        job = SyncJob.objects.get(kind=services.RELOAD_KIND)
+        assert job.scope == f"client:{a.public_id}" and job.counts["client_months"] == 12
+        assert {c for c, _p, _s in statbooks.READS} == {"c1"}
+    page = admin.get(f"/clients/{a.public_id}/summary-tasks/").content.decode()
+    assert "12 client-months" in page
