@@ -251,6 +251,9 @@ def test_the_nav_and_the_client_page_lead_to_summary_tasks(world, as_user, linke
     home = as_user(world.accountant).get(f"/clients/{client.public_id}/").content.decode()
     assert 'id="nav-summary-tasks"' in home
     assert f'href="/clients/{client.public_id}/summary-tasks/"' in home
+    assert "summary/reload" not in home  # reloading is for owners and admins
+    admin_page = as_user(world.admin).get(f"/clients/{client.public_id}/").content.decode()
+    assert f'action="/settings/apps/{VENDOR}/summary/reload/"' in admin_page
 
 
 def test_the_pages_speak_norwegian(world, as_user, linked):
