@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import time_machine
 
 from integrations.base import (
     CallRecord,
@@ -363,6 +364,27 @@ def test_a_credit_invoice_cancels_one_export_only(adapter, world: World) -> None
     assert statuses[second.remote_id].state == "unpaid"
     assert statuses[other.remote_id].state == "paid"
     assert world.counts() == {"EE getinvoices": 1}  # no tie, no getinvoice
+
+
+def test_a_credit_dated_today_in_tallinn_is_read_before_utc_reaches_that_day(merit) -> None:
+    world = World(merit)
+    creds = merit.store.demo_credentials("EE")
+    # 22:30 UTC on 16 June 2025 is 01:30 on 17 June in Tallinn
+    with time_machine.travel(datetime(2025, 6, 16, 22, 30, tzinfo=ZoneInfo("UTC")), tick=True):
+        adapter = MeritAdapter(
+            credentials={"api_id": creds["api_id"], "api_key": creds["api_key"]},
+            environment="ee",
+            rate_limit_key="merit-midnight-test",
+            client_options={"sleep": lambda _s: None},
+        )
+        try:
+            issued = date(2025, 6, 14)
+            ref = _export(adapter, world, "UKU-midnight", issue_date=issued, due_date=issued)
+            world.control(f"/invoices/{ref.remote_id}/credit", {"date": "2025-06-17"})
+
+            assert adapter.invoice_statuses([ref])[ref.remote_id].state == "credited"
+        finally:
+            adapter.close()
 
 
 def test_old_exports_are_read_in_three_month_windows_and_unknown_ones_are_absent(

@@ -303,6 +303,20 @@ def test_a_missing_bank_account_number_asks_for_it_before_anything_is_written(
     assert adapter.export_invoice(invoice_out(world)).remote_id
 
 
+def test_a_vat_code_refused_on_the_write_itself_asks_for_another_vat_type(
+    adapter, world: World
+) -> None:
+    adapter.export_invoice(invoice_out(world))  # the usable codes are now known to the adapter
+    world.control(f"/companies/{world.firm}/vat-registration", {"registered": False})
+
+    refused = _refusal(adapter, invoice_out(world, reference="UKU-2026-0043"))
+
+    assert refused.details["fix"] == "vat_type"
+    assert "Ugyldig mva-kode." in refused.message
+    assert refused.details["code"] == 18000
+    assert world.orders("UKU-2026-0043") == []
+
+
 def test_other_refusals_quote_tripletex_and_ask_for_a_correction(adapter, world: World) -> None:
     discount = _refusal(adapter, invoice_out(world, lines=(line(discount_percent=Decimal("150")),)))
     currency = _refusal(adapter, invoice_out(world, currency="EUR"))
@@ -570,6 +584,19 @@ def test_a_malformed_invoice_list_is_retried_then_a_transient_error(adapter, wor
     world.fault("malformed_json", path="/invoice", method="GET", times=5)
     with pytest.raises(TransientError):
         adapter.invoice_statuses([ref])
+
+
+def test_an_invoice_without_an_outstanding_amount_is_a_malformed_answer_not_paid(
+    adapter, world: World
+) -> None:
+    ref = _export(adapter, world, "UKU-null")
+    invoice = world.control(f"/orders/{ref.remote_id}/invoice", {"state": "unpaid"})
+    world.row("invoice", invoice["id"])["amountOutstanding"] = None
+
+    with pytest.raises(TransientError) as raised:
+        adapter.invoice_statuses([ref])
+
+    assert raised.value.details["kind"] == "malformed"
 
 
 def test_a_429_on_the_invoice_list_waits_and_reads_on(adapter, world: World) -> None:
