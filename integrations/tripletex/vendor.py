@@ -43,7 +43,7 @@ INFO = VendorInfo(
         (_("Clients (Tripletex customers)"), "in"),
         (_("Products"), "in"),
         (_("VAT types"), "in"),
-        (_("Invoices (as orders)"), "out"),
+        (_("Invoices (exported as orders)"), "out"),
         (_("Invoice numbers and paid status"), "in"),
     ),
 )

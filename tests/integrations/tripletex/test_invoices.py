@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 import time_machine
+from django.utils import translation
 
 from integrations.base import (
     CallRecord,
@@ -315,6 +316,16 @@ def test_a_vat_code_refused_on_the_write_itself_asks_for_another_vat_type(
     assert "Ugyldig mva-kode." in refused.message
     assert refused.details["code"] == 18000
     assert world.orders("UKU-2026-0043") == []
+
+
+def test_a_clerk_reads_the_refusal_in_norwegian(adapter, world: World) -> None:
+    world.control(f"/companies/{world.firm}/bank-account", {"bank_account_number": None})
+
+    with translation.override("nb"):
+        refused = _refusal(adapter, invoice_out(world))
+
+    assert "bankkontonummer" in refused.message
+    assert "1920" in refused.message
 
 
 def test_other_refusals_quote_tripletex_and_ask_for_a_correction(adapter, world: World) -> None:
