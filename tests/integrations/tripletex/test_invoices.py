@@ -318,6 +318,14 @@ def test_a_vat_code_refused_on_the_write_itself_asks_for_another_vat_type(
     assert world.orders("UKU-2026-0043") == []
 
 
+def test_a_token_that_may_not_read_the_ledger_still_exports(adapter, world: World) -> None:
+    world.fault("forbidden", path="/ledger/account", method="GET")
+
+    exported = adapter.export_invoice(invoice_out(world))
+
+    assert [o["id"] for o in world.orders("UKU-2026-0042")] == [int(exported.remote_id)]
+
+
 def test_a_clerk_reads_the_refusal_in_norwegian(adapter, world: World) -> None:
     world.control(f"/companies/{world.firm}/bank-account", {"bank_account_number": None})
 
