@@ -627,3 +627,30 @@ def test_a_429_on_the_invoice_list_waits_and_reads_on(adapter, world: World) -> 
 
     assert (status.state, status.outstanding) == ("unpaid", Decimal("1563.13"))
     assert world.counts()["GET /invoice"] == 2
+
+
+def test_no_token_or_session_appears_in_export_and_status_errors_records_or_logs(
+    adapter, world: World, token: str, caplog
+) -> None:
+    caplog.set_level("DEBUG")
+    seen: list[str] = []
+    world.fault("lose_response")
+    for invoice in (
+        invoice_out(world),
+        invoice_out(world, customer_id="424242"),
+        invoice_out(world, lines=(line(vat_code="1"),)),
+    ):
+        with pytest.raises((TransientError, ConfigError)) as raised:
+            adapter.export_invoice(invoice)
+        seen += [raised.value.message, repr(raised.value.details)]
+    world.fault("malformed_json", path="/invoice", method="GET", times=5)
+    with pytest.raises(TransientError) as failed:
+        adapter.invoice_statuses([ExportedRef("1", date.today())])
+    seen += [failed.value.message, repr(failed.value.details)]
+    seen += [repr(call) for call in adapter.calls]
+    sessions = [row["token"] for row in world.store.rows.get("sessionToken", {}).values()]
+
+    text = "\n".join([*seen, caplog.text])
+    assert sessions
+    for secret in (token, *sessions, world.store.consumer_token):
+        assert secret not in text
