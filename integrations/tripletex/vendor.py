@@ -39,6 +39,8 @@ INFO = VendorInfo(
     environments=(("production", _("Production")), ("test", _("Test"))),
     environment_help=_("Test tokens only work against the Test environment, and vice versa."),
     credentials_expire=True,
+    # Tripletex receives an order (a preliminary invoice), so the invoice page names it so.
+    exported_as=_("Exported as order #%(number)s"),
     syncs=(
         (_("Clients (Tripletex customers)"), "in"),
         (_("Products"), "in"),

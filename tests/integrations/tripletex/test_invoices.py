@@ -26,6 +26,7 @@ from integrations.base import (
     InvoiceOut,
     RateLimited,
     TransientError,
+    get_vendor,
 )
 from integrations.tripletex.adapter import TripletexAdapter
 from integrations.tripletex.invoices import PAGE_SIZE
@@ -150,6 +151,15 @@ def invoice_out(world: World, **overrides: Any) -> InvoiceOut:
 
 
 # --- Export ------------------------------------------------------------------------------------
+
+
+def test_the_invoice_page_names_the_export_an_order() -> None:
+    info = get_vendor("tripletex")
+    with translation.override("nb"):
+        norwegian = str(info.exported_as) % {"number": "123"}
+
+    assert str(info.exported_as) % {"number": "123"} == "Exported as order #123"
+    assert norwegian == "Eksportert som ordre #123"
 
 
 def test_it_exports_an_invoice_as_one_order_with_customer_lines_vat_discount_and_employee(
