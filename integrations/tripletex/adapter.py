@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,15 +20,20 @@ from integrations.base import (
     AccountingAdapter,
     BooksAccessLost,
     ConfigError,
+    ExportedInvoice,
+    ExportedRef,
+    InvoiceOut,
     RemoteBooksCompany,
     RemoteCompany,
     RemoteCustomer,
     RemoteCustomerPage,
+    RemoteInvoiceStatus,
     RemoteProduct,
     RemoteVatType,
     StatisticsTarget,
     StatisticValue,
 )
+from integrations.tripletex import invoices
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
 from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError, say
 from integrations.tripletex.statistics import StatisticsReader, VoucherTypes, check_keys
@@ -72,6 +77,7 @@ class TripletexAdapter(AccountingAdapter):
     _client: TripletexClient | None = None
     # Voucher types per client company (their ids differ per company): listed once per adapter.
     _voucher_types: dict[str, VoucherTypes] | None = None
+    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -318,6 +324,26 @@ class TripletexAdapter(AccountingAdapter):
         if self._voucher_types is None:
             self._voucher_types = {}
         return StatisticsReader(books, self._voucher_types).read(period, wanted)
+
+    def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
+        """One `POST /order` with the lines embedded, the reference in `reference` (details in
+        `integrations.tripletex.invoices.export_invoice`). Before it, once per adapter: the
+        usable output VAT types of the issue date and the bank account check. Raises
+        `ConfigError` with `details["fix"]` for what a clerk must fix, `TransientError` with
+        `details["outcome"] = "unknown"` when the order may exist (never resent)."""
+        if self._export_cache is None:
+            self._export_cache = invoices.ExportCache()
+        return invoices.export_invoice(self.client, self._export_cache, invoice)
+
+    def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
+        """The order carrying `invoice.reference` for the customer around the issue date
+        (`GET /order` with `id,number,reference`, matched locally), or `None`. Read-only."""
+        return invoices.find_exported_invoice(self.client, invoice)
+
+    def invoice_statuses(self, exported: Sequence[ExportedRef]) -> dict[str, RemoteInvoiceStatus]:
+        """Paged `GET /invoice` over the exports' dates, matched by `orders(id)` or the kept
+        invoice id (details in `integrations.tripletex.invoices.invoice_statuses`). Read-only."""
+        return invoices.invoice_statuses(self.client, exported)
 
     def close(self) -> None:
         """Delete the Tripletex session (best effort) and close connections. Safe to call

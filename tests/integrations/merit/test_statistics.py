@@ -44,7 +44,8 @@ def truth(merit: Any, company_id: int, period: date) -> dict[str, int]:
     response = requests.get(
         f"{merit.base_url}/_sandbox/statistics",
         params={"company": str(company_id), "period": f"{period:%Y-%m}"},
-        timeout=5,
+        # The first count of a company generates its history: slow on a loaded machine.
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     return response.json()["statistics"]

@@ -64,7 +64,8 @@ def truth(server: SandboxServer, company: int, period: date) -> dict[str, int]:
     response = requests.get(
         f"{server.base_url}/_sandbox/statistics",
         params={"company": str(company), "period": f"{period:%Y-%m}"},
-        timeout=5,
+        # The first count of a company generates its history: slow on a loaded machine.
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     return response.json()["statistics"]
