@@ -299,6 +299,53 @@ def _value_fields(field: CustomTaskField, stat: StatisticValue) -> dict[str, Any
     }
 
 
+def client_connection(
+    company: Company, client: Client, vendor: str
+) -> IntegrationConnection | None:
+    """The connection to `client`'s OWN company in `vendor` (credentials that belong to that
+    client), when the firm has saved one; else None."""
+    return (
+        IntegrationConnection.objects.filter(
+            company=company, vendor=vendor, client=client, enabled=True
+        )
+        .exclude(status=ConnectionStatus.NOT_CONNECTED)
+        .first()
+    )
+
+
+def _read_client_statistics(
+    company: Company,
+    client: Client,
+    vendor: str,
+    adapter: AccountingAdapter,
+    target: StatisticsTarget,
+    period: date,
+    keys: list[str],
+) -> dict[str, StatisticValue]:
+    """The statistics of the client's own books. A vendor with accountant access opens them
+    through the firm's credentials (`target.books_company_id`). A vendor without it (Merit:
+    credentials open exactly one company) can only count a client with the client's own
+    credentials: the firm's would count the firm's own bookkeeping under every client, so
+    without them each value is missing with what to do, and no call is made."""
+    info = get_vendor(vendor)
+    if info.can(Capability.BOOKS_ACCESS):
+        return adapter.read_statistics(target, period, keys)
+    own = client_connection(company, client, vendor)
+    if own is None:
+        reason = _(
+            "%(vendor)s credentials open one company only: connect this client's own "
+            "%(vendor)s company to read its statistics."
+        ) % {"vendor": info.label}
+        return {key: StatisticValue(key, None, reason) for key in keys}
+    from integrations.services import adapter_for
+
+    client_adapter = adapter_for(own)
+    try:
+        return client_adapter.read_statistics(target, period, keys)
+    finally:
+        client_adapter.close()
+
+
 def import_client_month(
     *,
     company: Company,
@@ -333,7 +380,7 @@ def import_client_month(
         target = StatisticsTarget(
             customer_id=link.remote_id, books_company_id=link.books_company_id
         )
-        stats = adapter.read_statistics(target, period, keys)
+        stats = _read_client_statistics(company, client, vendor, adapter, target, period, keys)
     now = timezone.now()
     with transaction.atomic():
         task = ensure_task(company, client, period, vendor)

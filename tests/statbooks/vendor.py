@@ -8,7 +8,8 @@ INFO = VendorInfo(
     logo="integrations/tripletex/logo.svg",
     required_plan="team",
     credential_fields=(CredentialField("api_key", "API key", kind=FieldKind.SECRET),),
-    capabilities=frozenset({Capability.STATISTICS}),
+    # It opens each client's own books through the firm's credentials, as Tripletex does.
+    capabilities=frozenset({Capability.STATISTICS, Capability.BOOKS_ACCESS}),
     environments=(("live", "Live"),),
     statistics=(
         Statistic("sale_entries", "Sale entries", "Sales vouchers dated in the month.", "/voucher"),
