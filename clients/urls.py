@@ -37,4 +37,14 @@ urlpatterns = [
         views.import_confirm,
         name="import_confirm",
     ),
+    path(
+        "settings/apps/<slug:vendor>/import/<uuid:public_id>/select/",
+        views.import_select,
+        name="import_select",
+    ),
+    path(
+        "settings/apps/<slug:vendor>/import/<uuid:public_id>/resolve/",
+        views.import_resolve,
+        name="import_resolve",
+    ),
 ]

@@ -153,7 +153,19 @@ class ImportRowSerializer(serializers.ModelSerializer):
             "selected",
             "outcome",
             "error",
+            "conflict",
+            "conflict_client",
+            "conflict_with",
+            "resolution",
         ]
+
+    conflict_client = serializers.UUIDField(
+        source="conflict_client.public_id",
+        allow_null=True,
+        default=None,
+        help_text="The client that already has this registry number (conflict number_taken), "
+        "or the one the other customer goes to (duplicate).",
+    )
 
 
 class CustomerImportSerializer(SyncJobSerializer):
@@ -177,7 +189,13 @@ class ConfirmSerializer(serializers.Serializer):
     tripletex_ids = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Deprecated: use remote_ids."
     )
-    select = serializers.ChoiceField(choices=["all_new", "all"], required=False)
+    select = serializers.ChoiceField(
+        choices=["selected", "all_new", "all"],
+        required=False,
+        help_text="selected: the selection stored with `selection`; all_new / all: every "
+        "selectable new (or every selectable) customer. Conflicts not resolved are never "
+        "imported.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         ids = [*(attrs.pop("remote_ids", None) or []), *(attrs.pop("tripletex_ids", None) or [])]
@@ -185,6 +203,36 @@ class ConfirmSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Give either remote_ids or select."))
         attrs["remote_ids"] = ids or None
         return attrs
+
+
+class SelectionSerializer(serializers.Serializer):
+    """A change to the preview's stored selection, applied in this order: `clear`, then every
+    selectable customer matching `classification` / `q` when `select_matching` (all pages),
+    then `add`, then `remove` (remote ids)."""
+
+    add = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    remove = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    select_matching = serializers.BooleanField(required=False, default=False)
+    classification = serializers.CharField(required=False, default="", allow_blank=True)
+    q = serializers.CharField(required=False, default="", allow_blank=True)
+    clear = serializers.BooleanField(required=False, default=False)
+
+
+class SelectionResultSerializer(serializers.Serializer):
+    selected = serializers.IntegerField(help_text="Customers selected.")
+    create = serializers.IntegerField(help_text="Clients confirming them would create.")
+    update = serializers.IntegerField(help_text="Clients confirming them would update.")
+
+
+class ResolveSerializer(serializers.Serializer):
+    """The choice for a customer whose registry number conflicts."""
+
+    remote_id = serializers.CharField()
+    resolution = serializers.ChoiceField(
+        choices=["link", "without_number", "skip", ""],
+        help_text="link: this customer goes to the client with the number; without_number: "
+        "import it without the number; skip: do not import it; empty: undo.",
+    )
 
 
 class StartImportSerializer(serializers.Serializer):

@@ -29,6 +29,16 @@ for vendor in iter_vendors(Capability.CUSTOMERS):
             views.CustomerImportConfirmView.as_view(vendor=key),
             name=f"api-{key}-customer-import-confirm",
         ),
+        path(
+            f"integrations/{key}/customer-imports/<uuid:public_id>/selection",
+            views.CustomerImportSelectionView.as_view(vendor=key),
+            name=f"api-{key}-customer-import-selection",
+        ),
+        path(
+            f"integrations/{key}/customer-imports/<uuid:public_id>/resolve",
+            views.CustomerImportResolveView.as_view(vendor=key),
+            name=f"api-{key}-customer-import-resolve",
+        ),
     ]
 # The Integration column: live customer search, link suggestions, books companies, the link.
 register_capability_route("customers", Capability.CUSTOMERS)
