@@ -135,11 +135,15 @@ def resolve_import_conflict(
     *, company: Company, actor: User, preview: SyncJob, remote_id: str, resolution: str
 ) -> CustomerImportRow:
     """The admin's choice for a customer whose registry number conflicts (see
-    `importing.resolve_conflict`). Raises `ValidationError` (on `resolution`) for a choice that
-    is not possible, and `CustomerImportRow.DoesNotExist` for a row that is not a conflict."""
+    `importing.resolve_conflict`). Raises `ValidationError` on `resolution` for a choice that is
+    not possible, and on `remote_id` for a customer that is not a conflict still to import."""
     _reviewable(company, actor, preview)
     try:
         return importing.resolve_conflict(preview, remote_id, resolution)
+    except CustomerImportRow.DoesNotExist as exc:
+        raise ValidationError(
+            {"remote_id": _("No customer of this preview with that id has a conflict to resolve.")}
+        ) from exc
     except ValueError as exc:
         message = str(exc) if str(exc) != resolution else _("Choose link, without_number or skip.")
         raise ValidationError({"resolution": message}) from exc

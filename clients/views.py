@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -415,8 +415,6 @@ def import_resolve(request: FirmRequest, vendor: str, public_id: str) -> HttpRes
             remote_id=remote_id,
             resolution=resolution,
         )
-    except CustomerImportRow.DoesNotExist as exc:
-        raise Http404 from exc
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except IntegrationError as exc:

@@ -333,12 +333,12 @@ class CustomerImportResolveView(APIView):
 
     @extend_schema(
         request=ResolveSerializer,
-        responses={200: ImportRowSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: ImportRowSerializer, 400: ErrorSerializer},
     )
     def post(self, request: Request, public_id: str) -> Response:
         """Resolve a predicted conflict (a registry number another client has, or two customers
         of the preview with one number): link this customer to the client with the number,
-        import it without the number, or skip it. 404 for a row that is not an open conflict."""
+        import it without the number, or skip it. 400 (on `remote_id`) for a customer that has no conflict to resolve."""
         preview = _preview(request, self.vendor, public_id)
         data = ResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -350,8 +350,6 @@ class CustomerImportResolveView(APIView):
                 remote_id=data.validated_data["remote_id"],
                 resolution=data.validated_data["resolution"],
             )
-        except CustomerImportRow.DoesNotExist as exc:
-            raise exceptions.NotFound() from exc
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from exc
         except IntegrationError as exc:

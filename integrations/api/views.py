@@ -240,7 +240,6 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         job.refresh_from_db()
         return Response(SyncJobSerializer(job).data)
 
-
     @extend_schema(request=None, responses={200: SyncJobSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsCompanyMember])
     def cancel(self, request: Request, public_id: str | None = None) -> Response:
@@ -261,7 +260,9 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class JobNotCancellable(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "job_not_cancellable"
-    default_detail = _("The job cannot be cancelled: it has ended, or it is not of a kind that can.")
+    default_detail = _(
+        "The job cannot be cancelled: it has ended, or it is not of a kind that can."
+    )
 
 
 class JobNotStalled(exceptions.APIException):

@@ -156,11 +156,19 @@ def test_it_imports_only_the_selection_and_updates_existing_clients(world, empty
     job = preview(world)
     done = confirm(world, job, select="all_new")
     # The customer not selected is not "skipped": it is simply not imported yet.
-    assert (done.counts["created"], done.counts["updated"], done.counts["not_imported"]) == (1, 0, 1)
+    assert (done.counts["created"], done.counts["updated"], done.counts["not_imported"]) == (
+        1,
+        0,
+        1,
+    )
     assert "skipped" not in done.counts
     done = confirm(world, job, select="all")
     # This confirm's own rows only, not the total of both.
-    assert (done.counts["created"], done.counts["updated"], done.counts["not_imported"]) == (0, 1, 0)
+    assert (done.counts["created"], done.counts["updated"], done.counts["not_imported"]) == (
+        0,
+        1,
+        0,
+    )
     existing.refresh_from_db()
     assert (existing.name, existing.invoice_email) == ("Ny AS", "f@a.no")
     with scopes_disabled():
