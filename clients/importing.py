@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, Field, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Field, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,7 @@ from clients.models import (
     name_key,
     phone_key,
 )
-from integrations.base import AccountingAdapter, RemoteCustomer
+from integrations.base import AccountingAdapter, RemoteCustomer, get_vendor
 from integrations.jobs import report_progress
 from integrations.models import SyncJob, SyncJobStatus
 from uku import registry_numbers
@@ -177,6 +178,7 @@ def run_preview(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
     for was in mark_duplicates(job):
         totals[was] -= 1
         totals[ImportClassification.CONFLICT] += 1
+    stale = detect_stale_links(job, complete=since is None)
     return {
         "total": done,
         "new": totals[ImportClassification.NEW],
@@ -185,7 +187,34 @@ def run_preview(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
         "conflict": totals[ImportClassification.CONFLICT],
         "inactive": totals["inactive"],
         "changed_since": since.isoformat() if since else None,
+        "stale_links": stale,
     }
+
+
+def detect_stale_links(job: SyncJob, *, complete: bool) -> int:
+    """Mark the firm's links whose customer this preview read as inactive, or (when the
+    preview read every customer, `complete`) did not read at all: deleted in the accounting
+    system. Links whose customer it read as active lose a stale mark. Three UPDATEs, whatever
+    the number of links (the bulk form of `linking.mark_link_stale` / `clear_link_stale`).
+    Returns how many links are stale now."""
+    from clients import linking  # linking is the column's; importing only reports to it
+
+    info = get_vendor(job.vendor)
+    links = ExternalLink.objects.filter(company=job.company, vendor=job.vendor)
+    read = CustomerImportRow.objects.filter(job=job)
+    now = timezone.now()
+    links.filter(
+        remote_id__in=read.filter(inactive=False).values("remote_id"), stale_at__isnull=False
+    ).update(stale_reason="", stale_at=None)
+    inactive = RemoteCustomer(id="", name="", inactive=True)
+    links.filter(remote_id__in=read.filter(inactive=True).values("remote_id")).update(
+        stale_reason=linking.stale_reason(info, inactive), stale_at=Coalesce("stale_at", Value(now))
+    )
+    if complete:
+        links.exclude(remote_id__in=read.values("remote_id")).update(
+            stale_reason=linking.stale_reason(info, None), stale_at=Coalesce("stale_at", Value(now))
+        )
+    return links.filter(stale_at__isnull=False).count()
 
 
 def mark_duplicates(job: SyncJob) -> list[str]:

@@ -218,6 +218,30 @@ def client_unlink(request: FirmRequest, public_id: str) -> HttpResponse:
     return _cell(request, _client(request, public_id), saved=done)
 
 
+@require_POST
+@requires_role(*linking.LINK_ROLES)
+def client_link_check(request: FirmRequest, public_id: str) -> HttpResponse:
+    """Check the client's link now (deleted or inactive customer, lost books), then the cell."""
+    client = _client(request, public_id)
+    vendor = request.POST.get("vendor", "")
+    if vendor not in {v.key for v in iter_vendors(Capability.CUSTOMERS)}:
+        raise Http404
+    try:
+        link = linking.check_link(
+            company=request.company, actor=request.user, client=client, vendor=vendor
+        )
+    except ValidationError as exc:
+        done = " ".join(exc.messages)
+    except IntegrationError as exc:
+        done = exc.message
+    else:
+        done = link.stale_reason or _("The link is fine.")
+    if not _htmx(request):
+        messages.info(request, done)
+        return redirect("client_list")
+    return _cell(request, _client(request, public_id), saved=done)
+
+
 @require_http_methods(["GET", "POST"])
 @requires_role(*linking.LINK_ROLES)
 def link_suggestions(request: FirmRequest, vendor: str) -> HttpResponse:

@@ -19,7 +19,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from integrations import services as integration_services
 from integrations.base import (
     AccountingAdapter,
     AuthError,
+    BooksAccessLost,
     Capability,
     ConfigError,
     RemoteBooksCompany,
@@ -289,6 +291,11 @@ def _save_link(
                     "books_company_id": books.company_id,
                     "books_company_name": books.company_name[:255],
                     "books_state": books.state,
+                    # A (re)link starts afresh: neither stale nor with lost books.
+                    "books_error": "",
+                    "books_error_at": None,
+                    "stale_reason": "",
+                    "stale_at": None,
                     "linked_by": actor,
                     "linked_at": timezone.now(),
                 },
@@ -350,6 +357,120 @@ def unlink_client(*, company: Company, actor: User, client: Client, vendor: str)
         company=company, client=client, vendor=vendor
     ).delete()
     return deleted > 0
+
+
+# --- Stale links and lost books access ---------------------------------------------------------
+
+
+def mark_link_stale(link: ExternalLink, reason: str) -> None:
+    """Record that the linked customer is gone or inactive in the accounting system: `reason`
+    is the text the Integration column shows (translated by the caller, no secret, no URL).
+
+    The link is kept (invoices and history still point at it) until a person relinks or unlinks
+    the client; the client list's "needs attention" filter finds it. Idempotent: marking again
+    updates the reason and keeps the time it was first found stale. One UPDATE; `link` is
+    updated in place. Callers: the customer import's preview (every customer it reads) and
+    `check_link` (one client)."""
+    now = timezone.now()
+    link.stale_reason = reason[:1000]
+    link.stale_at = link.stale_at or now
+    ExternalLink.objects.filter(pk=link.pk).update(
+        stale_reason=link.stale_reason, stale_at=Coalesce("stale_at", Value(now))
+    )
+
+
+def clear_link_stale(link: ExternalLink) -> None:
+    """The customer is there and active again: the link is no longer stale. Idempotent."""
+    link.stale_reason, link.stale_at = "", None
+    ExternalLink.objects.filter(pk=link.pk).update(stale_reason="", stale_at=None)
+
+
+def mark_books_access_lost(link: ExternalLink, error: BooksAccessLost) -> None:
+    """Record on the client's link that its books can no longer be read: the firm's
+    credentials work, but not for this client's company (`BooksAccessLost`, raised by the
+    adapter when acting as that company is refused).
+
+    Sets `books_state` to ACCESS_LOST with `error.message` as the reason (shown in the
+    Integration column with the fix) and the time it was first seen; keeps `books_company_id`
+    so relinking or a renewed access can pick it up again. Never touches the firm's connection
+    and never notifies anyone about credentials: only this client's work is affected (see
+    `integrations.jobs`, which does not flag the connection for this error). Idempotent:
+    calling it again for the same loss changes nothing but the reason text. One UPDATE; `link`
+    is updated in place. Callers: anything reading a client's books (the statistics import),
+    and `check_link`; relinking (`link_client`) clears it."""
+    now = timezone.now()
+    link.books_state = BooksState.ACCESS_LOST
+    link.books_error = error.message[:1000]
+    link.books_error_at = link.books_error_at or now
+    ExternalLink.objects.filter(pk=link.pk).update(
+        books_state=BooksState.ACCESS_LOST,
+        books_error=link.books_error,
+        books_error_at=Coalesce("books_error_at", Value(now)),
+    )
+
+
+def stale_reason(info: VendorInfo, customer: RemoteCustomer | None) -> str:
+    """Why a link to `customer` (None: not found) is stale, or "" when it is fine."""
+    if customer is None:
+        return _(
+            "The customer was deleted in %(vendor)s. Link the client to another customer, or "
+            "unlink it."
+        ) % {"vendor": info.label}
+    if customer.inactive:
+        return _(
+            "The customer is inactive in %(vendor)s. Activate it there, link the client to "
+            "another customer, or unlink it."
+        ) % {"vendor": info.label}
+    return ""
+
+
+def check_link(*, company: Company, actor: User, client: Client, vendor: str) -> ExternalLink:
+    """Check one client's link against the accounting system now: `get_customer` finds the
+    customer deleted or inactive (the link is marked stale) or fine (a stale mark is cleared,
+    and the name and number are refreshed); for vendors with accountant access, books that
+    were linked but are no longer among the companies the login can open are marked
+    ACCESS_LOST. Raises `PermissionDenied` (Billing staff), `ValidationError` (on `vendor`) when
+    the client is not linked to `vendor`, `ConfigError` when not connected and the adapter's
+    `IntegrationError`s (a `BooksAccessLost` is recorded, not raised). Read-only remotely;
+    idempotent."""
+    assert_can_link(company, actor)
+    _check_client(company, client)
+    info = get_vendor(vendor)
+    link = ExternalLink.objects.filter(company=company, client=client, vendor=vendor).first()
+    if link is None:
+        raise ValidationError(
+            {"vendor": _("The client is not linked in %(vendor)s.") % {"vendor": info.label}}
+        )
+    with open_adapter(company, vendor) as adapter:
+        customer = adapter.get_customer(link.remote_id)
+        companies = None
+        if info.can(Capability.BOOKS_ACCESS) and link.books_state == BooksState.LINKED:
+            companies = _list_books(adapter)
+    if reason := stale_reason(info, customer):
+        mark_link_stale(link, reason)
+    else:
+        assert customer is not None
+        clear_link_stale(link)
+        ExternalLink.objects.filter(pk=link.pk).update(
+            remote_name=customer.name[:255], remote_number=customer.customer_number[:64]
+        )
+    if companies is not None and link.books_company_id not in {c.id for c in companies}:
+        mark_books_access_lost(
+            link,
+            BooksAccessLost(
+                _(
+                    "Your %(vendor)s login can no longer open %(company)s. Ask the client to "
+                    "give your firm accountant access again, or pick another company."
+                )
+                % {
+                    "vendor": info.label,
+                    "company": link.books_company_name or link.books_company_id,
+                },
+                books_company_id=link.books_company_id,
+            ),
+        )
+    link.refresh_from_db()
+    return link
 
 
 # --- Suggestions --------------------------------------------------------------------------------
@@ -512,10 +633,14 @@ __all__ = [
     "assert_can_link",
     "books_companies",
     "can_link",
+    "check_link",
+    "clear_link_stale",
     "filter_by_link",
     "link_client",
     "link_suggestions",
     "linkable_vendors",
+    "mark_books_access_lost",
+    "mark_link_stale",
     "resolve_books",
     "search_customers",
     "unlink_client",

@@ -26,6 +26,11 @@ urlpatterns = [
         name="client_unlink",
     ),
     path(
+        "clients/<uuid:public_id>/integration/check/",
+        link_views.client_link_check,
+        name="client_link_check",
+    ),
+    path(
         "clients/suggested-links/<slug:vendor>/",
         link_views.link_suggestions,
         name="link_suggestions",

@@ -21,6 +21,7 @@ from clients.models import Client
 from integrations.api.views import raise_for
 from integrations.base import IntegrationError, get_vendor
 from uku.api.permissions import HasRole
+from uku.api.schema import ErrorSerializer
 from uku.api.views import as_drf_error
 from uku.http import actor_of, firm_of
 
@@ -229,6 +230,30 @@ class ClientLinkView(APIView):
         except SERVICE_ERRORS as exc:
             _raise(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientLinkCheckView(APIView):
+    """Check a client's link against the accounting system now."""
+
+    permission_classes = [LINKERS]
+
+    @extend_schema(
+        request=inline_serializer("LinkCheck", {"vendor": serializers.CharField()}),
+        responses={200: ExternalLinkSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        """Read the linked customer live: deleted or inactive marks the link `stale` (fix:
+        relink or unlink), found active clears it; books no longer reachable become
+        `access_lost`. 400 (on `vendor`) when the client is not linked there."""
+        client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+        vendor = _vendor_key(str(request.data.get("vendor", "")))
+        try:
+            link = linking.check_link(
+                company=firm_of(request), actor=actor_of(request), client=client, vendor=vendor
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(ExternalLinkSerializer(link).data)
 
 
 class SuggestionsView(APIView):

@@ -14,11 +14,22 @@ from uku.models import User
 
 
 class BooksSerializer(serializers.Serializer):
-    """Where the client's own books are: `state` linked | not_found | ambiguous | no_access."""
+    """Where the client's own books are: `state` linked | not_found | ambiguous | no_access |
+    access_lost (they were readable, then the access was removed: `error` says why, `since`
+    when it was first seen)."""
 
     state = serializers.CharField(source="books_state")
     company_id = serializers.CharField(source="books_company_id", allow_null=True)
     name = serializers.CharField(source="books_company_name")
+    error = serializers.CharField(source="books_error", allow_blank=True)
+    since = serializers.DateTimeField(source="books_error_at", allow_null=True)
+
+
+class StaleSerializer(serializers.Serializer):
+    """The linked customer is deleted or inactive in the accounting system."""
+
+    reason = serializers.CharField()
+    since = serializers.DateTimeField()
 
 
 class ExternalLinkSerializer(serializers.ModelSerializer):
@@ -27,9 +38,16 @@ class ExternalLinkSerializer(serializers.ModelSerializer):
         "accountant access."
     )
 
+    stale = serializers.SerializerMethodField(
+        help_text="Set when the customer was found deleted or inactive in the accounting "
+        "system (by a customer import or a link check); relink or unlink the client."
+    )
+
     class Meta:
         model = ExternalLink
-        fields = ["vendor", "remote_id", "remote_name", "remote_number", "books", "linked_at"]
+        fields = [
+            "vendor", "remote_id", "remote_name", "remote_number", "books", "stale", "linked_at",
+        ]  # fmt: skip
 
     @extend_schema_field(BooksSerializer(allow_null=True))
     def get_books(self, link: ExternalLink) -> dict[str, Any] | None:
@@ -39,7 +57,15 @@ class ExternalLinkSerializer(serializers.ModelSerializer):
             "state": link.books_state,
             "company_id": link.books_company_id or None,
             "name": link.books_company_name,
+            "error": link.books_error,
+            "since": link.books_error_at.isoformat() if link.books_error_at else None,
         }
+
+    @extend_schema_field(StaleSerializer(allow_null=True))
+    def get_stale(self, link: ExternalLink) -> dict[str, Any] | None:
+        if link.stale_at is None:
+            return None
+        return {"reason": link.stale_reason, "since": link.stale_at.isoformat()}
 
 
 class ClientSerializer(serializers.ModelSerializer[Client]):

@@ -71,11 +71,16 @@ for vendor in iter_vendors(Capability.BOOKS_ACCESS):
             name=f"api-{vendor.key}-books-companies",
         )
     )
-urlpatterns.append(
+urlpatterns += [
     path(
         "clients/<uuid:public_id>/integration-link",
         link_views.ClientLinkView.as_view(),
         name="client-integration-link",
-    )
-)
+    ),
+    path(
+        "clients/<uuid:public_id>/integration-link/check",
+        link_views.ClientLinkCheckView.as_view(),
+        name="client-integration-link-check",
+    ),
+]
 urlpatterns += router.urls

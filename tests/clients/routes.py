@@ -112,3 +112,12 @@ for _vendor in iter_vendors(Capability.CUSTOMERS):
         data=lambda w: {"remote_id": "1", "resolution": "skip"},
         api=True,
     )
+# Stale links (i10): the check of one client's link.
+register("client_link_check", "post", _client, data=lambda w: {"vendor": "tripletex"})
+register(
+    "client-integration-link-check",
+    "post",
+    _client,
+    data=lambda w: {"vendor": "tripletex"},
+    api=True,
+)
