@@ -634,13 +634,13 @@ def _apply_batch(
             owner_of[key] = client.pk if client is not None else None
         if client is None:
             client = Client(company=company, active=not data["inactive"], responsible=manager)
-            _copy(client, data, number=key is not None)
+            copy_remote(client, data, number=key is not None)
             client.last_import = job
             client.refresh_keys()
             to_create.append((row, client))
             row.outcome = ImportOutcome.CREATED
             continue
-        changed = _copy(client, data, number=key is not None)
+        changed = copy_remote(client, data, number=key is not None)
         if client.active == data["inactive"]:
             client.active, changed = not data["inactive"], True
         if manager is not None and client.responsible_id != manager.pk:
@@ -701,7 +701,7 @@ def _apply_batch(
         )
 
 
-def _copy(client: Client, data: dict[str, Any], *, number: bool = True) -> bool:
+def copy_remote(client: Client, data: dict[str, Any], *, number: bool = True) -> bool:
     """Copy non-blank remote fields (and, unless not `number`, the registry number with its
     country) onto the client; True when something changed."""
     changed = False

@@ -82,6 +82,18 @@ class CustomerSearch:
 
 
 @dataclass(frozen=True)
+class LinkConflict:
+    """An unlinked `client` whose organisation number several active customers have (the
+    accounting system allows it, a client has one link): the accountant links one of them to
+    the client, and may import the others as clients of their own (`resolve_link_conflict`).
+    `holders` names the client already linked to a customer, if any."""
+
+    client: Client
+    customers: list[RemoteCustomer]
+    holders: dict[str, Client]
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """A proposed link: `customer` is the only one whose organisation number (`rule` "orgnr")
     or e-mail ("email") matches the unlinked `client`, and no other client matches it."""
@@ -497,17 +509,32 @@ def link_suggestions(
 ) -> list[Suggestion]:
     """A customer for every unlinked active client whose organisation number, or else e-mail,
     matches exactly one active customer, that customer matching no other client and being linked
-    to none. Ambiguous matches (two customers with one number or address) are not suggested.
+    to none. Ambiguous matches (two customers with one number or address) are not suggested;
+    those by number are `link_conflicts`.
 
     The customers are streamed page by page (`iter_customers`); only those matching a client are
     kept, so memory follows the firm's clients, not the vendor's customer count. Read-only.
     Raises `PermissionDenied` when `actor` (if given) may not link, `ConfigError` when not
     connected and the adapter's `IntegrationError`s."""
+    return suggestions_and_conflicts(company=company, vendor=vendor, actor=actor, adapter=adapter)[
+        0
+    ]
+
+
+def suggestions_and_conflicts(
+    *,
+    company: Company,
+    vendor: str,
+    actor: User | None = None,
+    adapter: AccountingAdapter | None = None,
+) -> tuple[list[Suggestion], list[LinkConflict]]:
+    """`link_suggestions` and the conflicts (`LinkConflict`) found by the same single read of
+    the customers. Raises as `link_suggestions`."""
     if actor is not None:
         assert_can_link(company, actor)
     if adapter is None:
         with open_adapter(company, vendor) as opened:
-            return link_suggestions(company=company, vendor=vendor, adapter=opened)
+            return suggestions_and_conflicts(company=company, vendor=vendor, adapter=opened)
     clients = list(unlinked_clients(company, vendor))
     by_number = {
         (c.registry_country, c.organisation_number): c for c in clients if c.organisation_number
@@ -537,12 +564,14 @@ def link_suggestions(
         )
     )
     proposals: list[Suggestion] = []
+    conflicts: list[LinkConflict] = []
     for client in clients:
         numbered = number_hits.get((client.registry_country, client.organisation_number), [])
         if len(numbered) == 1:
             proposals.append(Suggestion(client, numbered[0], MatchRule.ORGNR))
             continue
         if numbered:  # several customers share the number: the accountant decides
+            conflicts.append(LinkConflict(client, numbered, {}))
             continue
         address = client.email.lower()
         mailed = {c.id: c for c in email_hits.get(address, [])} if address else {}
@@ -551,7 +580,123 @@ def link_suggestions(
     uses: dict[str, int] = defaultdict(int)
     for proposal in proposals:
         uses[proposal.customer.id] += 1
-    return [p for p in proposals if uses[p.customer.id] == 1 and p.customer.id not in held]
+    if conflicts:  # who holds which of the conflicting customers (one query)
+        holders = _holders(
+            company, vendor, (c.id for conflict in conflicts for c in conflict.customers)
+        )
+        conflicts = [
+            LinkConflict(
+                conflict.client,
+                conflict.customers,
+                {c.id: holders[c.id] for c in conflict.customers if c.id in holders},
+            )
+            for conflict in conflicts
+        ]
+    proposals = [p for p in proposals if uses[p.customer.id] == 1 and p.customer.id not in held]
+    return proposals, conflicts
+
+
+def resolve_link_conflict(
+    *,
+    company: Company,
+    actor: User,
+    vendor: str,
+    client: Client,
+    link: str | None = None,
+    import_as_clients: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The accountant's choice for a `LinkConflict`: link the customer `link` to `client`
+    (books resolved as `link_client` does), and/or import each customer of
+    `import_as_clients` as a client of its own, linked to it. Those new clients get every field
+    of the customer but the organisation number, which stays with `client` (numbers are unique
+    per firm); the customer keeps it in the accounting system.
+
+    Each customer must be an active customer with the client's organisation number (else a
+    `ValidationError` on `link` / `import`). Returns `{"linked": {"client", "remote_id"} | None,
+    "imported": [{"client", "remote_id", "name"}], "skipped": [{"remote_id", "reason"}]}`; a
+    customer held by a client meanwhile is skipped with reason `link_taken`. Raises
+    `PermissionDenied` (Billing staff), `LinkTaken` when `link` is held by another client,
+    `ConfigError` when not connected and the adapter's `IntegrationError`s. Idempotent: a second
+    call skips what the first did (`link_taken`) and links nothing twice."""
+    from clients import importing  # importing reports stale links back to this module
+
+    assert_can_link(company, actor)
+    _check_client(company, client)
+    info = get_vendor(vendor)
+    wanted_imports = [str(r).strip() for r in dict.fromkeys(import_as_clients) if str(r).strip()]
+    link = str(link).strip() if link else None
+    if link and link in wanted_imports:
+        raise ValidationError({"import": _("A customer cannot be linked and imported at once.")})
+    if not link and not wanted_imports:
+        raise ValidationError({"link": _("Choose a customer to link, or customers to import.")})
+    key = (client.registry_country, client.organisation_number)
+    customers: dict[str, RemoteCustomer] = {}
+    with open_adapter(company, vendor) as adapter:
+        for remote_id in [*([link] if link else []), *wanted_imports]:
+            customer = adapter.get_customer(remote_id)
+            number = (
+                (
+                    customer.registry_country or company.country,
+                    _digits(customer.organisation_number),
+                )
+                if customer is not None
+                else None
+            )
+            if customer is None or customer.inactive or number != key or not key[1]:
+                field = "link" if remote_id == link else "import"
+                raise ValidationError(
+                    {
+                        field: _(
+                            "%(id)s is not an active %(vendor)s customer with this client's "
+                            "organisation number."
+                        )
+                        % {"id": remote_id, "vendor": info.label}
+                    }
+                )
+            customers[remote_id] = customer
+        companies = _list_books(adapter) if link and info.can(Capability.BOOKS_ACCESS) else None
+    result: dict[str, Any] = {"linked": None, "imported": [], "skipped": []}
+    if link:
+        if other := _taken_by(company, vendor, link, client):
+            raise LinkTaken(other, info)
+        books = resolve_books(info, customers[link], client, companies)
+        _save_link(
+            company=company,
+            actor=actor,
+            client=client,
+            info=info,
+            customer=customers[link],
+            books=books,
+        )
+        result["linked"] = {"client": str(client.public_id), "remote_id": link}
+    for remote_id in wanted_imports:
+        customer = customers[remote_id]
+        try:
+            with transaction.atomic():
+                if ExternalLink.objects.filter(
+                    company=company, vendor=vendor, remote_id=remote_id
+                ).exists():
+                    raise LinkTaken(client, info)
+                data = importing.clean_remote(customer, company.country)
+                made = Client(company=company, active=True)
+                importing.copy_remote(made, data, number=False)
+                made.save()
+                ExternalLink.objects.create(
+                    company=company,
+                    client=made,
+                    vendor=vendor,
+                    remote_id=customer.id,
+                    remote_name=customer.name[:255],
+                    remote_number=customer.customer_number[:64],
+                    linked_by=actor,
+                )
+        except (LinkTaken, IntegrityError):
+            result["skipped"].append({"remote_id": remote_id, "reason": "link_taken"})
+            continue
+        result["imported"].append(
+            {"client": str(made.public_id), "remote_id": remote_id, "name": made.name}
+        )
+    return result
 
 
 def accept_suggestions(
@@ -627,6 +772,7 @@ __all__ = [
     "LINK_ROLES",
     "BooksResolution",
     "CustomerSearch",
+    "LinkConflict",
     "LinkTaken",
     "Suggestion",
     "accept_suggestions",
@@ -642,6 +788,8 @@ __all__ = [
     "mark_books_access_lost",
     "mark_link_stale",
     "resolve_books",
+    "resolve_link_conflict",
     "search_customers",
+    "suggestions_and_conflicts",
     "unlink_client",
 ]

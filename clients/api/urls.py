@@ -62,6 +62,11 @@ for vendor in iter_vendors(Capability.CUSTOMERS):
             link_views.AcceptSuggestionsView.as_view(vendor=key),
             name=f"api-{key}-link-suggestions-accept",
         ),
+        path(
+            f"integrations/{key}/link-suggestions/conflicts",
+            link_views.ResolveConflictView.as_view(vendor=key),
+            name=f"api-{key}-link-suggestions-conflicts",
+        ),
     ]
 for vendor in iter_vendors(Capability.BOOKS_ACCESS):
     urlpatterns.append(
