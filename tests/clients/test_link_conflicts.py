@@ -83,7 +83,7 @@ def test_a_customer_without_the_clients_number_is_refused(world, api_as, connect
 def test_another_firms_client_is_404_and_billing_staff_cannot_choose(
     world, api_as, connected
 ) -> None:
-    original, twin = _twins(connected)
+    original, _twin = _twins(connected)
     with scopes_disabled():
         theirs = Client.objects.create(company=world.firm_b, name="Deres")
     answer = api_as(world.accountant).post(

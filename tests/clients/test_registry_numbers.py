@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django_scopes import scope, scopes_disabled
 
-from clients.importing import _copy, classify, clean_remote, registry_warning
+from clients.importing import classify, clean_remote, copy_remote, registry_warning
 from clients.models import Client, CustomerImportRow
 from integrations.base import RemoteCustomer
 from integrations.models import SyncJob
@@ -247,7 +247,7 @@ def test_a_valid_number_from_the_import_replaces_one_kept_as_typed(world) -> Non
     client = make(world, "Ny AS")
     client.raw_organisation_number = "923 609 017"
     data = clean_remote(RemoteCustomer(id="1", name="Ny AS", organisation_number="923609016"))
-    assert _copy(client, data)
+    assert copy_remote(client, data)
     assert (client.organisation_number, client.raw_organisation_number) == ("923609016", "")
 
 
