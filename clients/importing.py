@@ -634,13 +634,15 @@ def _apply_batch(
             owner_of[key] = client.pk if client is not None else None
         if client is None:
             client = Client(company=company, active=not data["inactive"], responsible=manager)
-            copy_remote(client, data, number=key is not None)
+            copy_remote(client, data, number=row.resolution != ImportResolution.WITHOUT_NUMBER)
             client.last_import = job
             client.refresh_keys()
             to_create.append((row, client))
             row.outcome = ImportOutcome.CREATED
             continue
-        changed = copy_remote(client, data, number=key is not None)
+        changed = copy_remote(
+            client, data, number=row.resolution != ImportResolution.WITHOUT_NUMBER
+        )
         if client.active == data["inactive"]:
             client.active, changed = not data["inactive"], True
         if manager is not None and client.responsible_id != manager.pk:
