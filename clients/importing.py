@@ -299,7 +299,7 @@ def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list
     for client in numbered:
         key = (client.registry_country, client.organisation_number)
         holders[key] = client
-        if not client.linked:  # type: ignore[attr-defined]
+        if not client.linked:
             by_number.setdefault(key, client)
     for client in candidates.filter(email__in=emails).order_by("pk"):
         by_email.setdefault(client.email, client)

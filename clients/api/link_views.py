@@ -232,13 +232,17 @@ class ClientLinkView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class LinkCheckSerializer(serializers.Serializer):
+    vendor = serializers.CharField()
+
+
 class ClientLinkCheckView(APIView):
     """Check a client's link against the accounting system now."""
 
     permission_classes = [LINKERS]
 
     @extend_schema(
-        request=inline_serializer("LinkCheck", {"vendor": serializers.CharField()}),
+        request=LinkCheckSerializer,
         responses={200: ExternalLinkSerializer, 400: ErrorSerializer},
     )
     def post(self, request: Request, public_id: str) -> Response:
@@ -246,7 +250,9 @@ class ClientLinkCheckView(APIView):
         relink or unlink), found active clears it; books no longer reachable become
         `access_lost`. 400 (on `vendor`) when the client is not linked there."""
         client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
-        vendor = _vendor_key(str(request.data.get("vendor", "")))
+        data = LinkCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vendor = _vendor_key(data.validated_data["vendor"])
         try:
             link = linking.check_link(
                 company=firm_of(request), actor=actor_of(request), client=client, vendor=vendor

@@ -244,12 +244,6 @@ class SelectionSerializer(serializers.Serializer):
     clear = serializers.BooleanField(required=False, default=False)
 
 
-class SelectionResultSerializer(serializers.Serializer):
-    selected = serializers.IntegerField(help_text="Customers selected.")
-    create = serializers.IntegerField(help_text="Clients confirming them would create.")
-    update = serializers.IntegerField(help_text="Clients confirming them would update.")
-
-
 class ResolveSerializer(serializers.Serializer):
     """The choice for a customer whose registry number conflicts."""
 

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +24,6 @@ from clients.api.serializers import (
     CustomerImportSerializer,
     ImportRowSerializer,
     ResolveSerializer,
-    SelectionResultSerializer,
     SelectionSerializer,
     StartImportSerializer,
 )
@@ -278,6 +277,17 @@ class CustomerImportConfirmView(APIView):
             raise_for(exc)
         job.refresh_from_db()
         return Response(SyncJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+# `create` and `update` are methods of a serializer class, so the answer is described inline.
+SelectionResultSerializer = inline_serializer(
+    "ImportSelection",
+    {
+        "selected": serializers.IntegerField(help_text="Customers selected."),
+        "create": serializers.IntegerField(help_text="Clients confirming them would create."),
+        "update": serializers.IntegerField(help_text="Clients confirming them would update."),
+    },
+)
 
 
 def _selection_body(preview: SyncJob) -> dict[str, int]:
