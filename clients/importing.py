@@ -435,6 +435,19 @@ def selection_counts(rows: QuerySet[CustomerImportRow]) -> dict[str, int]:
     return {key: int(value or 0) for key, value in counts.items()}
 
 
+def new_rows(preview: SyncJob) -> QuerySet[CustomerImportRow]:
+    """What "Confirm all new" imports: selectable rows that create a client (new ones, and
+    conflicts resolved to be imported without the number)."""
+    return selectable(preview).filter(
+        Q(classification=ImportClassification.NEW)
+        | Q(
+            classification=ImportClassification.CONFLICT,
+            client__isnull=True,
+            resolution=ImportResolution.WITHOUT_NUMBER,
+        )
+    )
+
+
 def select_rows(preview: SyncJob, *, remote_ids: Iterable[str] | None, select: str | None) -> int:
     """Fix what a confirm imports: "selected" keeps the stored selection; "all_new" and "all"
     replace it with every selectable new (or every selectable) row; otherwise the given remote
@@ -443,18 +456,7 @@ def select_rows(preview: SyncJob, *, remote_ids: Iterable[str] | None, select: s
     if select == "all":
         update_selection(preview, clear=True, matching=selectable(preview))
     elif select == "all_new":
-        update_selection(
-            preview,
-            clear=True,
-            matching=selectable(preview).filter(
-                Q(classification=ImportClassification.NEW)
-                | Q(
-                    classification=ImportClassification.CONFLICT,
-                    client__isnull=True,
-                    resolution=ImportResolution.WITHOUT_NUMBER,
-                )
-            ),
-        )
+        update_selection(preview, clear=True, matching=new_rows(preview))
     elif select != "selected":
         update_selection(preview, clear=True, add=remote_ids or ())
     chosen = selected_rows(preview)

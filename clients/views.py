@@ -304,9 +304,7 @@ def import_context(request: FirmRequest, vendor: str) -> dict[str, Any]:
             q=query,
             pending=importing.not_imported(preview).count(),
             selected=importing.selection_counts(importing.selected_rows(preview)),
-            all_new=importing.selection_counts(
-                importing.selectable(preview).filter(classification=ImportClassification.NEW)
-            ),
+            all_new=importing.selection_counts(importing.new_rows(preview)),
             all_rows=importing.selection_counts(importing.selectable(preview)),
             matching=matching_selectable.count(),
             conflicts=CustomerImportRow.objects.filter(
