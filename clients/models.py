@@ -393,15 +393,25 @@ class CustomerImportRow(models.Model):
     outcome = models.CharField(max_length=10, choices=ImportOutcome.choices, blank=True)
     error = models.TextField(blank=True)
     # The confirm job that processed the row: each confirm's summary counts only its own rows.
+    # Not indexed: the confirm writes it on every row, and an indexed column there would make
+    # each of those UPDATEs rewrite every index of the row (no HOT update), doubling the
+    # confirm's time; its readers filter by `job` first, which is indexed.
     confirm_job = models.ForeignKey(
-        "integrations.SyncJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "integrations.SyncJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     # "NO:923609016" for a valid number (see `importing.registry_key`), to find duplicates.
     registry_key = models.CharField(max_length=40, blank=True)
     conflict = models.CharField(max_length=16, choices=ImportConflict.choices, blank=True)
     # NUMBER_TAKEN: the client holding the number; DUPLICATE: the other customer's name.
+    # Not indexed (read only through the row, never searched by): one index less per
+    # previewed customer.
     conflict_client = models.ForeignKey(
-        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     conflict_with = models.CharField(max_length=255, blank=True)
     resolution = models.CharField(
