@@ -267,3 +267,50 @@ def test_a_preview_meeting_a_transient_error_is_retried_when_the_job_runs_at_onc
     assert job.status == "succeeded", job.error
     assert job.attempts == 2 and job.counts["total"] == 1
     assert confirm(world, job, select="all").status == "succeeded"
+
+
+def test_a_cancelled_confirm_keeps_its_committed_batches_and_a_new_one_finishes(
+    transactional_db, world, empty_tx, monkeypatch
+) -> None:
+    import threading
+
+    from django import db
+
+    from clients import importing
+
+    store = empty_tx.store
+    for i in range(5):
+        remote(store, f"Kunde {i} AS")
+    job = preview(world)
+    monkeypatch.setattr(importing, "BATCH", 2)
+    original = importing._apply_batch
+    calls = {"n": 0}
+
+    def cancel_from_another_connection() -> None:
+        try:
+            with scopes_disabled():
+                running = SyncJob.objects.get(kind="customer_import_confirm")
+            with world.scope_a():
+                assert jobs.cancel(job=running, actor=world.admin)
+        finally:
+            db.connection.close()
+
+    def apply_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # a person clicks Cancel while the second batch is being written
+            thread = threading.Thread(target=cancel_from_another_connection)
+            thread.start()
+            thread.join()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "_apply_batch", apply_batch)
+    stopped = confirm(world, job, select="all")
+    assert stopped.status == "cancelled"
+    with scopes_disabled():
+        # The first batch is kept; the second, interrupted, was rolled back whole.
+        assert Client.objects.count() == 2 and ExternalLink.objects.count() == 2
+    monkeypatch.setattr(importing, "_apply_batch", original)
+    done = confirm(world, job, select="all")
+    assert (done.status, done.counts["created"], done.counts["not_imported"]) == ("succeeded", 3, 0)
+    with scopes_disabled():
+        assert Client.objects.count() == 5
