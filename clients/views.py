@@ -374,15 +374,16 @@ def import_select(request: FirmRequest, vendor: str, public_id: str) -> HttpResp
     page's boxes, every customer matching the filter (`op=matching`) or none (`op=none`)."""
     preview = _import_preview(request, vendor, public_id)
     op = request.POST.get("op", "")
-    checked, unchecked = _page_choice(request)
+    # "Select all matching" and "Clear" decide for every row; the page's boxes only otherwise.
+    checked, unchecked = ([], []) if op in ("matching", "none") else _page_choice(request)
     shown, query, _page = _review_filters(request)
     try:
         services.update_import_selection(
             company=request.company,
             actor=request.user,
             preview=preview,
-            add=checked if op != "none" else (),
-            remove=unchecked if op != "none" else (),
+            add=checked,
+            remove=unchecked,
             select_matching=op == "matching",
             show=shown,
             query=query,
