@@ -261,10 +261,22 @@ def mark_duplicates(job: SyncJob) -> list[str]:
             # The client the keeper goes to by that number: "link this one instead" swaps them.
             if keeper.match_rule in (MatchRule.ORGNR, MatchRule.LINK):
                 row.conflict_client = keeper.client
+            if row.match_rule == MatchRule.ORGNR:
+                # Matched to that same client by the number: the keeper has it, so this one
+                # is no update of it (a match by e-mail or name to another client stays).
+                row.client, row.match_rule, row.changes = None, "", {}
             marked.append(row)
     CustomerImportRow.objects.bulk_update(
         marked,
-        ["classification", "conflict", "conflict_with", "conflict_client"],
+        [
+            "classification",
+            "conflict",
+            "conflict_with",
+            "conflict_client",
+            "client",
+            "match_rule",
+            "changes",
+        ],
         batch_size=BATCH,
     )
     return before

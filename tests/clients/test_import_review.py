@@ -142,6 +142,8 @@ def test_two_customers_with_one_number_let_the_admin_choose_which_one_links(
     found = rows(job)
     assert found[str(first["id"])].client == holder
     assert found[str(second["id"])].conflict == "duplicate"
+    # Not an update of the client the first one goes to.
+    assert (found[str(second["id"])].client, found[str(second["id"])].changes) == (None, {})
     assert found[str(second["id"])].conflict_with == "Fjord AS avd A"
     assert job.counts["conflict"] == 1
     resolve(world, job, second["id"], "link")
