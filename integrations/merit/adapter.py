@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,17 +19,24 @@ from integrations.base import (
     AccountingAdapter,
     AuthError,
     ConfigError,
+    ExportedInvoice,
+    ExportedRef,
     IntegrationError,
+    InvoiceOut,
     RemoteCompany,
     RemoteCustomer,
     RemoteCustomerPage,
+    RemoteInvoiceStatus,
     RemoteProduct,
     RemoteVatType,
+    StatisticsTarget,
+    StatisticValue,
 )
-from integrations.merit import errors
+from integrations.merit import errors, invoices
 from integrations.merit import settings as merit_settings
 from integrations.merit.client import MeritClient
 from integrations.merit.errors import say
+from integrations.merit.statistics import StatisticsReader
 from integrations.merit.vendor import INFO
 
 API_ID_FIELD = "api_id"
@@ -56,6 +63,7 @@ class MeritAdapter(AccountingAdapter):
     key = "merit"
 
     _client: MeritClient | None = None
+    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -246,6 +254,42 @@ class MeritAdapter(AccountingAdapter):
                 for row in rows[start : start + PAGE_SIZE]
                 if row.get("ItemId")
             ]
+
+    def read_statistics(
+        self, target: StatisticsTarget, period: date, keys: Collection[str]
+    ) -> dict[str, StatisticValue]:
+        """Count the statistics `keys` (from `INFO.statistics`) of the month of `period` in the
+        Merit company these credentials open: Merit's API works per company with that
+        company's API ID and key and has no accountant access, so a client's statistics need a
+        connection holding the client's own company's credentials, and `target` is not used.
+
+        One call per source of `keys` (a month fits every date window; see
+        `integrations.merit.statistics`), `PeriodStart`/`PeriodEnd` being the month's first
+        and last day (Merit's are inclusive). Raises `ConfigError` for an unknown key (before
+        any call), `AuthError` for refused credentials, `RateLimited`/`TransientError`
+        (malformed answers too) when worth retrying. Read-only and idempotent."""
+        return StatisticsReader(self.client).read(period, keys)
+
+    def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
+        """One `sendinvoice` with `InvoiceNo` = `invoice.reference` and the totals by Merit's
+        rounding rule (details in `integrations.merit.invoices.export_invoice`). Before it,
+        once per adapter: `gettaxes`, and `getitems` when a line has a product. Raises
+        `ConfigError` with `details["fix"]` ("link", "vat_type", "validation") for what a clerk
+        must fix, `TransientError` with `details["outcome"] = "unknown"` when the invoice may
+        exist (never resent)."""
+        if self._export_cache is None:
+            self._export_cache = invoices.ExportCache()
+        return invoices.export_invoice(self.client, self._export_cache, invoice)
+
+    def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
+        """The customer's invoice numbered `invoice.reference` (one `getinvoices` window
+        around the issue date), or `None`. Read-only."""
+        return invoices.find_exported_invoice(self.client, invoice)
+
+    def invoice_statuses(self, exported: Sequence[ExportedRef]) -> dict[str, RemoteInvoiceStatus]:
+        """`getinvoices` over 3-month windows from the oldest export to today (Merit's time
+        zone): paid, unpaid with the outstanding amount, or credited. Read-only."""
+        return invoices.invoice_statuses(self.client, exported, self.environment)
 
     def close(self) -> None:
         """Close the HTTP connections. Safe to call twice."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Capability, CredentialField, FieldKind, VendorInfo
+from integrations.tripletex.statistics import STATISTICS
 
 INFO = VendorInfo(
     key="tripletex",
@@ -32,14 +33,23 @@ INFO = VendorInfo(
             Capability.PRODUCTS,
             Capability.VAT_TYPES,
             Capability.BOOKS_ACCESS,
+            Capability.STATISTICS,
+            Capability.INVOICE_EXPORT,
+            Capability.INVOICE_STATUS,
         }
     ),
     environments=(("production", _("Production")), ("test", _("Test"))),
     environment_help=_("Test tokens only work against the Test environment, and vice versa."),
     credentials_expire=True,
+    # Tripletex receives an order (a preliminary invoice), so the invoice page names it so.
+    exported_as=_("Exported as order #%(number)s"),
     syncs=(
         (_("Clients (Tripletex customers)"), "in"),
         (_("Products"), "in"),
         (_("VAT types"), "in"),
+        (_("Work statistics (summary tasks)"), "in"),
+        (_("Invoices (exported as orders)"), "out"),
+        (_("Invoice numbers and paid status"), "in"),
     ),
+    statistics=STATISTICS,
 )

@@ -42,7 +42,9 @@ from .endpoints import (
     asp_net_error_page,
     fold,
 )
+from .invoicing import CONTROL_ROUTES as INVOICING_CONTROL_ROUTES
 from .seed import COUNTRIES, PATH_ALIASES
+from .statistics import control_statistics
 from .store import API_LICENCES, ControlError, Fault, RateState, Store
 
 logger = logging.getLogger(__name__)
@@ -123,7 +125,7 @@ class SandboxApp:
                 environ.get("HTTP_HOST")
                 or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
             )
-            reply = self._control(method, path[len("/_sandbox") :] or "/", body, host)
+            reply = self._control(method, path[len("/_sandbox") :] or "/", body, host, query)
         else:
             reply = self._api(method, path, query, body)
             # The server's own clock, shifted by `/_sandbox/clock` like the signature check, as a
@@ -311,13 +313,22 @@ class SandboxApp:
         )
 
     # ----------------------------------------------------------- control API
-    def _control(self, method: str, path: str, body: bytes, host: str) -> Reply:
+    def _control(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        host: str,
+        query: list[tuple[str, str]] | None = None,
+    ) -> Reply:
         try:
             data = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (UnicodeDecodeError, ValueError):
             return json_reply({"error": "the request body is not valid JSON"}, 400)
         if not isinstance(data, dict):
             return json_reply({"error": "the request body must be a JSON object"}, 400)
+        if method == "GET":  # a GET's arguments come in its query string
+            data = {**dict(query or ()), **data}
         handler, args, allowed = _find_control(method, path.rstrip("/") or "/")
         if handler is None:
             return json_reply(
@@ -474,11 +485,13 @@ CONTROL_ROUTES: list[tuple[str, str, ControlHandler]] = [
         lambda store, data, cid: (200, _public(store.update_customer(cid, **data))),
     ),
     ("POST", "/invoices/{}/payments", _pay),
+    *INVOICING_CONTROL_ROUTES,
     ("GET", "/faults", lambda store, data: (200, {"faults": store.faults()})),
     ("POST", "/faults", _fault),
     ("DELETE", "/faults", lambda store, data: (204, store.clear_faults())),
     ("GET", "/requests", lambda store, data: (200, store.request_log())),
     ("DELETE", "/requests", lambda store, data: (204, store.clear_requests())),
+    ("GET", "/statistics", control_statistics),  # the true work statistics of a client-month
 ]
 
 

@@ -26,6 +26,7 @@ from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from . import bookkeeping
 from .endpoints import (
     Call,
     Reply,
@@ -55,6 +56,8 @@ from .fields import (
     one_of,
     since,
 )
+from .orders import API_ROUTES as ORDER_API_ROUTES
+from .orders import CONTROL_ROUTES as ORDER_CONTROL_ROUTES
 from .store import (
     ACCOUNTANT_FIRM_CALLS,
     ControlError,
@@ -343,7 +346,13 @@ ROUTES: list[Route] = [
         Route("GET", f"{KIND_PATHS[kind]}/{{id}}", detail(kind))
         for kind in ("address", "document", "productUnit", "currency", "country", "bank")
     ],
+    *[Route(method, template, handler) for method, template, handler in ORDER_API_ROUTES],
 ]
+
+
+# Bookkeeping endpoints live in their own module (work statistics).
+_BOOKKEEPING_ROUTES, _BOOKKEEPING_CONTROL = bookkeeping.routes()
+ROUTES += _BOOKKEEPING_ROUTES
 
 
 def template_of(path: str) -> str:
@@ -380,7 +389,7 @@ class SandboxApp:
             length = 0
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
-            reply = self._control(method, path[len("/_sandbox") :] or "/", body)
+            reply = self._control(method, path[len("/_sandbox") :] or "/", body, query)
         elif path == "/v2" or path.startswith("/v2/"):
             headers = {
                 key[5:].replace("_", "-").lower(): value
@@ -544,6 +553,8 @@ class SandboxApp:
                 ),
                 request_id,
             )
+        if fault.kind == "forbidden":
+            return self._error(forbidden(), request_id)
         if fault.kind == "unauthorized":
             return self._error(
                 TripletexError(401, 3000, "Authentication failed."),
@@ -575,13 +586,17 @@ class SandboxApp:
         )
 
     # ----------------------------------------------------------- control API
-    def _control(self, method: str, path: str, body: bytes) -> Reply:
+    def _control(
+        self, method: str, path: str, body: bytes, query: dict[str, str] | None = None
+    ) -> Reply:
         try:
             data = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (UnicodeDecodeError, ValueError):
             return Reply(400, {"error": "the request body is not valid JSON"})
         if not isinstance(data, dict):
             return Reply(400, {"error": "the request body must be a JSON object"})
+        if method == "GET":  # a GET's arguments come in its query string
+            data = {**(query or {}), **data}
         route, params, allowed = find_route(CONTROL_ROUTES, method, path.rstrip("/") or "/")
         if route is None:
             return Reply(
@@ -736,7 +751,11 @@ CONTROL_ROUTES: list[Route] = [
     Route(
         "GET", "/sent-invoices", lambda store, data: Reply(200, {"invoices": store.sent_invoices()})
     ),
+    *[Route(method, template, handler) for method, template, handler in ORDER_CONTROL_ROUTES],
 ]
+
+
+CONTROL_ROUTES += _BOOKKEEPING_CONTROL
 
 
 # -------------------------------------------------------------------- server

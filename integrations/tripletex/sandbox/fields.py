@@ -93,14 +93,15 @@ _SCHEMA_TEXT: dict[str, str] = {
         "currency:currency amount amountCurrency amountExcludingVat amountExcludingVatCurrency "
         "amountOutstanding amountCurrencyOutstanding amountOutstandingTotal "
         "amountCurrencyOutstandingTotal isCredited isCreditNote isCharged isApproved "
-        "creditedInvoice:invoice postings:[posting] reminders paidAmount documentId ehfSendStatus"
+        "creditedInvoice postings:[posting] reminders paidAmount documentId ehfSendStatus"
     ),
     "paymentType": f"{_COMMON} description displayName debitAccount:account creditAccount:account",
     "voucherType": f"{_COMMON} name displayName",
     "voucher": (
         f"{_COMMON} changes date number tempNumber year description voucherType:voucherType "
         "reverseVoucher:voucher postings:[posting] document:document attachment:document "
-        "externalVoucherNumber vendorInvoiceNumber supplierVoucherType displayName"
+        "ediDocument:document numberAsString externalVoucherNumber vendorInvoiceNumber "
+        "supplierVoucherType displayName"
     ),
     "posting": (
         f"{_COMMON} voucher:voucher date description account:account customer:customer "
@@ -218,6 +219,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "isCreditNote": False,
         "isCharged": True,
         "isApproved": True,
+        # An integer id, 0 when none: not a relation (`creditedInvoice(*)` is a 400).
+        "creditedInvoice": 0,
         "reminders": (),
         "ehfSendStatus": "DO_NOT_SEND",
     },
