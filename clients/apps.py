@@ -14,7 +14,7 @@ class ClientsConfig(AppConfig):
 
         post_delete.connect(forget_responsible, sender=Membership, dispatch_uid="clients-member")
         from integrations.base import Capability
-        from integrations.jobs import register_job_kind
+        from integrations.jobs import register_cancellable, register_job_kind
         from integrations.views import register_tab
 
         register_tab(
@@ -39,3 +39,6 @@ class ClientsConfig(AppConfig):
             capability=Capability.CUSTOMERS,
             link=lambda job: f"/settings/apps/{job.vendor}/?tab=import",
         )
+        # Both commit whole pages / batches, so stopping between two progress reports is safe.
+        register_cancellable("customer_import_preview")
+        register_cancellable("customer_import_confirm")

@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Field, OuterRef, Subquery
+from django.db.models import Count, Exists, Field, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,12 +34,14 @@ from clients.models import (
     CustomerImportRow,
     ExternalLink,
     ImportClassification,
+    ImportConflict,
     ImportOutcome,
+    ImportResolution,
     MatchRule,
     name_key,
     phone_key,
 )
-from integrations.base import AccountingAdapter, RemoteCustomer
+from integrations.base import AccountingAdapter, RemoteCustomer, get_vendor
 from integrations.jobs import report_progress
 from integrations.models import SyncJob, SyncJobStatus
 from uku import registry_numbers
@@ -151,9 +154,7 @@ def changed_since_for(company: Company, vendor: str) -> datetime | None:
         ).exists()
         if not confirmed or preview.started_at is None:
             continue
-        left = CustomerImportRow.objects.filter(
-            job=preview, outcome__in=[ImportOutcome.PENDING, ImportOutcome.FAILED]
-        ).exists()
+        left = not_imported(preview).exists()
         if not left:
             return preview.started_at - timedelta(minutes=10)
     return None
@@ -174,14 +175,111 @@ def run_preview(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
         totals["inactive"] += sum(row.inactive for row in rows)
         done += len(rows)
         report_progress(job, done)
+    for was in mark_duplicates(job):
+        totals[was] -= 1
+        totals[ImportClassification.CONFLICT] += 1
+    stale = detect_stale_links(job, complete=since is None)
     return {
         "total": done,
         "new": totals[ImportClassification.NEW],
         "existing": totals[ImportClassification.EXISTING],
         "linked": totals[ImportClassification.LINKED],
+        "conflict": totals[ImportClassification.CONFLICT],
         "inactive": totals["inactive"],
         "changed_since": since.isoformat() if since else None,
+        "stale_links": stale,
     }
+
+
+def detect_stale_links(job: SyncJob, *, complete: bool) -> int:
+    """Mark the firm's links whose customer this preview read as inactive, or (when the
+    preview read every customer, `complete`) did not read at all: deleted in the accounting
+    system. Links whose customer it read as active lose a stale mark. Three UPDATEs, whatever
+    the number of links (the bulk form of `linking.mark_link_stale` / `clear_link_stale`).
+    Returns how many links are stale now."""
+    from clients import linking  # linking is the column's; importing only reports to it
+
+    info = get_vendor(job.vendor)
+    links = ExternalLink.objects.filter(company=job.company, vendor=job.vendor)
+    read = CustomerImportRow.objects.filter(job=job)
+    now = timezone.now()
+    links.filter(
+        remote_id__in=read.filter(inactive=False).values("remote_id"), stale_at__isnull=False
+    ).update(stale_reason="", stale_at=None)
+    inactive = RemoteCustomer(id="", name="", inactive=True)
+    links.filter(remote_id__in=read.filter(inactive=True).values("remote_id")).update(
+        stale_reason=linking.stale_reason(info, inactive), stale_at=Coalesce("stale_at", Value(now))
+    )
+    if complete:
+        links.exclude(remote_id__in=read.values("remote_id")).update(
+            stale_reason=linking.stale_reason(info, None), stale_at=Coalesce("stale_at", Value(now))
+        )
+    return links.filter(stale_at__isnull=False).count()
+
+
+def mark_duplicates(job: SyncJob) -> list[str]:
+    """Customers of one preview sharing a registry number (the accounting system allows it,
+    uku does not): one keeps the number, the others become conflicts naming it. The one kept is
+    the customer already linked, else the one matched to a client by that number, else the
+    first read. Two queries (and the updates), whatever the preview's size. Returns what each
+    marked row was classified as before."""
+    repeated = (
+        CustomerImportRow.objects.filter(job=job)
+        .exclude(registry_key="")
+        .values("registry_key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values("registry_key")
+    )
+    groups: dict[str, list[CustomerImportRow]] = {}
+    for row in CustomerImportRow.objects.filter(job=job, registry_key__in=Subquery(repeated)):
+        groups.setdefault(row.registry_key, []).append(row)
+    marked: list[CustomerImportRow] = []
+    before: list[str] = []
+    for group in groups.values():
+        group.sort(key=lambda r: r.pk)
+
+        def rank(row: CustomerImportRow) -> int:
+            if row.classification == ImportClassification.LINKED:
+                return 0
+            if row.match_rule == MatchRule.ORGNR:
+                return 1
+            return 2 if row.classification != ImportClassification.CONFLICT else 3
+
+        keeper = min(group, key=rank)
+        for row in group:
+            # A linked customer stays linked; an earlier conflict keeps its reason.
+            if row is keeper or row.classification in (
+                ImportClassification.LINKED,
+                ImportClassification.CONFLICT,
+            ):
+                continue
+            before.append(row.classification)
+            row.classification = ImportClassification.CONFLICT
+            row.conflict = ImportConflict.DUPLICATE
+            row.conflict_with = keeper.name[:255]
+            # The client the keeper goes to by that number: "link this one instead" swaps them.
+            if keeper.match_rule in (MatchRule.ORGNR, MatchRule.LINK):
+                row.conflict_client = keeper.client
+            if row.match_rule == MatchRule.ORGNR:
+                # Matched to that same client by the number: the keeper has it, so this one
+                # is no update of it (a match by e-mail or name to another client stays).
+                row.client, row.match_rule, row.changes = None, "", {}
+            marked.append(row)
+    CustomerImportRow.objects.bulk_update(
+        marked,
+        [
+            "classification",
+            "conflict",
+            "conflict_with",
+            "conflict_client",
+            "client",
+            "match_rule",
+            "changes",
+        ],
+        batch_size=BATCH,
+    )
+    return before
 
 
 def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list[CustomerImportRow]:
@@ -201,10 +299,20 @@ def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list
     by_number: dict[tuple[str, str], Client] = {}
     by_email: dict[str, Client] = {}
     by_name_phone: dict[tuple[str, str], Client] = {}
-    # By number alone in SQL (one query), then by (country, number): the same digits may be
-    # another country's number of another company.
-    for client in candidates.filter(organisation_number__in={number for _c, number in keys}):
-        by_number.setdefault((client.registry_country, client.organisation_number), client)
+    # Who holds each number, linked or not (one query): a customer whose number another client
+    # holds would fail on confirm, so the preview says so instead of offering it as new.
+    holders: dict[tuple[str, str], Client] = {}
+    in_vendor = ExternalLink.objects.filter(company=company, vendor=vendor, client=OuterRef("pk"))
+    numbered = Client.objects.filter(
+        company=company, organisation_number__in={number for _c, number in keys}
+    ).annotate(linked=Exists(in_vendor))
+    # By number alone in SQL, then by (country, number): the same digits may be another
+    # country's number of another company.
+    for client in numbered:
+        key = (client.registry_country, client.organisation_number)
+        holders[key] = client
+        if not client.linked:
+            by_number.setdefault(key, client)
     for client in candidates.filter(email__in=emails).order_by("pk"):
         by_email.setdefault(client.email, client)
     for client in candidates.filter(match_name__in=names).exclude(match_phone="").order_by("pk"):
@@ -226,6 +334,11 @@ def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list
             client, rule = by_name_phone[key], MatchRule.NAME_PHONE
         if client is not None and classification == ImportClassification.NEW:
             classification = ImportClassification.EXISTING
+        number_key = registry_key(remote)
+        holder = holders.get(number_key) if number_key else None
+        conflict = ""
+        if holder is not None and (client is None or holder.pk != client.pk):
+            conflict, classification = ImportConflict.NUMBER_TAKEN, ImportClassification.CONFLICT
         rows.append(
             CustomerImportRow(
                 company=company,
@@ -239,6 +352,9 @@ def classify(company: Company, job: SyncJob, page: list[dict[str, Any]]) -> list
                 match_rule=rule,
                 client=client,
                 changes=changes_for(client, remote) if client is not None else {},
+                registry_key=":".join(number_key) if number_key else "",
+                conflict=conflict,
+                conflict_client=holder if conflict else None,
             )
         )
     return rows
@@ -262,18 +378,165 @@ def changes_for(client: Client, remote: dict[str, Any]) -> dict[str, list[Any]]:
 # --- Confirm ---------------------------------------------------------------------------------------
 
 
+def not_imported(preview: SyncJob) -> QuerySet[CustomerImportRow]:
+    """Rows a confirm may still import: never processed, or failed (a failure is offered again),
+    and not set aside by a "Do not import" resolution."""
+    return CustomerImportRow.objects.filter(
+        job=preview, outcome__in=[ImportOutcome.PENDING, ImportOutcome.FAILED]
+    ).exclude(resolution=ImportResolution.SKIP)
+
+
+def selectable(preview: SyncJob) -> QuerySet[CustomerImportRow]:
+    """Rows the admin may select: not imported yet, and no unresolved conflict (importing one as
+    it is would only fail)."""
+    return not_imported(preview).exclude(
+        classification=ImportClassification.CONFLICT, resolution=ImportResolution.NONE
+    )
+
+
+def filter_rows(
+    rows: QuerySet[CustomerImportRow], *, show: str = "", query: str = ""
+) -> QuerySet[CustomerImportRow]:
+    """The review's filter (`show`: a classification, or "inactive") and search, the same for
+    the page, the API and "select all matching"."""
+    if show in ImportClassification.values:
+        rows = rows.filter(classification=show)
+    elif show == "inactive":
+        rows = rows.filter(inactive=True)
+    if query := query.strip():
+        rows = rows.filter(name__icontains=query)
+    return rows
+
+
+def update_selection(
+    preview: SyncJob,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    matching: QuerySet[CustomerImportRow] | None = None,
+    clear: bool = False,
+) -> int:
+    """Change the preview's stored selection: `clear` it first, select every selectable row of
+    `matching` (select-all over a filter, not just a page), then `add` and `remove` remote ids.
+    Rows that are not selectable are never selected. Returns how many rows are selected.
+    Idempotent; a few UPDATEs whatever the number of rows."""
+    if clear:
+        CustomerImportRow.objects.filter(job=preview, selected=True).update(selected=False)
+    if matching is not None:
+        selectable(preview).filter(pk__in=matching.values("pk")).update(selected=True)
+    if add := [str(r) for r in add]:
+        selectable(preview).filter(remote_id__in=add).update(selected=True)
+    if remove := [str(r) for r in remove]:
+        CustomerImportRow.objects.filter(job=preview, remote_id__in=remove).update(selected=False)
+    return selected_rows(preview).count()
+
+
+def selected_rows(preview: SyncJob) -> QuerySet[CustomerImportRow]:
+    """The selected rows a confirm would import."""
+    return selectable(preview).filter(selected=True)
+
+
+def selection_counts(rows: QuerySet[CustomerImportRow]) -> dict[str, int]:
+    """How many clients confirming `rows` would create and update (one query), for the bulk
+    confirm's question."""
+    counts = rows.aggregate(
+        total=Count("pk"),
+        create=Count("pk", filter=Q(client__isnull=True)),
+        update=Count("pk", filter=Q(client__isnull=False)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def new_rows(preview: SyncJob) -> QuerySet[CustomerImportRow]:
+    """What "Confirm all new" imports: selectable rows that create a client (new ones, and
+    conflicts resolved to be imported without the number)."""
+    return selectable(preview).filter(
+        Q(classification=ImportClassification.NEW)
+        | Q(
+            classification=ImportClassification.CONFLICT,
+            client__isnull=True,
+            resolution=ImportResolution.WITHOUT_NUMBER,
+        )
+    )
+
+
 def select_rows(preview: SyncJob, *, remote_ids: Iterable[str] | None, select: str | None) -> int:
-    """Mark which preview rows to import: the given remote ids, "all_new" or "all". Rows already
-    imported stay as they are. Returns how many pending rows are selected."""
-    rows = CustomerImportRow.objects.filter(job=preview, outcome=ImportOutcome.PENDING)
-    rows.update(selected=False)
+    """Fix what a confirm imports: "selected" keeps the stored selection; "all_new" and "all"
+    replace it with every selectable new (or every selectable) row; otherwise the given remote
+    ids replace it. Failed rows chosen again are reset so the confirm retries them. Returns how
+    many rows are selected."""
     if select == "all":
-        chosen = rows
+        update_selection(preview, clear=True, matching=selectable(preview))
     elif select == "all_new":
-        chosen = rows.filter(classification=ImportClassification.NEW)
+        update_selection(preview, clear=True, matching=new_rows(preview))
+    elif select != "selected":
+        update_selection(preview, clear=True, add=remote_ids or ())
+    chosen = selected_rows(preview)
+    chosen.filter(outcome=ImportOutcome.FAILED).update(outcome=ImportOutcome.PENDING, error="")
+    return chosen.count()
+
+
+def resolve_conflict(preview: SyncJob, remote_id: str, resolution: str) -> CustomerImportRow:
+    """Record the admin's choice for a conflicting row:
+
+    - LINK: this customer, rather than the other one with the same number, goes to the client
+      holding it (`conflict_client`); the other customer's row becomes the conflict instead.
+      Refused (`ValueError` with the reason) when that client is linked to a customer already
+      or this customer is linked to another client.
+    - WITHOUT_NUMBER: imported (created, or updating its matched client) without the registry
+      number, which stays in the accounting system.
+    - SKIP: never imported from this preview (and not counted as "not imported yet").
+    - NONE undoes the choice.
+
+    Raises `CustomerImportRow.DoesNotExist` for a row that is not a conflict still to import."""
+    if resolution not in ImportResolution.values:
+        raise ValueError(resolution)
+    row = CustomerImportRow.objects.select_related("conflict_client").get(
+        job=preview,
+        remote_id=str(remote_id),
+        conflict__in=ImportConflict.values,
+        outcome__in=[ImportOutcome.PENDING, ImportOutcome.FAILED],
+    )
+    fields = ["client", "match_rule", "classification", "changes", "resolution", "selected"]
+    if resolution == ImportResolution.LINK:
+        holder = row.conflict_client
+        if holder is None:
+            raise ValueError(_("No client has this number yet, so there is none to link to."))
+        if row.match_rule == MatchRule.LINK:
+            raise ValueError(
+                _("This customer is linked to another client. Relink it from the client list.")
+            )
+        if ExternalLink.objects.filter(
+            company=preview.company, vendor=preview.vendor, client=holder
+        ).exists():
+            raise ValueError(
+                _("%(name)s is linked to another customer already: unlink it there first.")
+                % {"name": holder.name}
+            )
+        # The other customer that was going to this client becomes the conflict.
+        for other in CustomerImportRow.objects.filter(
+            job=preview,
+            client=holder,
+            outcome__in=[ImportOutcome.PENDING, ImportOutcome.FAILED],
+        ).exclude(pk=row.pk):
+            other.client, other.match_rule, other.changes = None, "", {}
+            other.classification = ImportClassification.CONFLICT
+            other.conflict, other.conflict_client = ImportConflict.DUPLICATE, holder
+            other.conflict_with, other.selected = row.name[:255], False
+            other.resolution = ImportResolution.NONE
+            other.save(update_fields=[*fields, "conflict", "conflict_client", "conflict_with"])
+        row.client, row.match_rule = holder, MatchRule.ORGNR
+        row.classification = ImportClassification.EXISTING
+        row.changes = changes_for(holder, row.data)
     else:
-        chosen = rows.filter(remote_id__in=[str(r) for r in remote_ids or ()])
-    return chosen.update(selected=True)
+        if row.resolution == ImportResolution.LINK:  # undo the link: back to no match
+            row.client, row.match_rule, row.changes = None, "", {}
+        row.classification = ImportClassification.CONFLICT
+    if resolution in (ImportResolution.NONE, ImportResolution.SKIP):
+        row.selected = False
+    row.resolution = resolution
+    row.save(update_fields=fields)
+    return row
 
 
 def run_confirm(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
@@ -304,12 +567,14 @@ def run_confirm(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
             done += len(batch)
             # In the batch's transaction: the progress always equals what is committed.
             report_progress(job, done)
-    return summarise(preview)
+    return summarise(job, preview)
 
 
-def summarise(preview: SyncJob) -> dict[str, Any]:
-    """Counts of the import, with each failure and its reason (for the summary dialog)."""
-    rows = CustomerImportRow.objects.filter(job=preview)
+def summarise(confirm: SyncJob, preview: SyncJob) -> dict[str, Any]:
+    """Counts of this confirm's own rows (created, updated, unchanged, failed, with each failure
+    and its reason), and how many customers of the preview are not imported yet. Rows nobody
+    selected are not counted: they were not skipped, only not chosen (yet)."""
+    rows = CustomerImportRow.objects.filter(job=preview, confirm_job=confirm)
     outcomes = Counter(rows.values_list("outcome", flat=True))
     failures = list(
         rows.filter(outcome=ImportOutcome.FAILED).values("remote_id", "name", "error")[
@@ -320,9 +585,9 @@ def summarise(preview: SyncJob) -> dict[str, Any]:
         "created": outcomes[ImportOutcome.CREATED],
         "updated": outcomes[ImportOutcome.UPDATED],
         "unchanged": outcomes[ImportOutcome.UNCHANGED],
-        "skipped": outcomes[ImportOutcome.PENDING],
         "failed": outcomes[ImportOutcome.FAILED],
         "failures": failures,
+        "not_imported": not_imported(preview).count(),
         "preview": str(preview.public_id),
     }
 
@@ -374,7 +639,8 @@ def _apply_batch(
         if link is None and client is not None and client.pk in claimed:
             _fail(row, _("The matched client is already linked to another customer."))
             continue
-        key = registry_key(data)
+        # "Import without the number": the customer keeps it in the accounting system only.
+        key = None if row.resolution == ImportResolution.WITHOUT_NUMBER else registry_key(data)
         if key is not None and key in owner_of and (client is None or owner_of[key] != client.pk):
             _fail(row, _("Another client already has organisation number %(n)s.") % {"n": key[1]})
             continue
@@ -382,13 +648,15 @@ def _apply_batch(
             owner_of[key] = client.pk if client is not None else None
         if client is None:
             client = Client(company=company, active=not data["inactive"], responsible=manager)
-            _copy(client, data)
+            copy_remote(client, data, number=row.resolution != ImportResolution.WITHOUT_NUMBER)
             client.last_import = job
             client.refresh_keys()
             to_create.append((row, client))
             row.outcome = ImportOutcome.CREATED
             continue
-        changed = _copy(client, data)
+        changed = copy_remote(
+            client, data, number=row.resolution != ImportResolution.WITHOUT_NUMBER
+        )
         if client.active == data["inactive"]:
             client.active, changed = not data["inactive"], True
         if manager is not None and client.responsible_id != manager.pk:
@@ -427,7 +695,9 @@ def _apply_batch(
         by_outcome.setdefault(row.outcome, []).append(row.pk)
     for outcome, pks in by_outcome.items():
         if outcome != ImportOutcome.FAILED:
-            CustomerImportRow.objects.filter(pk__in=pks).update(outcome=outcome)
+            CustomerImportRow.objects.filter(pk__in=pks).update(
+                outcome=outcome, confirm_job=job, selected=False
+            )
     # Each processed row points at its client: the one now linked to its remote id (one UPDATE).
     CustomerImportRow.objects.filter(
         pk__in=[row.pk for row in batch if row.outcome != ImportOutcome.FAILED]
@@ -439,13 +709,17 @@ def _apply_batch(
         )
     )
     failed = [row for row in batch if row.outcome == ImportOutcome.FAILED]
+    for row in failed:
+        row.confirm_job, row.selected = job, False
     if failed:
-        CustomerImportRow.objects.bulk_update(failed, ["outcome", "error"])
+        CustomerImportRow.objects.bulk_update(
+            failed, ["outcome", "error", "confirm_job", "selected"]
+        )
 
 
-def _copy(client: Client, data: dict[str, Any]) -> bool:
-    """Copy non-blank remote fields (and the registry number with its country) onto the client;
-    True when something changed."""
+def copy_remote(client: Client, data: dict[str, Any], *, number: bool = True) -> bool:
+    """Copy non-blank remote fields (and, unless not `number`, the registry number with its
+    country) onto the client; True when something changed."""
     changed = False
     for field in FIELDS:
         value = str(data.get(field) or "")
@@ -454,7 +728,7 @@ def _copy(client: Client, data: dict[str, Any]) -> bool:
             max_length = model_field.max_length if isinstance(model_field, Field) else None
             setattr(client, field, value[: max_length or None])
             changed = True
-    for field, value in registry_fields(data).items():
+    for field, value in (registry_fields(data) if number else {}).items():
         if value != (getattr(client, field) or ""):
             setattr(client, field, value)
             changed = True

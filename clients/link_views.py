@@ -7,6 +7,7 @@ a whole); without JavaScript the same views render full pages and redirect back 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -218,6 +219,30 @@ def client_unlink(request: FirmRequest, public_id: str) -> HttpResponse:
     return _cell(request, _client(request, public_id), saved=done)
 
 
+@require_POST
+@requires_role(*linking.LINK_ROLES)
+def client_link_check(request: FirmRequest, public_id: str) -> HttpResponse:
+    """Check the client's link now (deleted or inactive customer, lost books), then the cell."""
+    client = _client(request, public_id)
+    vendor = request.POST.get("vendor", "")
+    if vendor not in {v.key for v in iter_vendors(Capability.CUSTOMERS)}:
+        raise Http404
+    try:
+        link = linking.check_link(
+            company=request.company, actor=request.user, client=client, vendor=vendor
+        )
+    except ValidationError as exc:
+        done = " ".join(exc.messages)
+    except IntegrationError as exc:
+        done = exc.message
+    else:
+        done = link.stale_reason or _("The link is fine.")
+    if not _htmx(request):
+        messages.info(request, done)
+        return redirect("client_list")
+    return _cell(request, _client(request, public_id), saved=done)
+
+
 @require_http_methods(["GET", "POST"])
 @requires_role(*linking.LINK_ROLES)
 def link_suggestions(request: FirmRequest, vendor: str) -> HttpResponse:
@@ -225,6 +250,8 @@ def link_suggestions(request: FirmRequest, vendor: str) -> HttpResponse:
     info = next((v for v in linking.linkable_vendors(request.company) if v.key == vendor), None)
     if info is None:
         raise Http404
+    if request.method == "POST" and request.POST.get("conflict"):
+        return _resolve_conflict(request, vendor)
     if request.method == "POST":
         accept_all = request.POST.get("accept") == "all"
         chosen = request.POST.getlist("client")
@@ -261,8 +288,9 @@ def link_suggestions(request: FirmRequest, vendor: str) -> HttpResponse:
         return redirect("link_suggestions", vendor=vendor)
     error = ""
     proposals: list[linking.Suggestion] = []
+    conflicts: list[linking.LinkConflict] = []
     try:
-        proposals = linking.link_suggestions(
+        proposals, conflicts = linking.suggestions_and_conflicts(
             company=request.company, vendor=vendor, actor=request.user
         )
     except IntegrationError as exc:
@@ -270,5 +298,64 @@ def link_suggestions(request: FirmRequest, vendor: str) -> HttpResponse:
     return render(
         request,
         "clients/suggestions.html",
-        {"vendor": info, "suggestions": proposals, "error": error},
+        {
+            "vendor": info,
+            "suggestions": proposals,
+            "conflicts": [
+                {
+                    "conflict": conflict,
+                    "customers": [
+                        {"customer": c, "holder": conflict.holders.get(c.id)}
+                        for c in conflict.customers
+                    ],
+                }
+                for conflict in conflicts
+            ],
+            "error": error,
+        },
     )
+
+
+def _resolve_conflict(request: FirmRequest, vendor: str) -> HttpResponse:
+    """One conflict's choice: the customer to link (`link`), those to import (`import`)."""
+    client = get_object_or_404(
+        Client, company=request.company, public_id=_uuid_or_404(request.POST["conflict"])
+    )
+    try:
+        result = linking.resolve_link_conflict(
+            company=request.company,
+            actor=request.user,
+            vendor=vendor,
+            client=client,
+            link=request.POST.get("link") or None,
+            import_as_clients=request.POST.getlist("import"),
+        )
+    except linking.LinkTaken as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except IntegrationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if result["linked"]:
+            messages.success(request, _("%(client)s is linked.") % {"client": client.name})
+        if count := len(result["imported"]):
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d customer imported as its own client.",
+                    "%(count)d customers imported as clients of their own.",
+                    count,
+                )
+                % {"count": count},
+            )
+        if result["skipped"]:
+            messages.warning(request, _("Some customers were linked meanwhile and were skipped."))
+    return redirect("link_suggestions", vendor=vendor)
+
+
+def _uuid_or_404(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise Http404 from exc

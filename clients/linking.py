@@ -19,7 +19,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from integrations import services as integration_services
 from integrations.base import (
     AccountingAdapter,
     AuthError,
+    BooksAccessLost,
     Capability,
     ConfigError,
     RemoteBooksCompany,
@@ -77,6 +79,18 @@ class CustomerSearch:
 
     page: RemoteCustomerPage
     linked: dict[str, Client]
+
+
+@dataclass(frozen=True)
+class LinkConflict:
+    """An unlinked `client` whose organisation number several active customers have (the
+    accounting system allows it, a client has one link): the accountant links one of them to
+    the client, and may import the others as clients of their own (`resolve_link_conflict`).
+    `holders` names the client already linked to a customer, if any."""
+
+    client: Client
+    customers: list[RemoteCustomer]
+    holders: dict[str, Client]
 
 
 @dataclass(frozen=True)
@@ -289,6 +303,11 @@ def _save_link(
                     "books_company_id": books.company_id,
                     "books_company_name": books.company_name[:255],
                     "books_state": books.state,
+                    # A (re)link starts afresh: neither stale nor with lost books.
+                    "books_error": "",
+                    "books_error_at": None,
+                    "stale_reason": "",
+                    "stale_at": None,
                     "linked_by": actor,
                     "linked_at": timezone.now(),
                 },
@@ -352,6 +371,120 @@ def unlink_client(*, company: Company, actor: User, client: Client, vendor: str)
     return deleted > 0
 
 
+# --- Stale links and lost books access ---------------------------------------------------------
+
+
+def mark_link_stale(link: ExternalLink, reason: str) -> None:
+    """Record that the linked customer is gone or inactive in the accounting system: `reason`
+    is the text the Integration column shows (translated by the caller, no secret, no URL).
+
+    The link is kept (invoices and history still point at it) until a person relinks or unlinks
+    the client; the client list's "needs attention" filter finds it. Idempotent: marking again
+    updates the reason and keeps the time it was first found stale. One UPDATE; `link` is
+    updated in place. Callers: the customer import's preview (every customer it reads) and
+    `check_link` (one client)."""
+    now = timezone.now()
+    link.stale_reason = reason[:1000]
+    link.stale_at = link.stale_at or now
+    ExternalLink.objects.filter(pk=link.pk).update(
+        stale_reason=link.stale_reason, stale_at=Coalesce("stale_at", Value(now))
+    )
+
+
+def clear_link_stale(link: ExternalLink) -> None:
+    """The customer is there and active again: the link is no longer stale. Idempotent."""
+    link.stale_reason, link.stale_at = "", None
+    ExternalLink.objects.filter(pk=link.pk).update(stale_reason="", stale_at=None)
+
+
+def mark_books_access_lost(link: ExternalLink, error: BooksAccessLost) -> None:
+    """Record on the client's link that its books can no longer be read: the firm's
+    credentials work, but not for this client's company (`BooksAccessLost`, raised by the
+    adapter when acting as that company is refused).
+
+    Sets `books_state` to ACCESS_LOST with `error.message` as the reason (shown in the
+    Integration column with the fix) and the time it was first seen; keeps `books_company_id`
+    so relinking or a renewed access can pick it up again. Never touches the firm's connection
+    and never notifies anyone about credentials: only this client's work is affected (see
+    `integrations.jobs`, which does not flag the connection for this error). Idempotent:
+    calling it again for the same loss changes nothing but the reason text. One UPDATE; `link`
+    is updated in place. Callers: anything reading a client's books (the statistics import),
+    and `check_link`; relinking (`link_client`) clears it."""
+    now = timezone.now()
+    link.books_state = BooksState.ACCESS_LOST
+    link.books_error = error.message[:1000]
+    link.books_error_at = link.books_error_at or now
+    ExternalLink.objects.filter(pk=link.pk).update(
+        books_state=BooksState.ACCESS_LOST,
+        books_error=link.books_error,
+        books_error_at=Coalesce("books_error_at", Value(now)),
+    )
+
+
+def stale_reason(info: VendorInfo, customer: RemoteCustomer | None) -> str:
+    """Why a link to `customer` (None: not found) is stale, or "" when it is fine."""
+    if customer is None:
+        return _(
+            "The customer was deleted in %(vendor)s. Link the client to another customer, or "
+            "unlink it."
+        ) % {"vendor": info.label}
+    if customer.inactive:
+        return _(
+            "The customer is inactive in %(vendor)s. Activate it there, link the client to "
+            "another customer, or unlink it."
+        ) % {"vendor": info.label}
+    return ""
+
+
+def check_link(*, company: Company, actor: User, client: Client, vendor: str) -> ExternalLink:
+    """Check one client's link against the accounting system now: `get_customer` finds the
+    customer deleted or inactive (the link is marked stale) or fine (a stale mark is cleared,
+    and the name and number are refreshed); for vendors with accountant access, books that
+    were linked but are no longer among the companies the login can open are marked
+    ACCESS_LOST. Raises `PermissionDenied` (Billing staff), `ValidationError` (on `vendor`) when
+    the client is not linked to `vendor`, `ConfigError` when not connected and the adapter's
+    `IntegrationError`s (a `BooksAccessLost` is recorded, not raised). Read-only remotely;
+    idempotent."""
+    assert_can_link(company, actor)
+    _check_client(company, client)
+    info = get_vendor(vendor)
+    link = ExternalLink.objects.filter(company=company, client=client, vendor=vendor).first()
+    if link is None:
+        raise ValidationError(
+            {"vendor": _("The client is not linked in %(vendor)s.") % {"vendor": info.label}}
+        )
+    with open_adapter(company, vendor) as adapter:
+        customer = adapter.get_customer(link.remote_id)
+        companies = None
+        if info.can(Capability.BOOKS_ACCESS) and link.books_state == BooksState.LINKED:
+            companies = _list_books(adapter)
+    if reason := stale_reason(info, customer):
+        mark_link_stale(link, reason)
+    else:
+        assert customer is not None
+        clear_link_stale(link)
+        ExternalLink.objects.filter(pk=link.pk).update(
+            remote_name=customer.name[:255], remote_number=customer.customer_number[:64]
+        )
+    if companies is not None and link.books_company_id not in {c.id for c in companies}:
+        mark_books_access_lost(
+            link,
+            BooksAccessLost(
+                _(
+                    "Your %(vendor)s login can no longer open %(company)s. Ask the client to "
+                    "give your firm accountant access again, or pick another company."
+                )
+                % {
+                    "vendor": info.label,
+                    "company": link.books_company_name or link.books_company_id,
+                },
+                books_company_id=link.books_company_id,
+            ),
+        )
+    link.refresh_from_db()
+    return link
+
+
 # --- Suggestions --------------------------------------------------------------------------------
 
 
@@ -376,17 +509,32 @@ def link_suggestions(
 ) -> list[Suggestion]:
     """A customer for every unlinked active client whose organisation number, or else e-mail,
     matches exactly one active customer, that customer matching no other client and being linked
-    to none. Ambiguous matches (two customers with one number or address) are not suggested.
+    to none. Ambiguous matches (two customers with one number or address) are not suggested;
+    those by number are `link_conflicts`.
 
     The customers are streamed page by page (`iter_customers`); only those matching a client are
     kept, so memory follows the firm's clients, not the vendor's customer count. Read-only.
     Raises `PermissionDenied` when `actor` (if given) may not link, `ConfigError` when not
     connected and the adapter's `IntegrationError`s."""
+    return suggestions_and_conflicts(company=company, vendor=vendor, actor=actor, adapter=adapter)[
+        0
+    ]
+
+
+def suggestions_and_conflicts(
+    *,
+    company: Company,
+    vendor: str,
+    actor: User | None = None,
+    adapter: AccountingAdapter | None = None,
+) -> tuple[list[Suggestion], list[LinkConflict]]:
+    """`link_suggestions` and the conflicts (`LinkConflict`) found by the same single read of
+    the customers. Raises as `link_suggestions`."""
     if actor is not None:
         assert_can_link(company, actor)
     if adapter is None:
         with open_adapter(company, vendor) as opened:
-            return link_suggestions(company=company, vendor=vendor, adapter=opened)
+            return suggestions_and_conflicts(company=company, vendor=vendor, adapter=opened)
     clients = list(unlinked_clients(company, vendor))
     by_number = {
         (c.registry_country, c.organisation_number): c for c in clients if c.organisation_number
@@ -416,12 +564,14 @@ def link_suggestions(
         )
     )
     proposals: list[Suggestion] = []
+    conflicts: list[LinkConflict] = []
     for client in clients:
         numbered = number_hits.get((client.registry_country, client.organisation_number), [])
         if len(numbered) == 1:
             proposals.append(Suggestion(client, numbered[0], MatchRule.ORGNR))
             continue
         if numbered:  # several customers share the number: the accountant decides
+            conflicts.append(LinkConflict(client, numbered, {}))
             continue
         address = client.email.lower()
         mailed = {c.id: c for c in email_hits.get(address, [])} if address else {}
@@ -430,7 +580,123 @@ def link_suggestions(
     uses: dict[str, int] = defaultdict(int)
     for proposal in proposals:
         uses[proposal.customer.id] += 1
-    return [p for p in proposals if uses[p.customer.id] == 1 and p.customer.id not in held]
+    if conflicts:  # who holds which of the conflicting customers (one query)
+        holders = _holders(
+            company, vendor, (c.id for conflict in conflicts for c in conflict.customers)
+        )
+        conflicts = [
+            LinkConflict(
+                conflict.client,
+                conflict.customers,
+                {c.id: holders[c.id] for c in conflict.customers if c.id in holders},
+            )
+            for conflict in conflicts
+        ]
+    proposals = [p for p in proposals if uses[p.customer.id] == 1 and p.customer.id not in held]
+    return proposals, conflicts
+
+
+def resolve_link_conflict(
+    *,
+    company: Company,
+    actor: User,
+    vendor: str,
+    client: Client,
+    link: str | None = None,
+    import_as_clients: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The accountant's choice for a `LinkConflict`: link the customer `link` to `client`
+    (books resolved as `link_client` does), and/or import each customer of
+    `import_as_clients` as a client of its own, linked to it. Those new clients get every field
+    of the customer but the organisation number, which stays with `client` (numbers are unique
+    per firm); the customer keeps it in the accounting system.
+
+    Each customer must be an active customer with the client's organisation number (else a
+    `ValidationError` on `link` / `import`). Returns `{"linked": {"client", "remote_id"} | None,
+    "imported": [{"client", "remote_id", "name"}], "skipped": [{"remote_id", "reason"}]}`; a
+    customer held by a client meanwhile is skipped with reason `link_taken`. Raises
+    `PermissionDenied` (Billing staff), `LinkTaken` when `link` is held by another client,
+    `ConfigError` when not connected and the adapter's `IntegrationError`s. Idempotent: a second
+    call skips what the first did (`link_taken`) and links nothing twice."""
+    from clients import importing  # importing reports stale links back to this module
+
+    assert_can_link(company, actor)
+    _check_client(company, client)
+    info = get_vendor(vendor)
+    wanted_imports = [str(r).strip() for r in dict.fromkeys(import_as_clients) if str(r).strip()]
+    link = str(link).strip() if link else None
+    if link and link in wanted_imports:
+        raise ValidationError({"import": _("A customer cannot be linked and imported at once.")})
+    if not link and not wanted_imports:
+        raise ValidationError({"link": _("Choose a customer to link, or customers to import.")})
+    key = (client.registry_country, client.organisation_number)
+    customers: dict[str, RemoteCustomer] = {}
+    with open_adapter(company, vendor) as adapter:
+        for remote_id in [*([link] if link else []), *wanted_imports]:
+            customer = adapter.get_customer(remote_id)
+            number = (
+                (
+                    customer.registry_country or company.country,
+                    _digits(customer.organisation_number),
+                )
+                if customer is not None
+                else None
+            )
+            if customer is None or customer.inactive or number != key or not key[1]:
+                field = "link" if remote_id == link else "import"
+                raise ValidationError(
+                    {
+                        field: _(
+                            "%(id)s is not an active %(vendor)s customer with this client's "
+                            "organisation number."
+                        )
+                        % {"id": remote_id, "vendor": info.label}
+                    }
+                )
+            customers[remote_id] = customer
+        companies = _list_books(adapter) if link and info.can(Capability.BOOKS_ACCESS) else None
+    result: dict[str, Any] = {"linked": None, "imported": [], "skipped": []}
+    if link:
+        if other := _taken_by(company, vendor, link, client):
+            raise LinkTaken(other, info)
+        books = resolve_books(info, customers[link], client, companies)
+        _save_link(
+            company=company,
+            actor=actor,
+            client=client,
+            info=info,
+            customer=customers[link],
+            books=books,
+        )
+        result["linked"] = {"client": str(client.public_id), "remote_id": link}
+    for remote_id in wanted_imports:
+        customer = customers[remote_id]
+        try:
+            with transaction.atomic():
+                if ExternalLink.objects.filter(
+                    company=company, vendor=vendor, remote_id=remote_id
+                ).exists():
+                    raise LinkTaken(client, info)
+                data = importing.clean_remote(customer, company.country)
+                made = Client(company=company, active=True)
+                importing.copy_remote(made, data, number=False)
+                made.save()
+                ExternalLink.objects.create(
+                    company=company,
+                    client=made,
+                    vendor=vendor,
+                    remote_id=customer.id,
+                    remote_name=customer.name[:255],
+                    remote_number=customer.customer_number[:64],
+                    linked_by=actor,
+                )
+        except (LinkTaken, IntegrityError):
+            result["skipped"].append({"remote_id": remote_id, "reason": "link_taken"})
+            continue
+        result["imported"].append(
+            {"client": str(made.public_id), "remote_id": remote_id, "name": made.name}
+        )
+    return result
 
 
 def accept_suggestions(
@@ -506,17 +772,24 @@ __all__ = [
     "LINK_ROLES",
     "BooksResolution",
     "CustomerSearch",
+    "LinkConflict",
     "LinkTaken",
     "Suggestion",
     "accept_suggestions",
     "assert_can_link",
     "books_companies",
     "can_link",
+    "check_link",
+    "clear_link_stale",
     "filter_by_link",
     "link_client",
     "link_suggestions",
     "linkable_vendors",
+    "mark_books_access_lost",
+    "mark_link_stale",
     "resolve_books",
+    "resolve_link_conflict",
     "search_customers",
+    "suggestions_and_conflicts",
     "unlink_client",
 ]

@@ -244,14 +244,24 @@ class BooksState(models.TextChoices):
     NOT_FOUND = "not_found", _("Books not found")
     AMBIGUOUS = "ambiguous", _("Several companies match")
     NO_ACCESS = "no_access", _("No accountant access")
+    # Books were linked and readable, then the access was removed (`linking.mark_books_access_lost`).
+    ACCESS_LOST = "access_lost", _("Books access lost")
+
+
+# Books states that need a person: the column warns and the "needs attention" filter finds them.
+BOOKS_ATTENTION = (
+    BooksState.NOT_FOUND,
+    BooksState.AMBIGUOUS,
+    BooksState.NO_ACCESS,
+    BooksState.ACCESS_LOST,
+)
 
 
 class ExternalLinkQuerySet(models.QuerySet["ExternalLink"]):
     def needing_attention(self) -> ExternalLinkQuerySet:
-        """Links whose books cannot be read (not found, ambiguous, no access)."""
-        return self.filter(
-            books_state__in=[BooksState.NOT_FOUND, BooksState.AMBIGUOUS, BooksState.NO_ACCESS]
-        )
+        """Links that need a person: stale (the customer is gone or inactive in the accounting
+        system) or whose books cannot be read (not found, ambiguous, no access, access lost)."""
+        return self.filter(Q(books_state__in=BOOKS_ATTENTION) | Q(stale_at__isnull=False))
 
 
 class ExternalLink(models.Model):
@@ -267,7 +277,14 @@ class ExternalLink(models.Model):
     # The client's company in the vendor (Tripletex: the Basic-auth username of its books).
     books_company_id = models.CharField(max_length=64, blank=True)
     books_company_name = models.CharField(max_length=255, blank=True)
-    books_state = models.CharField(max_length=12, choices=BooksState.choices, blank=True)
+    books_state = models.CharField(max_length=16, choices=BooksState.choices, blank=True)
+    # Why the books cannot be read any more, and since when (`linking.mark_books_access_lost`).
+    books_error = models.TextField(blank=True)
+    books_error_at = models.DateTimeField(null=True, blank=True)
+    # Set when the customer was found deleted or inactive in the accounting system
+    # (`linking.mark_link_stale`); cleared by a relink or when a sync finds it active again.
+    stale_reason = models.TextField(blank=True)
+    stale_at = models.DateTimeField(null=True, blank=True)
     linked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -299,17 +316,36 @@ class ExternalLink(models.Model):
 
     @property
     def needs_attention(self) -> bool:
-        return self.books_state in (
-            BooksState.NOT_FOUND,
-            BooksState.AMBIGUOUS,
-            BooksState.NO_ACCESS,
-        )
+        return self.is_stale or self.books_state in BOOKS_ATTENTION
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale_at is not None
 
 
 class ImportClassification(models.TextChoices):
     NEW = "new", _("New")
     EXISTING = "existing", _("Existing")
     LINKED = "linked", _("Already linked")
+    # Importing it as it is would fail: its registry number is another client's, or another
+    # customer of the same preview has it (see `ImportConflict`). Not selectable until resolved.
+    CONFLICT = "conflict", _("Conflict")
+
+
+class ImportConflict(models.TextChoices):
+    """Why a preview row cannot be imported as it is."""
+
+    NUMBER_TAKEN = "number_taken", _("Another client has this organisation number")
+    DUPLICATE = "duplicate", _("Another customer in this import has this organisation number")
+
+
+class ImportResolution(models.TextChoices):
+    """What the admin chose for a conflicting row."""
+
+    NONE = "", _("Not resolved")
+    LINK = "link", _("Link to the existing client")
+    WITHOUT_NUMBER = "without_number", _("Import as its own client without the number")
+    SKIP = "skip", _("Do not import")
 
 
 class MatchRule(models.TextChoices):
@@ -351,9 +387,36 @@ class CustomerImportRow(models.Model):
         Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     changes = models.JSONField(default=dict, blank=True)
+    # The admin's selection, kept on the server so it survives filters, searches and pages
+    # (`clients.importing.update_selection`); cleared on the rows a confirm processes.
     selected = models.BooleanField(default=False)
     outcome = models.CharField(max_length=10, choices=ImportOutcome.choices, blank=True)
     error = models.TextField(blank=True)
+    # The confirm job that processed the row: each confirm's summary counts only its own rows.
+    # Not indexed: the confirm writes it on every row, and an indexed column there would make
+    # each of those UPDATEs rewrite every index of the row (no HOT update), doubling the
+    # confirm's time; its readers filter by `job` first, which is indexed.
+    confirm_job = models.ForeignKey(
+        "integrations.SyncJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    # "NO:923609016" for a valid number (see `importing.registry_key`), to find duplicates.
+    registry_key = models.CharField(max_length=40, blank=True)
+    conflict = models.CharField(max_length=16, choices=ImportConflict.choices, blank=True)
+    # NUMBER_TAKEN: the client holding the number; DUPLICATE: the other customer's name.
+    # Not indexed (read only through the row, never searched by): one index less per
+    # previewed customer.
+    conflict_client = models.ForeignKey(
+        Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    conflict_with = models.CharField(max_length=255, blank=True)
+    resolution = models.CharField(
+        max_length=16, choices=ImportResolution.choices, blank=True, default=""
+    )
 
     objects: ClassVar[ScopedManagerType[CustomerImportRow]] = ScopedManager(company="company")
     _default_manager: ClassVar[ScopedManagerType[CustomerImportRow]]
@@ -363,10 +426,18 @@ class CustomerImportRow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "remote_id"], name="import_row_unique_remote"),
         ]
-        indexes = [models.Index(fields=["job", "classification"])]
+        indexes = [
+            models.Index(fields=["job", "classification"]),
+            models.Index(fields=["job", "registry_key"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.classification})"
+
+    @property
+    def open_conflict(self) -> bool:
+        """A conflict on a row still to import (the review offers its resolutions)."""
+        return bool(self.conflict) and self.outcome in (ImportOutcome.PENDING, ImportOutcome.FAILED)
 
     @property
     def registry_warning(self) -> str:

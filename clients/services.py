@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clients import importing
-from clients.models import Client, ExternalLink
+from clients.models import Client, CustomerImportRow, ExternalLink
 from integrations import services as integration_services
 from integrations.base import ConfigError, get_vendor
 from integrations.jobs import request_job
@@ -61,8 +61,8 @@ def confirm_customer_import(
     _assert_connected(company, actor, preview.vendor)
     if preview.kind != importing.PREVIEW or preview.status != SyncJobStatus.SUCCEEDED:
         raise ValidationError(_("The preview is not ready yet."))
-    if select not in (None, "all", "all_new"):
-        raise ValidationError({"select": _("Choose all_new or all.")})
+    if select not in (None, "all", "all_new", "selected"):
+        raise ValidationError({"select": _("Choose selected, all_new or all.")})
 
     def confirm_job() -> tuple[SyncJob, bool]:
         # Joins the confirm already queued or running, and resumes it if its worker died.
@@ -88,6 +88,65 @@ def confirm_customer_import(
         if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
             raise ValidationError(_("Select at least one customer that is not imported yet."))
         return confirm_job()
+
+
+def _reviewable(company: Company, actor: User, preview: SyncJob) -> None:
+    """A finished preview whose import is not running (a running confirm reads the selection)."""
+    _assert_connected(company, actor, preview.vendor)
+    if preview.kind != importing.PREVIEW or preview.status != SyncJobStatus.SUCCEEDED:
+        raise ValidationError(_("The preview is not ready yet."))
+    if SyncJob.objects.filter(
+        company=company,
+        kind=importing.CONFIRM,
+        scope=str(preview.public_id),
+        status__in=[SyncJobStatus.QUEUED, SyncJobStatus.RUNNING],
+    ).exists():
+        raise ValidationError(_("These customers are being imported. Wait until it is done."))
+
+
+def update_import_selection(
+    *,
+    company: Company,
+    actor: User,
+    preview: SyncJob,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    select_matching: bool = False,
+    show: str = "",
+    query: str = "",
+    clear: bool = False,
+) -> int:
+    """Change which customers of a finished preview are selected (kept on the server, so the
+    selection survives filters, searches and pages). `select_matching` selects every selectable
+    customer matching `show` and `query`, on every page. Returns how many are selected. Raises
+    `ValidationError` while the preview is not ready or its import runs."""
+    _reviewable(company, actor, preview)
+    matching = None
+    if select_matching:
+        matching = importing.filter_rows(
+            CustomerImportRow.objects.filter(job=preview), show=show, query=query
+        )
+    return importing.update_selection(
+        preview, add=add, remove=remove, matching=matching, clear=clear
+    )
+
+
+def resolve_import_conflict(
+    *, company: Company, actor: User, preview: SyncJob, remote_id: str, resolution: str
+) -> CustomerImportRow:
+    """The admin's choice for a customer whose registry number conflicts (see
+    `importing.resolve_conflict`). Raises `ValidationError` on `resolution` for a choice that is
+    not possible, and on `remote_id` for a customer that is not a conflict still to import."""
+    _reviewable(company, actor, preview)
+    try:
+        return importing.resolve_conflict(preview, remote_id, resolution)
+    except CustomerImportRow.DoesNotExist as exc:
+        raise ValidationError(
+            {"remote_id": _("No customer of this preview with that id has a conflict to resolve.")}
+        ) from exc
+    except ValueError as exc:
+        message = str(exc) if str(exc) != resolution else _("Choose link, without_number or skip.")
+        raise ValidationError({"resolution": message}) from exc
 
 
 # Who may do what with clients. Members (accountants) run their clients day to day, so they

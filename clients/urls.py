@@ -26,6 +26,11 @@ urlpatterns = [
         name="client_unlink",
     ),
     path(
+        "clients/<uuid:public_id>/integration/check/",
+        link_views.client_link_check,
+        name="client_link_check",
+    ),
+    path(
         "clients/suggested-links/<slug:vendor>/",
         link_views.link_suggestions,
         name="link_suggestions",
@@ -36,5 +41,15 @@ urlpatterns = [
         "settings/apps/<slug:vendor>/import/<uuid:public_id>/confirm/",
         views.import_confirm,
         name="import_confirm",
+    ),
+    path(
+        "settings/apps/<slug:vendor>/import/<uuid:public_id>/select/",
+        views.import_select,
+        name="import_select",
+    ),
+    path(
+        "settings/apps/<slug:vendor>/import/<uuid:public_id>/resolve/",
+        views.import_resolve,
+        name="import_resolve",
     ),
 ]

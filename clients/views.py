@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +21,7 @@ from clients import importing, linking, services
 from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations.base import IntegrationError, get_vendor
+from integrations.jobs import is_cancellable
 from integrations.models import SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
 from uku.http import FirmRequest
@@ -241,9 +243,16 @@ def client_delete(request: FirmRequest, public_id: str) -> HttpResponse:
 # --- The Import tab -----------------------------------------------------------------------------------
 
 
+def _review_filters(request: FirmRequest) -> tuple[str, str, str]:
+    """The review's filter, search and page, from the query string or (after a POST) the form."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("show", ""), data.get("q", "").strip(), data.get("page", "")
+
+
 def import_context(request: FirmRequest, vendor: str) -> dict[str, Any]:
-    """What the Import tab shows: the latest preview, its rows (filtered, paginated) and the
-    confirm job of that preview with its summary."""
+    """What the Import tab shows: the latest preview, its rows (filtered, paginated), the stored
+    selection and what confirming it would do, and the confirm job of that preview with its
+    summary (its own rows only)."""
     jobs = SyncJob.objects.filter(company=request.company, vendor=vendor)
     preview = jobs.filter(kind=importing.PREVIEW).order_by("-created_at").first()
     confirm = (
@@ -260,22 +269,71 @@ def import_context(request: FirmRequest, vendor: str) -> dict[str, Any]:
         "vendor_label": get_vendor(vendor).label,
     }
     if preview and preview.status == SyncJobStatus.SUCCEEDED:
-        rows = CustomerImportRow.objects.filter(job=preview).select_related("client")
-        shown = request.GET.get("show", "")
-        if shown in ImportClassification.values:
-            rows = rows.filter(classification=shown)
-        elif shown == "inactive":
-            rows = rows.filter(inactive=True)
-        if query := request.GET.get("q", "").strip():
-            rows = rows.filter(name__icontains=query)
+        shown, query, page = _review_filters(request)
+        rows = importing.filter_rows(
+            CustomerImportRow.objects.filter(job=preview).select_related(
+                "client", "conflict_client"
+            ),
+            show=shown,
+            query=query,
+        )
+        page_rows = Paginator(rows, 50).get_page(page)
+        # Which holders of a conflicting number are linked already (then "link" is no choice).
+        holders = {row.conflict_client_id for row in page_rows if row.conflict_client_id}
+        linked_holders = set(
+            ExternalLink.objects.filter(
+                company=request.company, vendor=vendor, client_id__in=holders
+            ).values_list("client_id", flat=True)
+        )
+        selectable = set(
+            importing.selectable(preview)
+            .filter(pk__in=[row.pk for row in page_rows])
+            .values_list("pk", flat=True)
+        )
+        for row in page_rows:
+            row.can_select = row.pk in selectable  # type: ignore[attr-defined]
+            row.can_link = bool(  # type: ignore[attr-defined]
+                row.conflict_client_id
+                and row.conflict_client_id not in linked_holders
+                and row.match_rule != "link"
+            )
+        matching_selectable = importing.selectable(preview).filter(pk__in=rows.values("pk"))
         context.update(
-            rows=Paginator(rows, 50).get_page(request.GET.get("page")),
+            rows=page_rows,
             show=shown,
             q=query,
-            pending=CustomerImportRow.objects.filter(job=preview, outcome="").count(),
+            pending=importing.not_imported(preview).count(),
+            selected=importing.selection_counts(importing.selected_rows(preview)),
+            all_new=importing.selection_counts(importing.new_rows(preview)),
+            all_rows=importing.selection_counts(importing.selectable(preview)),
+            matching=matching_selectable.count(),
+            conflicts=CustomerImportRow.objects.filter(
+                job=preview, classification=ImportClassification.CONFLICT, resolution=""
+            )
+            .exclude(outcome__in=["created", "updated", "unchanged"])
+            .count(),
         )
     context["busy"] = any(j is not None and j.is_active for j in (preview, confirm))
+    context["cancellable"] = next(
+        (j for j in (confirm, preview) if j is not None and is_cancellable(j)), None
+    )
     return context
+
+
+def _back_to_review(request: FirmRequest, vendor: str) -> HttpResponse:
+    """After a change to the review: the panel again (htmx) or the tab with the same filter."""
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "clients/_import_panel.html", import_context(request, vendor))
+    shown, query, page = _review_filters(request)
+    params = urlencode({"tab": "import", "show": shown, "q": query, "page": page})
+    return redirect(f"/settings/apps/{vendor}/?{params}")
+
+
+def _import_preview(request: FirmRequest, vendor: str, public_id: str) -> SyncJob:
+    vendor_or_404(vendor)
+    return get_object_or_404(
+        SyncJob, company=request.company, vendor=vendor, public_id=public_id, kind=importing.PREVIEW
+    )
 
 
 @requires_role(*ADMIN_ROLES)
@@ -301,22 +359,96 @@ def import_start(request: FirmRequest, vendor: str) -> HttpResponse:
     return redirect(f"/settings/apps/{vendor}/?tab=import")
 
 
+def _page_choice(request: FirmRequest) -> tuple[list[str], list[str]]:
+    """The page's checkboxes as posted: (checked, shown but unchecked). Without JavaScript the
+    selection changes only when a form is posted, so every post carries the page's boxes."""
+    shown = request.POST.getlist("row")
+    checked = request.POST.getlist("remote_id")
+    return checked, [r for r in shown if r not in set(checked)]
+
+
 @require_POST
 @requires_role(*ADMIN_ROLES)
-def import_confirm(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
-    vendor_or_404(vendor)
-    preview = get_object_or_404(
-        SyncJob, company=request.company, vendor=vendor, public_id=public_id, kind=importing.PREVIEW
-    )
-    select = request.POST.get("select") or None
+def import_select(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
+    """Change the stored selection: one checkbox (htmx, answered with the counts alone), the
+    page's boxes, every customer matching the filter (`op=matching`) or none (`op=none`)."""
+    preview = _import_preview(request, vendor, public_id)
+    op = request.POST.get("op", "")
+    # "Select all matching" and "Clear" decide for every row; the page's boxes only otherwise.
+    checked, unchecked = ([], []) if op in ("matching", "none") else _page_choice(request)
+    shown, query, _page = _review_filters(request)
     try:
-        services.confirm_customer_import(
+        services.update_import_selection(
             company=request.company,
             actor=request.user,
             preview=preview,
-            remote_ids=request.POST.getlist("remote_id"),
-            select=select if select != "some" else None,
+            add=checked,
+            remove=unchecked,
+            select_matching=op == "matching",
+            show=shown,
+            query=query,
+            clear=op == "none",
         )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except IntegrationError as exc:
+        messages.error(request, exc.message)
+    if op == "toggle" and request.headers.get("HX-Request") == "true":
+        context = import_context(request, vendor)
+        return render(request, "clients/_import_selection.html", {**context, "oob": True})
+    return _back_to_review(request, vendor)
+
+
+@require_POST
+@requires_role(*ADMIN_ROLES)
+def import_resolve(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
+    """The admin's choice for one conflicting customer (link / without number / skip / undo)."""
+    preview = _import_preview(request, vendor, public_id)
+    # One button per choice inside the review's form: "<remote id>|<resolution>".
+    remote_id, _sep, resolution = request.POST.get("resolve", "").partition("|")
+    try:
+        row = services.resolve_import_conflict(
+            company=request.company,
+            actor=request.user,
+            preview=preview,
+            remote_id=remote_id,
+            resolution=resolution,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except IntegrationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s: %(choice)s.") % {"name": row.name, "choice": row.get_resolution_display()},
+        )
+    return _back_to_review(request, vendor)
+
+
+@require_POST
+@requires_role(*ADMIN_ROLES)
+def import_confirm(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
+    preview = _import_preview(request, vendor, public_id)
+    select = request.POST.get("select") or None
+    try:
+        if select in (None, "some", "selected"):
+            # The page's boxes first (they are the selection without JavaScript), then the
+            # stored selection, which spans every filter and page.
+            checked, unchecked = _page_choice(request)
+            if checked or unchecked:
+                services.update_import_selection(
+                    company=request.company,
+                    actor=request.user,
+                    preview=preview,
+                    add=checked,
+                    remove=unchecked,
+                )
+            select = "selected"
+        services.confirm_customer_import(
+            company=request.company, actor=request.user, preview=preview, select=select
+        )
+        # The selection is the job's now; the tab shows its progress.
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except IntegrationError as exc:

@@ -132,6 +132,9 @@ class SyncJobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    # Stopped by a person (`integrations.jobs.cancel`): never runs again; what a runner had
+    # committed before it stopped is kept.
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 ACTIVE_JOB_STATUSES = (SyncJobStatus.QUEUED, SyncJobStatus.RUNNING)

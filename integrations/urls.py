@@ -22,6 +22,11 @@ urlpatterns = [
         views.job_resume,
         name="integration_job_resume",
     ),
+    path(
+        "settings/apps/<slug:vendor>/history/<uuid:public_id>/cancel/",
+        views.job_cancel,
+        name="integration_job_cancel",
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<uuid:public_id>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),

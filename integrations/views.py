@@ -303,6 +303,22 @@ def job_resume(request: FirmRequest, vendor: str, public_id: str) -> HttpRespons
     return redirect(target)
 
 
+@require_POST
+@company_required
+def job_cancel(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
+    """Cancel a queued, retrying or running job (see `jobs.cancel`), then back to `next`."""
+    vendor_or_404(vendor)
+    job = get_object_or_404(SyncJob, company=request.company, vendor=vendor, public_id=public_id)
+    if jobs.cancel(job=job, actor=request.user):
+        messages.info(request, _("The job is cancelled. What it had saved is kept."))
+    else:
+        messages.warning(request, _("The job had already ended, so there was nothing to cancel."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("integration_job", args=[vendor, job.public_id])
+    return redirect(target)
+
+
 # --- Notifications ----------------------------------------------------------------------------------
 
 

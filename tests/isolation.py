@@ -112,6 +112,8 @@ register("notification_read", "post", _notification)
 register("syncjob-detail", "get", _job, api=True)
 register("integration_job_resume", "post", lambda w: {"vendor": "tripletex", **_job(w)})
 register("syncjob-resume", "post", _job, api=True)
+register("integration_job_cancel", "post", lambda w: {"vendor": "tripletex", **_job(w)})
+register("syncjob-cancel", "post", _job, api=True)
 register("notification-read", "post", _notification, api=True)
 
 

@@ -21,6 +21,7 @@ from clients.models import Client
 from integrations.api.views import raise_for
 from integrations.base import IntegrationError, get_vendor
 from uku.api.permissions import HasRole
+from uku.api.schema import ErrorSerializer
 from uku.api.views import as_drf_error
 from uku.http import actor_of, firm_of
 
@@ -231,6 +232,36 @@ class ClientLinkView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class LinkCheckSerializer(serializers.Serializer):
+    vendor = serializers.CharField()
+
+
+class ClientLinkCheckView(APIView):
+    """Check a client's link against the accounting system now."""
+
+    permission_classes = [LINKERS]
+
+    @extend_schema(
+        request=LinkCheckSerializer,
+        responses={200: ExternalLinkSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        """Read the linked customer live: deleted or inactive marks the link `stale` (fix:
+        relink or unlink), found active clears it; books no longer reachable become
+        `access_lost`. 400 (on `vendor`) when the client is not linked there."""
+        client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+        data = LinkCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vendor = _vendor_key(data.validated_data["vendor"])
+        try:
+            link = linking.check_link(
+                company=firm_of(request), actor=actor_of(request), client=client, vendor=vendor
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(ExternalLinkSerializer(link).data)
+
+
 class SuggestionsView(APIView):
     """Routed for every vendor with `Capability.CUSTOMERS`."""
 
@@ -251,21 +282,63 @@ class SuggestionsView(APIView):
                         "rule": serializers.ChoiceField(choices=["orgnr", "email"]),
                     },
                     many=True,
-                )
+                ),
+                "conflicts": inline_serializer(
+                    "LinkConflict",
+                    {
+                        "client": serializers.UUIDField(),
+                        "client_name": serializers.CharField(),
+                        "organisation_number": serializers.CharField(),
+                        "customers": inline_serializer(
+                            "LinkConflictCustomer",
+                            {
+                                "remote_id": serializers.CharField(),
+                                "remote_name": serializers.CharField(),
+                                "customer_number": serializers.CharField(),
+                                "linked_client": serializers.UUIDField(allow_null=True),
+                            },
+                            many=True,
+                        ),
+                    },
+                    many=True,
+                ),
             },
         )
     )
     def get(self, request: Request) -> Response:
         """A customer for each unlinked client whose organisation number or e-mail matches
-        uniquely (read live from the vendor)."""
+        uniquely (read live from the vendor), and the `conflicts`: unlinked clients whose
+        organisation number several customers have. Resolve one with `link-suggestions/conflicts`
+        (link one of them, import the others as clients of their own)."""
         try:
-            proposals = linking.link_suggestions(
+            proposals, conflicts = linking.suggestions_and_conflicts(
                 company=firm_of(request), vendor=self.vendor, actor=actor_of(request)
             )
         except SERVICE_ERRORS as exc:
             _raise(exc)
         return Response(
             {
+                "conflicts": [
+                    {
+                        "client": str(conflict.client.public_id),
+                        "client_name": conflict.client.name,
+                        "organisation_number": conflict.client.organisation_number,
+                        "customers": [
+                            {
+                                "remote_id": c.id,
+                                "remote_name": c.name,
+                                "customer_number": c.customer_number,
+                                "linked_client": (
+                                    str(conflict.holders[c.id].public_id)
+                                    if c.id in conflict.holders
+                                    else None
+                                ),
+                            }
+                            for c in conflict.customers
+                        ],
+                    }
+                    for conflict in conflicts
+                ],
                 "results": [
                     {
                         "client": str(p.client.public_id),
@@ -275,7 +348,7 @@ class SuggestionsView(APIView):
                         "rule": str(p.rule),
                     }
                     for p in proposals
-                ]
+                ],
             }
         )
 
@@ -320,6 +393,81 @@ class AcceptSuggestionsView(APIView):
                 vendor=self.vendor,
                 clients=data.validated_data.get("clients"),
                 accept_all=data.validated_data["all"],
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(result)
+
+
+class ConflictChoiceSerializer(serializers.Serializer):
+    client = serializers.UUIDField(help_text="The unlinked client with the shared number.")
+    link = serializers.CharField(
+        required=False, allow_blank=True, help_text="The customer to link to the client."
+    )
+    import_as_clients = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text="Customers to import as clients of their own (without the number).",
+    )
+
+
+class ResolveConflictView(APIView):
+    """Routed for every vendor with `Capability.CUSTOMERS`."""
+
+    permission_classes = [LINKERS]
+    vendor = ""
+
+    @extend_schema(
+        request=ConflictChoiceSerializer,
+        responses={
+            200: inline_serializer(
+                "ResolvedConflict",
+                {
+                    "linked": inline_serializer(
+                        "ResolvedLink",
+                        {"client": serializers.UUIDField(), "remote_id": serializers.CharField()},
+                        allow_null=True,
+                    ),
+                    "imported": inline_serializer(
+                        "ImportedCustomer",
+                        {
+                            "client": serializers.UUIDField(),
+                            "remote_id": serializers.CharField(),
+                            "name": serializers.CharField(),
+                        },
+                        many=True,
+                    ),
+                    "skipped": inline_serializer(
+                        "SkippedCustomer",
+                        {"remote_id": serializers.CharField(), "reason": serializers.CharField()},
+                        many=True,
+                    ),
+                },
+            ),
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Resolve a conflict of `link-suggestions`: link one of the customers with the
+        client's organisation number to the client, and/or import others as clients of their
+        own (linked to them, without the number). 409 `link_taken` when `link` is another
+        client's; 404 for another firm's client."""
+        data = ConflictChoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        client = get_object_or_404(
+            Client, company=firm_of(request), public_id=data.validated_data["client"]
+        )
+        try:
+            result = linking.resolve_link_conflict(
+                company=firm_of(request),
+                actor=actor_of(request),
+                vendor=self.vendor,
+                client=client,
+                link=data.validated_data.get("link") or None,
+                import_as_clients=data.validated_data["import_as_clients"],
             )
         except SERVICE_ERRORS as exc:
             _raise(exc)

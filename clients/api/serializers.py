@@ -14,11 +14,22 @@ from uku.models import User
 
 
 class BooksSerializer(serializers.Serializer):
-    """Where the client's own books are: `state` linked | not_found | ambiguous | no_access."""
+    """Where the client's own books are: `state` linked | not_found | ambiguous | no_access |
+    access_lost (they were readable, then the access was removed: `error` says why, `since`
+    when it was first seen)."""
 
     state = serializers.CharField(source="books_state")
     company_id = serializers.CharField(source="books_company_id", allow_null=True)
     name = serializers.CharField(source="books_company_name")
+    error = serializers.CharField(source="books_error", allow_blank=True)
+    since = serializers.DateTimeField(source="books_error_at", allow_null=True)
+
+
+class StaleSerializer(serializers.Serializer):
+    """The linked customer is deleted or inactive in the accounting system."""
+
+    reason = serializers.CharField()
+    since = serializers.DateTimeField()
 
 
 class ExternalLinkSerializer(serializers.ModelSerializer):
@@ -27,9 +38,16 @@ class ExternalLinkSerializer(serializers.ModelSerializer):
         "accountant access."
     )
 
+    stale = serializers.SerializerMethodField(
+        help_text="Set when the customer was found deleted or inactive in the accounting "
+        "system (by a customer import or a link check); relink or unlink the client."
+    )
+
     class Meta:
         model = ExternalLink
-        fields = ["vendor", "remote_id", "remote_name", "remote_number", "books", "linked_at"]
+        fields = [
+            "vendor", "remote_id", "remote_name", "remote_number", "books", "stale", "linked_at",
+        ]  # fmt: skip
 
     @extend_schema_field(BooksSerializer(allow_null=True))
     def get_books(self, link: ExternalLink) -> dict[str, Any] | None:
@@ -39,7 +57,15 @@ class ExternalLinkSerializer(serializers.ModelSerializer):
             "state": link.books_state,
             "company_id": link.books_company_id or None,
             "name": link.books_company_name,
+            "error": link.books_error,
+            "since": link.books_error_at.isoformat() if link.books_error_at else None,
         }
+
+    @extend_schema_field(StaleSerializer(allow_null=True))
+    def get_stale(self, link: ExternalLink) -> dict[str, Any] | None:
+        if link.stale_at is None:
+            return None
+        return {"reason": link.stale_reason, "since": link.stale_at.isoformat()}
 
 
 class ClientSerializer(serializers.ModelSerializer[Client]):
@@ -153,7 +179,19 @@ class ImportRowSerializer(serializers.ModelSerializer):
             "selected",
             "outcome",
             "error",
+            "conflict",
+            "conflict_client",
+            "conflict_with",
+            "resolution",
         ]
+
+    conflict_client = serializers.UUIDField(
+        source="conflict_client.public_id",
+        allow_null=True,
+        default=None,
+        help_text="The client that already has this registry number (conflict number_taken), "
+        "or the one the other customer goes to (duplicate).",
+    )
 
 
 class CustomerImportSerializer(SyncJobSerializer):
@@ -177,7 +215,13 @@ class ConfirmSerializer(serializers.Serializer):
     tripletex_ids = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Deprecated: use remote_ids."
     )
-    select = serializers.ChoiceField(choices=["all_new", "all"], required=False)
+    select = serializers.ChoiceField(
+        choices=["selected", "all_new", "all"],
+        required=False,
+        help_text="selected: the selection stored with `selection`; all_new / all: every "
+        "selectable new (or every selectable) customer. Conflicts not resolved are never "
+        "imported.",
+    )
 
     def validate(self, attrs: dict) -> dict:
         ids = [*(attrs.pop("remote_ids", None) or []), *(attrs.pop("tripletex_ids", None) or [])]
@@ -185,6 +229,30 @@ class ConfirmSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Give either remote_ids or select."))
         attrs["remote_ids"] = ids or None
         return attrs
+
+
+class SelectionSerializer(serializers.Serializer):
+    """A change to the preview's stored selection, applied in this order: `clear`, then every
+    selectable customer matching `classification` / `q` when `select_matching` (all pages),
+    then `add`, then `remove` (remote ids)."""
+
+    add = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    remove = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    select_matching = serializers.BooleanField(required=False, default=False)
+    classification = serializers.CharField(required=False, default="", allow_blank=True)
+    q = serializers.CharField(required=False, default="", allow_blank=True)
+    clear = serializers.BooleanField(required=False, default=False)
+
+
+class ResolveSerializer(serializers.Serializer):
+    """The choice for a customer whose registry number conflicts."""
+
+    remote_id = serializers.CharField()
+    resolution = serializers.ChoiceField(
+        choices=["link", "without_number", "skip", ""],
+        help_text="link: this customer goes to the client with the number; without_number: "
+        "import it without the number; skip: do not import it; empty: undo.",
+    )
 
 
 class StartImportSerializer(serializers.Serializer):

@@ -29,6 +29,16 @@ for vendor in iter_vendors(Capability.CUSTOMERS):
             views.CustomerImportConfirmView.as_view(vendor=key),
             name=f"api-{key}-customer-import-confirm",
         ),
+        path(
+            f"integrations/{key}/customer-imports/<uuid:public_id>/selection",
+            views.CustomerImportSelectionView.as_view(vendor=key),
+            name=f"api-{key}-customer-import-selection",
+        ),
+        path(
+            f"integrations/{key}/customer-imports/<uuid:public_id>/resolve",
+            views.CustomerImportResolveView.as_view(vendor=key),
+            name=f"api-{key}-customer-import-resolve",
+        ),
     ]
 # The Integration column: live customer search, link suggestions, books companies, the link.
 register_capability_route("customers", Capability.CUSTOMERS)
@@ -52,6 +62,11 @@ for vendor in iter_vendors(Capability.CUSTOMERS):
             link_views.AcceptSuggestionsView.as_view(vendor=key),
             name=f"api-{key}-link-suggestions-accept",
         ),
+        path(
+            f"integrations/{key}/link-suggestions/conflicts",
+            link_views.ResolveConflictView.as_view(vendor=key),
+            name=f"api-{key}-link-suggestions-conflicts",
+        ),
     ]
 for vendor in iter_vendors(Capability.BOOKS_ACCESS):
     urlpatterns.append(
@@ -61,11 +76,16 @@ for vendor in iter_vendors(Capability.BOOKS_ACCESS):
             name=f"api-{vendor.key}-books-companies",
         )
     )
-urlpatterns.append(
+urlpatterns += [
     path(
         "clients/<uuid:public_id>/integration-link",
         link_views.ClientLinkView.as_view(),
         name="client-integration-link",
-    )
-)
+    ),
+    path(
+        "clients/<uuid:public_id>/integration-link/check",
+        link_views.ClientLinkCheckView.as_view(),
+        name="client-integration-link-check",
+    ),
+]
 urlpatterns += router.urls

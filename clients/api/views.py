@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,8 @@ from clients.api.serializers import (
     ConfirmSerializer,
     CustomerImportSerializer,
     ImportRowSerializer,
+    ResolveSerializer,
+    SelectionSerializer,
     StartImportSerializer,
 )
 from clients.models import Client, CustomerImportRow
@@ -33,6 +35,7 @@ from integrations.base import IntegrationError
 from integrations.models import SyncJob
 from uku.api.pagination import PageNumberPagination
 from uku.api.permissions import IsCompanyMember
+from uku.api.schema import ErrorSerializer
 from uku.api.views import as_drf_error
 from uku.http import actor_of, firm_of, firm_request
 from uku.models import Membership
@@ -234,11 +237,13 @@ class CustomerImportDetailView(APIView):
             .first()
         )
         body = CustomerImportSerializer(preview, context={"confirm": confirm}).data
-        rows = CustomerImportRow.objects.filter(job=preview).select_related("client")
-        if value := request.query_params.get("classification"):
-            rows = rows.filter(classification=value)
-        if value := request.query_params.get("q"):
-            rows = rows.filter(name__icontains=value)
+        rows = importing.filter_rows(
+            CustomerImportRow.objects.filter(job=preview).select_related(
+                "client", "conflict_client"
+            ),
+            show=request.query_params.get("classification", ""),
+            query=request.query_params.get("q", ""),
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         body["rows"] = paginator.get_paginated_response(
@@ -272,3 +277,91 @@ class CustomerImportConfirmView(APIView):
             raise_for(exc)
         job.refresh_from_db()
         return Response(SyncJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+# `create` and `update` are methods of a serializer class, so the answer is described inline.
+SelectionResultSerializer = inline_serializer(
+    "ImportSelection",
+    {
+        "selected": serializers.IntegerField(help_text="Customers selected."),
+        "create": serializers.IntegerField(help_text="Clients confirming them would create."),
+        "update": serializers.IntegerField(help_text="Clients confirming them would update."),
+    },
+)
+
+
+def _selection_body(preview: SyncJob) -> dict[str, int]:
+    counts = importing.selection_counts(importing.selected_rows(preview))
+    return {"selected": counts["total"], "create": counts["create"], "update": counts["update"]}
+
+
+class CustomerImportSelectionView(APIView):
+    """The preview's selection, stored on the server so it spans filters, searches and pages."""
+
+    permission_classes = [ADMINS]
+    vendor = ""
+
+    @extend_schema(responses=SelectionResultSerializer)
+    def get(self, request: Request, public_id: str) -> Response:
+        """How many customers are selected, and how many clients confirming them would create
+        and update."""
+        return Response(_selection_body(_preview(request, self.vendor, public_id)))
+
+    @extend_schema(
+        request=SelectionSerializer,
+        responses={200: SelectionResultSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        """Change the selection (see the request body); then confirm with
+        `{"select": "selected"}`. 400 while the preview is not ready or its import runs."""
+        preview = _preview(request, self.vendor, public_id)
+        data = SelectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            services.update_import_selection(
+                company=firm_of(request),
+                actor=actor_of(request),
+                preview=preview,
+                add=values["add"],
+                remove=values["remove"],
+                select_matching=values["select_matching"],
+                show=values["classification"],
+                query=values["q"],
+                clear=values["clear"],
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        except IntegrationError as exc:
+            raise_for(exc)
+        return Response(_selection_body(preview))
+
+
+class CustomerImportResolveView(APIView):
+    permission_classes = [ADMINS]
+    vendor = ""
+
+    @extend_schema(
+        request=ResolveSerializer,
+        responses={200: ImportRowSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        """Resolve a predicted conflict (a registry number another client has, or two customers
+        of the preview with one number): link this customer to the client with the number,
+        import it without the number, or skip it. 400 (on `remote_id`) for a customer that has no conflict to resolve."""
+        preview = _preview(request, self.vendor, public_id)
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            row = services.resolve_import_conflict(
+                company=firm_of(request),
+                actor=actor_of(request),
+                preview=preview,
+                remote_id=data.validated_data["remote_id"],
+                resolution=data.validated_data["resolution"],
+            )
+        except DjangoValidationError as exc:
+            raise as_drf_error(exc) from exc
+        except IntegrationError as exc:
+            raise_for(exc)
+        return Response(ImportRowSerializer(row).data)

@@ -240,6 +240,30 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         job.refresh_from_db()
         return Response(SyncJobSerializer(job).data)
 
+    @extend_schema(request=None, responses={200: SyncJobSerializer, 409: ErrorSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[IsCompanyMember])
+    def cancel(self, request: Request, public_id: str | None = None) -> Response:
+        """Cancel a queued, retrying or running job of a cancellable kind (the customer import's
+        preview and confirm): owners, admins and the person who started it. It never runs again;
+        a running one stops at its next progress report, keeping what it had committed. 409
+        `job_not_cancellable` when it has ended or its kind cannot be cancelled."""
+        job = self.get_object()
+        try:
+            cancelled = jobs.cancel(job=job, actor=actor_of(request))
+        except DjangoPermissionDenied as exc:
+            raise_for(exc)
+        if not cancelled:
+            raise JobNotCancellable
+        return Response(SyncJobSerializer(job).data)
+
+
+class JobNotCancellable(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "job_not_cancellable"
+    default_detail = _(
+        "The job cannot be cancelled: it has ended, or it is not of a kind that can."
+    )
+
 
 class JobNotStalled(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT

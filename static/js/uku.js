@@ -6,12 +6,49 @@ document.addEventListener("change", (event) => {
   }
 });
 document.documentElement.classList.add("js");
-// Buttons with data-confirm ask before submitting their form.
+// Buttons with data-confirm-modal="id" open that Bootstrap modal instead of submitting; the
+// modal's own submit button (same name and value) sends the form. Without JavaScript the
+// button submits directly.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-confirm-modal]");
+  if (!button || !window.bootstrap) return;
+  const modal = document.getElementById(button.getAttribute("data-confirm-modal"));
+  if (!modal) return;
+  event.preventDefault();
+  window.bootstrap.Modal.getOrCreateInstance(modal).show();
+});
+// Buttons with data-confirm ask in a Bootstrap modal (never the browser's confirm()) before
+// submitting their form with the button's own name and value.
+let confirmedButton = null;
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-confirm]");
-  if (button && !window.confirm(button.getAttribute("data-confirm"))) {
-    event.preventDefault();
+  if (!button || !window.bootstrap || button === confirmedButton) return;
+  event.preventDefault();
+  let modal = document.getElementById("uku-confirm-modal");
+  if (!modal) {
+    modal = document.createElement("div");
+    modal.id = "uku-confirm-modal";
+    modal.className = "modal fade";
+    modal.tabIndex = -1;
+    modal.setAttribute("aria-hidden", "true");
+    modal.setAttribute("aria-labelledby", "uku-confirm-text");
+    modal.innerHTML = '<div class="modal-dialog"><div class="modal-content">' +
+      '<div class="modal-body"><p id="uku-confirm-text" class="mb-0"></p></div>' +
+      '<div class="modal-footer"><button type="button" class="btn btn-secondary" data-bs-dismiss="modal"></button>' +
+      '<button type="button" class="btn btn-primary" data-uku-confirm-ok></button></div></div></div>';
+    document.body.appendChild(modal);
   }
+  modal.querySelector("#uku-confirm-text").textContent = button.getAttribute("data-confirm");
+  modal.querySelector("[data-bs-dismiss]").textContent = document.documentElement.lang === "nb" ? "Avbryt" : "Cancel";
+  const ok = modal.querySelector("[data-uku-confirm-ok]");
+  ok.textContent = button.textContent.trim();
+  ok.onclick = () => {
+    window.bootstrap.Modal.getOrCreateInstance(modal).hide();
+    confirmedButton = button;
+    button.click();
+    confirmedButton = null;
+  };
+  window.bootstrap.Modal.getOrCreateInstance(modal).show();
 });
 // "Select all / none" buttons for the checkboxes named by data-check-all / data-check-none.
 document.addEventListener("click", (event) => {

@@ -81,3 +81,43 @@ register("client_link_search", "get", _client)
 register("client_link_cell", "get", _client)
 register("client_unlink", "post", _client, data=lambda w: {"vendor": "tripletex"})
 EXEMPT["link_suggestions"] = "vendor key, not a firm object"
+# The import review (issue 10, i10): selection, conflict resolution.
+register(
+    "import_select",
+    "post",
+    lambda w: {"vendor": "tripletex", **_preview(w)},
+    data=lambda w: {"op": "none"},
+)
+register(
+    "import_resolve",
+    "post",
+    lambda w: {"vendor": "tripletex", **_preview(w)},
+    data=lambda w: {"resolve": "1|skip"},
+)
+for _vendor in iter_vendors(Capability.CUSTOMERS):
+    register(
+        f"api-{_vendor.key}-customer-import-selection", "get", _preview_of(_vendor.key), api=True
+    )
+    register(
+        f"api-{_vendor.key}-customer-import-selection",
+        "post",
+        _preview_of(_vendor.key),
+        data=lambda w: {"clear": True},
+        api=True,
+    )
+    register(
+        f"api-{_vendor.key}-customer-import-resolve",
+        "post",
+        _preview_of(_vendor.key),
+        data=lambda w: {"remote_id": "1", "resolution": "skip"},
+        api=True,
+    )
+# Stale links (i10): the check of one client's link.
+register("client_link_check", "post", _client, data=lambda w: {"vendor": "tripletex"})
+register(
+    "client-integration-link-check",
+    "post",
+    _client,
+    data=lambda w: {"vendor": "tripletex"},
+    api=True,
+)

@@ -43,7 +43,14 @@ def test_it_links_a_client_and_finds_its_books_by_organisation_number(
         "remote_id": str(remote["id"]),
         "remote_name": "Fjellheim Bakeri AS",
         "remote_number": str(remote["customerNumber"]),
-        "books": {"state": "linked", "company_id": str(books["id"]), "name": books["name"]},
+        "books": {
+            "state": "linked",
+            "company_id": str(books["id"]),
+            "name": books["name"],
+            "error": "",
+            "since": None,
+        },
+        "stale": None,
         "linked_at": response.json()["linked_at"],
     }
     shown = api_as(world.billing).get(f"/api/v1/clients/{bakery.public_id}/").json()
@@ -100,7 +107,13 @@ def test_books_are_not_found_when_no_company_has_the_number(world, api_as, conne
     shop = make_client(world, "Ny Butikk AS")
     remote = connected.store.create_customer(name="Ny Butikk AS", organizationNumber="986105174")
     body = _link(api_as(world.accountant), shop, remote["id"]).json()
-    assert body["books"] == {"state": "not_found", "company_id": None, "name": ""}
+    assert body["books"] == {
+        "state": "not_found",
+        "company_id": None,
+        "name": "",
+        "error": "",
+        "since": None,
+    }
 
 
 def test_books_are_ambiguous_when_several_companies_match_and_one_can_be_picked(
@@ -116,6 +129,8 @@ def test_books_are_ambiguous_when_several_companies_match_and_one_can_be_picked(
         "state": "linked",
         "company_id": str(twin),
         "name": "Fjellheim Bakeri Gamle AS",
+        "error": "",
+        "since": None,
     }
     outside = _link(api, bakery, remote["id"], books_company_id="424242")
     assert outside.status_code == 400 and "books_company_id" in outside.json()["fields"]

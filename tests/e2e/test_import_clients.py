@@ -32,11 +32,24 @@ def test_an_admin_imports_some_customers(page, screenshot, world, tx, saved_conn
     names = [table.locator("tbody tr").nth(i).locator("label").inner_text() for i in range(3)]
     for i in range(3):
         boxes.nth(i).check()
+        # Each box is saved on the server at once; the count above and below the table follows.
+        expect(page.locator("#import-selected-top")).to_contain_text(f"{i + 1} selected")
+    expect(page.locator("#import-selected-bottom")).to_contain_text("3 selected")
+    # The selection survives another filter (it is kept on the server, not in the page).
+    page.get_by_label("Show").select_option("")
+    expect(page).not_to_have_url(re.compile("show=new"))
+    expect(page.locator("#import-selected-top")).to_contain_text("3 selected")
     screenshot("3-selected")
-    page.get_by_role("button", name="Confirm selected").click()
+    page.get_by_role("button", name="Confirm selected").first.click()
+    modal = page.locator("#import-modal-selected")
+    expect(modal).to_be_visible()
+    expect(modal).to_contain_text("This creates 3 new clients and updates 0 existing clients.")
+    screenshot("3b-confirm-modal")
+    modal.get_by_role("button", name="Import").click()
 
     summary = page.locator("#import-summary")
     expect(summary).to_contain_text("3 created")
+    expect(summary).not_to_contain_text("skipped")
     screenshot("4-summary")
     summary.get_by_role("link", name="View clients").click()
     rows = page.locator("table tbody tr")

@@ -1,21 +1,24 @@
-"""Linking clients in Chromium: the Integration column's picker, then Suggested links in bulk."""
+"""One accountant's flow in Chromium: a client created by hand, linked through the Integration
+column's picker (the column updates without a page reload), then two suggestions accepted in
+bulk."""
 
 from __future__ import annotations
 
 import re
 
+from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
+from clients.models import Client
 from tests.clients.linking_helpers import customer, make_client
 from tests.factories import PASSWORD
 
 
-def test_an_accountant_links_a_client_and_accepts_two_suggestions(
+def test_an_accountant_creates_a_client_links_it_and_accepts_two_suggestions(
     page, screenshot, world, tx, saved_connection
 ) -> None:
     saved_connection(token=tx.store.create_employee_token()["token"])
     connected = tx
-    bakery = make_client(world, "Fjellheim Bakeri")
     make_client(
         world,
         "Nordlys Rør",
@@ -28,6 +31,15 @@ def test_an_accountant_links_a_client_and_accepts_two_suggestions(
     page.get_by_label("E-mail").fill("member@fjord.no")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.goto("/clients/")
+    page.get_by_role("link", name="New client").click()
+    page.get_by_label("Name").fill("Fjellheim Bakeri")
+    page.get_by_label("E-mail", exact=True).fill("hei@fjellheim-bakeri.no")
+    screenshot("0-new-client")
+    page.get_by_role("button", name="Create client").click()
+    expect(page.get_by_role("alert")).to_contain_text("Client Fjellheim Bakeri created.")
+    with scopes_disabled():
+        bakery = Client.objects.get(company=world.firm_a, name="Fjellheim Bakeri")
     page.goto("/clients/")
     cell = page.locator(f"#integration-{bakery.public_id}")
     expect(cell).to_contain_text("Not linked")
@@ -62,5 +74,6 @@ def test_an_accountant_links_a_client_and_accepts_two_suggestions(
 
     page.goto("/clients/?link=linked")
     expect(page.locator("table tbody tr")).to_have_count(3)
+    expect(page.get_by_role("link", name="Fjellheim Bakeri", exact=True)).to_be_visible()
     expect(page.locator("table")).to_contain_text("Tripletex: Sjøbris Kafé DA")
     screenshot("6-linked-clients")
