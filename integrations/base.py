@@ -538,6 +538,10 @@ class VendorInfo:
     )  # (what, "in"|"out") for the Overview tab
     # The work statistics `read_statistics` can count (vendors with Capability.STATISTICS).
     statistics: tuple[Statistic, ...] = ()
+    # How an exported invoice is named on the invoice page, in the vendor's own words, with
+    # `%(number)s` for `ExportedInvoice.remote_number` (Tripletex: "Exported as order
+    # #%(number)s", since it receives orders). Vendors with Capability.INVOICE_EXPORT.
+    exported_as: Any = _("Exported as invoice #%(number)s")
 
     @cached_property
     def adapter_class(self) -> type[AccountingAdapter]:

@@ -35,3 +35,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # it without naming it anywhere.
 UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.fakebooks"]  # noqa: F405
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.fakebooks"]  # noqa: F405
+# A made-up accounting system that receives invoices (tests/fakeinvoices), for the export
+# outbox's tests until, and next to, the real vendors' sandboxes.
+UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.fakeinvoices"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.fakeinvoices"]
