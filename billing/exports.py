@@ -256,7 +256,9 @@ def _owned(export: InvoiceExport) -> Any:
     )
 
 
-def _record(export: InvoiceExport, kind: str, text: str, *, new: str = "", actor: User | None = None) -> None:
+def _record(
+    export: InvoiceExport, kind: str, text: str, *, new: str = "", actor: User | None = None
+) -> None:
     InvoiceEvent.objects.create(
         company_id=export.company_id,
         invoice_id=export.invoice_id,
@@ -268,7 +270,9 @@ def _record(export: InvoiceExport, kind: str, text: str, *, new: str = "", actor
     )
 
 
-def _finish_done(export: InvoiceExport, found: ExportedInvoice, warnings: list[str], adopted: bool) -> bool:
+def _finish_done(
+    export: InvoiceExport, found: ExportedInvoice, warnings: list[str], adopted: bool
+) -> bool:
     now = timezone.now()
     all_warnings = [*warnings, *found.warnings]
     with transaction.atomic():
@@ -318,7 +322,9 @@ def _finish_error(
             last_error=message[:2000],
             error_fix=fix,
             outcome_unknown=unknown,
-            next_try_at=now + timedelta(seconds=countdown) if state == ExportState.PENDING else None,
+            next_try_at=now + timedelta(seconds=countdown)
+            if state == ExportState.PENDING
+            else None,
             updated_at=now,
         ):
             return "taken over"
@@ -395,7 +401,9 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
         maybe_written = export.outcome_unknown
         sending = False
         try:
-            invoice = Invoice.objects.select_related("client", "responsible").get(pk=export.invoice_id)
+            invoice = Invoice.objects.select_related("client", "responsible").get(
+                pk=export.invoice_id
+            )
             out, warnings = invoice_out(invoice, export.vendor)
             connection = connection_for(company, export.vendor)
             adapter = integration_services.adapter_for(connection)
@@ -423,7 +431,8 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
             if not db.connection.in_atomic_block:
                 db.connection.close()
             error = TransientError(
-                _("The database was briefly unavailable (%(error)s).") % {"error": type(exc).__name__}
+                _("The database was briefly unavailable (%(error)s).")
+                % {"error": type(exc).__name__}
             )
             return _finish_error(export, error, eager=eager, unknown=maybe_written or sending)
         finally:
@@ -452,11 +461,12 @@ def sweep_exports() -> int:
             # Still marked unknown: the next attempt looks in the accounting system first.
             if InvoiceExport.objects.filter(
                 pk=pk, state=ExportState.IN_FLIGHT, attempts=attempts
-            ).update(state=ExportState.PENDING, next_try_at=now, outcome_unknown=True, updated_at=now):
+            ).update(
+                state=ExportState.PENDING, next_try_at=now, outcome_unknown=True, updated_at=now
+            ):
                 sent.append(pk)
         lost = InvoiceExport.objects.filter(state=ExportState.PENDING).filter(
-            Q(next_try_at__lt=now - stall)
-            | Q(next_try_at__isnull=True, updated_at__lt=now - stall)
+            Q(next_try_at__lt=now - stall) | Q(next_try_at__isnull=True, updated_at__lt=now - stall)
         )
         sent.extend(lost.values_list("pk", flat=True))
     for pk in sent:
@@ -475,7 +485,9 @@ def export_display(export: InvoiceExport | None) -> dict[str, Any]:
     info = get_vendor(export.vendor) if export.vendor in REGISTRY else None
     label = info.label if info else export.vendor
     if export.state == ExportState.DONE:
-        template = str(info.exported_as) if info else _("Exported as invoice #%(number)s")
+        template = str(info.exported_as if info and info.exported_as else "") or _(
+            "Exported as invoice #%(number)s"
+        )
         text = template % {"number": export.remote_number or export.remote_id}
         return {"state": "done", "text": text, "action": "", "vendor_label": label}
     if export.state == ExportState.WAITING:

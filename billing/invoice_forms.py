@@ -61,12 +61,16 @@ class NewInvoiceForm(forms.Form):
 
 
 class InvoiceHeaderForm(forms.Form):
-    issue_date = forms.DateField(label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"}))
+    issue_date = forms.DateField(
+        label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     responsible = _UserChoice(
         label=_("Responsible member"), queryset=User.objects.none(), required=False
     )
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

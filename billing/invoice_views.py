@@ -115,7 +115,7 @@ def invoice_bulk(request: FirmRequest) -> HttpResponse:
         LineForm(request.POST or None, company=company, prefix=f"line{n}") for n in range(3)
     ]
     if request.method == "POST" and form.is_valid():
-        filled = [f for f in line_forms if f.has_changed() or _line_posted(request, f.prefix)]
+        filled = [f for f in line_forms if _line_posted(request, f.prefix or "")]
         if all(f.is_valid() for f in filled):
             try:
                 made = invoices.create_drafts_for_clients(
@@ -137,9 +137,7 @@ def invoice_bulk(request: FirmRequest) -> HttpResponse:
 
 
 def _line_posted(request: FirmRequest, prefix: str) -> bool:
-    return bool(
-        request.POST.get(f"{prefix}-product") or request.POST.get(f"{prefix}-description")
-    )
+    return bool(request.POST.get(f"{prefix}-product") or request.POST.get(f"{prefix}-description"))
 
 
 def _invoice(request: FirmRequest, public_id: str) -> Invoice:
@@ -245,7 +243,9 @@ def line_add(request: FirmRequest, public_id: str) -> HttpResponse:
 
 def _line(request: FirmRequest, public_id: str, line_id: str) -> tuple[Invoice, InvoiceLine]:
     invoice = _invoice(request, public_id)
-    line = get_object_or_404(InvoiceLine, company=request.company, invoice=invoice, public_id=line_id)
+    line = get_object_or_404(
+        InvoiceLine, company=request.company, invoice=invoice, public_id=line_id
+    )
     return invoice, line
 
 
@@ -342,7 +342,9 @@ def invoice_issue(request: FirmRequest, public_id: str) -> HttpResponse:
         raise
     else:
         if issued_now:
-            messages.success(request, _("Invoice %(number)s is issued.") % {"number": invoice.number})
+            messages.success(
+                request, _("Invoice %(number)s is issued.") % {"number": invoice.number}
+            )
     return redirect("invoice_detail", invoice.public_id)
 
 

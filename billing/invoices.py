@@ -78,7 +78,9 @@ def settings_for(company: Company) -> BillingSettings:
     return settings
 
 
-def _decimal(field: str, value: Any, *, low: Decimal | None = None, high: Decimal | None = None) -> Decimal:
+def _decimal(
+    field: str, value: Any, *, low: Decimal | None = None, high: Decimal | None = None
+) -> Decimal:
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, ValueError):
@@ -146,7 +148,16 @@ def _refresh_totals(invoice: Invoice) -> None:
     invoice.save(update_fields=["net_total", "vat_total", "gross_total", "updated_at"])
 
 
-def _record(invoice: Invoice, *, source: str, kind: str, old: str = "", new: str = "", text: str = "", actor: User | None = None) -> None:
+def _record(
+    invoice: Invoice,
+    *,
+    source: str,
+    kind: str,
+    old: str = "",
+    new: str = "",
+    text: str = "",
+    actor: User | None = None,
+) -> None:
     InvoiceEvent.objects.create(
         company_id=invoice.company_id,
         invoice=invoice,
@@ -168,9 +179,10 @@ def _check_draft(invoice: Invoice) -> None:
 
 
 def _check_responsible(company: Company, responsible: User | None) -> None:
-    if responsible is not None and not Membership.objects.filter(
-        company=company, user=responsible
-    ).exists():
+    if (
+        responsible is not None
+        and not Membership.objects.filter(company=company, user=responsible).exists()
+    ):
         raise _field_error("responsible", _("Choose a member of the firm."))
 
 
@@ -285,7 +297,9 @@ def add_line(*, company: Company, actor: User, invoice: Invoice, data: LineInput
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk, company=company)
         _check_draft(invoice)
         if invoice.lines.count() >= MAX_LINES:
-            raise _field_error("lines", _("An invoice has at most %(max)d lines.") % {"max": MAX_LINES})
+            raise _field_error(
+                "lines", _("An invoice has at most %(max)d lines.") % {"max": MAX_LINES}
+            )
         last = invoice.lines.aggregate(last=Max("position"))["last"] or 0
         line = InvoiceLine(company=company, invoice=invoice, position=last + 1)
         _apply_line(line, data, settings_for(company)).save()
@@ -293,7 +307,9 @@ def add_line(*, company: Company, actor: User, invoice: Invoice, data: LineInput
     return line
 
 
-def update_line(*, company: Company, actor: User, line: InvoiceLine, data: LineInput) -> InvoiceLine:
+def update_line(
+    *, company: Company, actor: User, line: InvoiceLine, data: LineInput
+) -> InvoiceLine:
     require_invoicing(company, actor)
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=line.invoice_id, company=company)
@@ -450,7 +466,10 @@ def update_invoice_settings(
     from uku.permissions import ADMIN_ROLES
 
     require(
-        company, actor, roles=ADMIN_ROLES, message=_("Only owners and admins can change billing settings.")
+        company,
+        actor,
+        roles=ADMIN_ROLES,
+        message=_("Only owners and admins can change billing settings."),
     )
     with transaction.atomic():
         settings = BillingSettings.objects.select_for_update().get(pk=settings_for(company).pk)

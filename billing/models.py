@@ -185,7 +185,10 @@ class Invoice(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(
-        "clients.Client", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client")
+        "clients.Client",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        verbose_name=_("client"),
     )
     # uku's own number from the firm's series; blank while a draft.
     number = models.CharField(_("number"), max_length=32, blank=True)
@@ -208,9 +211,7 @@ class Invoice(models.Model):
     vat_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     gross_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     # What the accounting system last reported as outstanding (invoice status, issue 13).
-    outstanding_amount = models.DecimalField(
-        max_digits=16, decimal_places=2, null=True, blank=True
-    )
+    outstanding_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -41,18 +41,34 @@ def invoice_pdf(invoice: Invoice, company: Company) -> bytes:
 
     pdf.set_title(text(f"{_('Invoice')} {invoice.number or _('Draft')}"))
     pdf.set_font(family, "B", 18)
-    title = _("Invoice %(number)s") % {"number": invoice.number} if invoice.number else _("Draft invoice")
+    title = (
+        _("Invoice %(number)s") % {"number": invoice.number}
+        if invoice.number
+        else _("Draft invoice")
+    )
     pdf.cell(0, 10, text(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
     pdf.cell(0, 6, text(company.name), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     client = invoice.client
-    for line in (client.name, client.address_line, f"{client.postal_code} {client.city}".strip()):
-        if line:
-            pdf.cell(0, 5, text(line), new_x="LMARGIN", new_y="NEXT")
+    for address in (
+        client.name,
+        client.address_line,
+        f"{client.postal_code} {client.city}".strip(),
+    ):
+        if address:
+            pdf.cell(0, 5, text(address), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    pdf.cell(0, 5, text(f"{_('Issue date')}: {invoice.issue_date:%d.%m.%Y}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 5, text(f"{_('Due date')}: {invoice.due_date:%d.%m.%Y}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        5,
+        text(f"{_('Issue date')}: {invoice.issue_date:%d.%m.%Y}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.cell(
+        0, 5, text(f"{_('Due date')}: {invoice.due_date:%d.%m.%Y}"), new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.cell(0, 5, text(f"{_('Currency')}: {invoice.currency}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
     widths = (80, 20, 28, 16, 16, 30)
@@ -79,7 +95,11 @@ def invoice_pdf(invoice: Invoice, company: Company) -> bytes:
     label_width = sum(widths) - 30
     rows = [(_("Total excluding VAT"), totals.net)]
     rows += [
-        (_("VAT %(rate)s %% of %(base)s") % {"rate": number_format(r.percentage.normalize()), "base": _money(r.net)}, r.vat)
+        (
+            _("VAT %(rate)s %% of %(base)s")
+            % {"rate": number_format(r.percentage.normalize()), "base": _money(r.net)},
+            r.vat,
+        )
         for r in totals.by_rate
     ]
     for label, amount in rows:
@@ -87,7 +107,14 @@ def invoice_pdf(invoice: Invoice, company: Company) -> bytes:
         pdf.cell(30, 6, text(_money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "B", 10)
     pdf.cell(label_width, 7, text(_("Total including VAT")), align="R")
-    pdf.cell(30, 7, text(f"{_money(totals.gross)} {invoice.currency}"), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        30,
+        7,
+        text(f"{_money(totals.gross)} {invoice.currency}"),
+        align="R",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     if invoice.comment:
         pdf.ln(6)
         pdf.set_font(family, "", 9)

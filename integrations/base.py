@@ -540,8 +540,9 @@ class VendorInfo:
     statistics: tuple[Statistic, ...] = ()
     # How an exported invoice is named on the invoice page, in the vendor's own words, with
     # `%(number)s` for `ExportedInvoice.remote_number` (Tripletex: "Exported as order
-    # #%(number)s", since it receives orders). Vendors with Capability.INVOICE_EXPORT.
-    exported_as: Any = _("Exported as invoice #%(number)s")
+    # #%(number)s", since it receives orders). Blank: "Exported as invoice #%(number)s".
+    # Vendors with Capability.INVOICE_EXPORT.
+    exported_as: Any = ""
 
     @cached_property
     def adapter_class(self) -> type[AccountingAdapter]:

@@ -63,18 +63,24 @@ def _member(company: Company, email: str | None) -> User | None:
         .first()
     )
     if membership is None:
-        raise exceptions.ValidationError({"responsible": ["No member of this firm has that e-mail."]})
+        raise exceptions.ValidationError(
+            {"responsible": ["No member of this firm has that e-mail."]}
+        )
     return membership.user
 
 
 def _lines(company: Company, rows: list[dict[str, Any]]) -> list[LineInput]:
     return [
         LineInput(
-            product=_lookup(BillingProduct, company, (row.get("product") or {}).get("public_id"), "lines"),
+            product=_lookup(
+                BillingProduct, company, (row.get("product") or {}).get("public_id"), "lines"
+            ),
             description=row.get("description", ""),
             quantity=row.get("quantity"),
             unit_price=row.get("unit_price"),
-            vat_type=_lookup(VatType, company, (row.get("vat_type") or {}).get("public_id"), "lines"),
+            vat_type=_lookup(
+                VatType, company, (row.get("vat_type") or {}).get("public_id"), "lines"
+            ),
             discount_percent=row.get("discount_percent"),
         )
         for row in rows
@@ -129,7 +135,9 @@ class InvoiceViewSet(
     def _writer(self) -> None:
         membership = tenant_request(self.request).membership
         if membership is None or membership.role not in INVOICE_ROLES:
-            raise exceptions.PermissionDenied("Only billing staff, admins and owners can change invoices.")
+            raise exceptions.PermissionDenied(
+                "Only billing staff, admins and owners can change invoices."
+            )
 
     @extend_schema(
         parameters=[
@@ -204,7 +212,9 @@ class InvoiceViewSet(
         self._writer()
         invoice = self.get_object()
         try:
-            invoices.delete_draft(company=firm_of(request), actor=actor_of(request), invoice=invoice)
+            invoices.delete_draft(
+                company=firm_of(request), actor=actor_of(request), invoice=invoice
+            )
         except (InvoiceError, DjangoPermissionDenied) as exc:
             _raise(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -234,7 +244,11 @@ class InvoiceViewSet(
             response = Response(self._fresh(invoice))
         except InvoiceError as exc:
             response = Response(
-                {"code": "invalid", "detail": exc.message, "fields": {exc.details.get("field") or "non_field_errors": [exc.message]}},
+                {
+                    "code": "invalid",
+                    "detail": exc.message,
+                    "fields": {exc.details.get("field") or "non_field_errors": [exc.message]},
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         except DjangoPermissionDenied as exc:
@@ -255,7 +269,9 @@ class InvoiceViewSet(
                 return _replay(stored, request.path)
         return response
 
-    @extend_schema(request=None, responses={202: InvoiceSerializer, 400: ErrorSerializer, 404: ErrorSerializer})
+    @extend_schema(
+        request=None, responses={202: InvoiceSerializer, 400: ErrorSerializer, 404: ErrorSerializer}
+    )
     @action(detail=True, methods=["post"], url_path="export")
     def export(self, request: Request, id: str) -> Response:
         """Retry a failed or waiting export (after the fix); an export queued, in flight or

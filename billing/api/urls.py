@@ -13,7 +13,8 @@ router.register("billing/products", views.BillingProductViewSet, basename="billi
 router.register("billing/vat-types", views.VatTypeViewSet, basename="billing-vat-type")
 # The invoice paths are a public contract (api-contract.txt): `.../{id}/issue` without a slash;
 # either form is accepted.
-invoice_router = SimpleRouter(trailing_slash="/?")
+invoice_router = SimpleRouter()
+invoice_router.trailing_slash = "/?"
 invoice_router.register(
     "billing/invoices", invoice_views.InvoiceViewSet, basename="billing-invoice"
 )

@@ -42,17 +42,20 @@ class Books:
                 company=self.world.firm_a,
                 actor=self.world.billing,
                 client=client or self.client,
-                lines=lines or (LineInput(product=self.fee), LineInput(product=self.hours, quantity=Decimal("2.5"))),
+                lines=lines
+                or (
+                    LineInput(product=self.fee),
+                    LineInput(product=self.hours, quantity=Decimal("2.5")),
+                ),
                 **fields,
             )
 
     def issue(self, invoice: Invoice, actor: Any = None) -> Invoice:
         """Issue and run the export it queues on commit (eagerly, as a worker would)."""
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            with self.world.scope_a():
-                issued, _now = invoices.issue_invoice(
-                    company=self.world.firm_a, actor=actor or self.world.billing, invoice=invoice
-                )
+        with TestCase.captureOnCommitCallbacks(execute=True), self.world.scope_a():
+            issued, _now = invoices.issue_invoice(
+                company=self.world.firm_a, actor=actor or self.world.billing, invoice=invoice
+            )
         return issued
 
     def export_of(self, invoice: Invoice) -> InvoiceExport:

@@ -129,7 +129,9 @@ def test_an_unlinked_client_waits_and_retry_after_linking_exports(books, world) 
     with world.scope_a():
         shown = exports.export_display(export)
         assert shown["text"] == "Waiting: client not linked" and shown["action"] == "link"
-        ExternalLink.objects.create(company=world.firm_a, client=other, vendor=VENDOR, remote_id="C-9")
+        ExternalLink.objects.create(
+            company=world.firm_a, client=other, vendor=VENDOR, remote_id="C-9"
+        )
         exports.retry_export(company=world.firm_a, actor=world.billing, invoice=invoice)
     assert books.run(books.export_of(invoice)) == "done"
     assert [o["customer_id"] for o in books.store.objects] == ["C-9"]
@@ -165,7 +167,8 @@ def test_the_sweeper_requeues_an_export_stuck_in_flight_and_it_adopts(books, set
         InvoiceExport.objects.filter(pk=export.pk).update(
             state=ExportState.IN_FLIGHT,
             outcome_unknown=True,
-            claimed_at=timezone.now() - timedelta(seconds=settings.UKU_INVOICE_EXPORT_STALL_SECONDS + 1),
+            claimed_at=timezone.now()
+            - timedelta(seconds=settings.UKU_INVOICE_EXPORT_STALL_SECONDS + 1),
             remote_id="",
         )
     from django.test import TestCase

@@ -68,7 +68,9 @@ def test_a_worker_killed_mid_export_leaves_exactly_one_remote_invoice(
         worker.start()
         time.sleep(2.5)  # longer than the stall interval: the row is now abandoned
         sender.send_task("billing.tasks.sweep_invoice_exports")
-        _wait_for("the export to be adopted", lambda: state() == ExportState.DONE, 90, worker.output)
+        _wait_for(
+            "the export to be adopted", lambda: state() == ExportState.DONE, 90, worker.output
+        )
     finally:
         worker.stop()
         sender.close()

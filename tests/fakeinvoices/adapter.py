@@ -68,7 +68,7 @@ class FakeInvoicesAdapter(AccountingAdapter):
             if fault in PERMANENT:
                 raise ConfigError(PERMANENT[fault], details={"fix": fault})
             data["next_id"] += 1
-            remote = {
+            remote: dict[str, Any] = {
                 "id": str(data["next_id"]),
                 "number": str(data["next_id"] - 900),
                 "reference": invoice.reference,
