@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,14 +19,18 @@ from integrations.base import (
     AccountingAdapter,
     AuthError,
     ConfigError,
+    ExportedInvoice,
+    ExportedRef,
     IntegrationError,
+    InvoiceOut,
     RemoteCompany,
     RemoteCustomer,
     RemoteCustomerPage,
+    RemoteInvoiceStatus,
     RemoteProduct,
     RemoteVatType,
 )
-from integrations.merit import errors
+from integrations.merit import errors, invoices
 from integrations.merit import settings as merit_settings
 from integrations.merit.client import MeritClient
 from integrations.merit.errors import say
@@ -56,6 +60,7 @@ class MeritAdapter(AccountingAdapter):
     key = "merit"
 
     _client: MeritClient | None = None
+    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -246,6 +251,27 @@ class MeritAdapter(AccountingAdapter):
                 for row in rows[start : start + PAGE_SIZE]
                 if row.get("ItemId")
             ]
+
+    def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
+        """One `sendinvoice` with `InvoiceNo` = `invoice.reference` and the totals by Merit's
+        rounding rule (details in `integrations.merit.invoices.export_invoice`). Before it,
+        once per adapter: `gettaxes`, and `getitems` when a line has a product. Raises
+        `ConfigError` with `details["fix"]` ("link", "vat_type", "validation") for what a clerk
+        must fix, `TransientError` with `details["outcome"] = "unknown"` when the invoice may
+        exist (never resent)."""
+        if self._export_cache is None:
+            self._export_cache = invoices.ExportCache()
+        return invoices.export_invoice(self.client, self._export_cache, invoice)
+
+    def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
+        """The customer's invoice numbered `invoice.reference` (one `getinvoices` window
+        around the issue date), or `None`. Read-only."""
+        return invoices.find_exported_invoice(self.client, invoice)
+
+    def invoice_statuses(self, exported: Sequence[ExportedRef]) -> dict[str, RemoteInvoiceStatus]:
+        """`getinvoices` over 3-month windows from the oldest export to today (Merit's time
+        zone): paid, unpaid with the outstanding amount, or credited. Read-only."""
+        return invoices.invoice_statuses(self.client, exported, self.environment)
 
     def close(self) -> None:
         """Close the HTTP connections. Safe to call twice."""

@@ -116,6 +116,49 @@ MESSAGES: dict[str, Any] = {
     ),
     "retry_later": gettext_lazy("uku will try again later."),
     "no_reason": gettext_lazy("no reason given"),
+    # Invoice export: a billing clerk reads these on the invoice, next to a link to the fix.
+    "export_customer_unknown": gettext_lazy(
+        "Merit does not know the customer this client is linked to (it may have been deleted "
+        "in Merit). Link the client to its Merit customer again, then retry the export."
+    ),
+    "export_no_lines": gettext_lazy(
+        "The invoice has no lines, and Merit cannot take an invoice without rows. Add a line, "
+        "then retry the export."
+    ),
+    "export_tax_unknown": gettext_lazy(
+        "Merit has no active tax rate for the VAT type of the line “%(line)s” (code "
+        "“%(code)s”). Choose a VAT type imported from Merit, or import the VAT types again, "
+        "then retry the export."
+    ),
+    "export_tax_rate_differs": gettext_lazy(
+        "The tax rate “%(code)s” is %(remote)s %% in Merit, but the line “%(line)s” uses "
+        "%(local)s %%. Correct the line's VAT type, or import the VAT types again, then retry "
+        "the export."
+    ),
+    "export_number_taken": gettext_lazy(
+        "Merit already has an invoice numbered %(number)s for another customer. Change the "
+        "number series in uku's billing settings or the invoice in Merit, then retry the export."
+    ),
+    "export_refused": gettext_lazy(
+        "Merit refused the invoice: %(reason)s. Correct the invoice or the client's details, "
+        "then retry the export."
+    ),
+    "export_unreadable_answer": gettext_lazy(
+        "Merit answered the export without the invoice's id, so uku cannot tell whether the "
+        "invoice was created. uku will look for it before trying again."
+    ),
+    "export_total_differs": gettext_lazy(
+        "Merit's total is %(merit)s, uku's %(uku)s: Merit rounds the VAT of each row to cents "
+        "before adding them up."
+    ),
+    "export_product_unknown": gettext_lazy(
+        "The product of the line “%(line)s” is not in Merit any more, so the line was sent as "
+        "a plain service row."
+    ),
+    "export_adopted": gettext_lazy(
+        "Merit already had this invoice (number %(number)s): uku linked to it instead of "
+        "sending it again."
+    ),
     # Merit's API cannot name the company behind an API ID; this stands in for the name on the
     # Connect tab ("Merit Aktiva company: ..."), so it must read well after a colon.
     "connected": gettext_lazy("the company of this API ID (%(count)s tax rates)"),

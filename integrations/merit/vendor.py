@@ -19,7 +19,8 @@ INFO = VendorInfo(
     label="Merit Aktiva",
     description=_(
         "Accounting system for Estonia (Merit Aktiva), Finland (Passeli Merit) and Poland "
-        "(360 Księgowość). Imports clients, products (items) and VAT types (tax rates)."
+        "(360 Księgowość). Imports clients, products (items) and VAT types (tax rates), sends "
+        "invoices and reads their paid status back."
     ),
     logo="integrations/merit/logo.svg",
     required_plan="team",
@@ -43,7 +44,15 @@ INFO = VendorInfo(
             ),
         ),
     ),
-    capabilities=frozenset({Capability.CUSTOMERS, Capability.PRODUCTS, Capability.VAT_TYPES}),
+    capabilities=frozenset(
+        {
+            Capability.CUSTOMERS,
+            Capability.PRODUCTS,
+            Capability.VAT_TYPES,
+            Capability.INVOICE_EXPORT,
+            Capability.INVOICE_STATUS,
+        }
+    ),
     environments=(("ee", _("Estonia")), ("fi", _("Finland")), ("pl", _("Poland"))),
     environment_label=_("Country"),
     environment_help=_(
@@ -55,5 +64,7 @@ INFO = VendorInfo(
         (_("Clients (Merit customers)"), "in"),
         (_("Products (Merit items)"), "in"),
         (_("VAT types (Merit tax rates)"), "in"),
+        (_("Invoices (as Merit sales invoices)"), "out"),
+        (_("Paid status of invoices"), "in"),
     ),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,13 +19,18 @@ from django.utils.translation import gettext as _
 from integrations.base import (
     AccountingAdapter,
     ConfigError,
+    ExportedInvoice,
+    ExportedRef,
+    InvoiceOut,
     RemoteBooksCompany,
     RemoteCompany,
     RemoteCustomer,
     RemoteCustomerPage,
+    RemoteInvoiceStatus,
     RemoteProduct,
     RemoteVatType,
 )
+from integrations.tripletex import invoices
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
 from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError
 
@@ -66,6 +71,7 @@ class TripletexAdapter(AccountingAdapter):
     key = "tripletex"
 
     _client: TripletexClient | None = None
+    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -288,6 +294,26 @@ class TripletexAdapter(AccountingAdapter):
                     )
                     for row in page
                 ]
+
+    def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
+        """One `POST /order` with the lines embedded, the reference in `reference` (details in
+        `integrations.tripletex.invoices.export_invoice`). Before it, once per adapter: the
+        usable output VAT types of the issue date and the bank account check. Raises
+        `ConfigError` with `details["fix"]` for what a clerk must fix, `TransientError` with
+        `details["outcome"] = "unknown"` when the order may exist (never resent)."""
+        if self._export_cache is None:
+            self._export_cache = invoices.ExportCache()
+        return invoices.export_invoice(self.client, self._export_cache, invoice)
+
+    def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
+        """The order carrying `invoice.reference` for the customer around the issue date
+        (`GET /order` with `id,number,reference`, matched locally), or `None`. Read-only."""
+        return invoices.find_exported_invoice(self.client, invoice)
+
+    def invoice_statuses(self, exported: Sequence[ExportedRef]) -> dict[str, RemoteInvoiceStatus]:
+        """Paged `GET /invoice` over the exports' dates, matched by `orders(id)` or the kept
+        invoice id (details in `integrations.tripletex.invoices.invoice_statuses`). Read-only."""
+        return invoices.invoice_statuses(self.client, exported)
 
     def close(self) -> None:
         """Delete the Tripletex session (best effort) and close connections. Safe to call

@@ -117,6 +117,63 @@ MESSAGES: dict[str, Any] = {
     ),
     "retry_later": gettext_lazy("uku will try again later."),
     "no_reason": gettext_lazy("no reason given"),
+    # Invoice export: a billing clerk reads these on the invoice, next to a link to the fix.
+    "export_customer_unknown": gettext_lazy(
+        "Tripletex does not know the customer this client is linked to (it may have been "
+        "deleted or merged in Tripletex). Link the client to its Tripletex customer again, then "
+        "retry the export."
+    ),
+    "export_vat_code_missing": gettext_lazy(
+        "The line “%(line)s” has no VAT type. Give it a VAT type, then retry the export."
+    ),
+    "export_vat_type_unknown": gettext_lazy(
+        "Tripletex cannot use VAT code %(code)s (line “%(line)s”) in this company on "
+        "%(date)s. Choose a VAT type Tripletex offers for sales, or import the VAT types again, "
+        "then retry the export."
+    ),
+    "export_vat_rate_differs": gettext_lazy(
+        "VAT code %(code)s is %(remote)s %% in Tripletex, but the line “%(line)s” uses "
+        "%(local)s %%. Correct the line's VAT type, or import the VAT types again, then retry "
+        "the export."
+    ),
+    "export_not_vat_registered": gettext_lazy(
+        "The Tripletex company is not registered for VAT, so it cannot invoice VAT code "
+        "%(code)s (line “%(line)s”). Use a VAT-free VAT type on the lines, or register the "
+        "company for VAT in Tripletex, then retry the export."
+    ),
+    "export_bank_account_missing": gettext_lazy(
+        "Tripletex cannot create invoices until the company has a bank account number. In "
+        "Tripletex, enter the account number on ledger account 1920 (Bankinnskudd), then retry "
+        "the export."
+    ),
+    "export_currency": gettext_lazy(
+        "uku sends invoices to Tripletex in Norwegian kroner (NOK) only; this invoice is in "
+        "%(currency)s. Change the invoice's currency, then retry the export."
+    ),
+    "export_no_lines": gettext_lazy(
+        "The invoice has no lines, and Tripletex cannot invoice an order without lines. Add a "
+        "line, then retry the export."
+    ),
+    "export_refused": gettext_lazy(
+        "Tripletex refused the invoice: %(reason)s. Correct the invoice or the client's "
+        "details, then retry the export."
+    ),
+    "export_unreadable_answer": gettext_lazy(
+        "Tripletex answered the export without the order's id, so uku cannot tell whether the "
+        "order was created. uku will look for it before trying again."
+    ),
+    "contact_employee_blank": gettext_lazy(
+        "Sent without “our contact”: the responsible member has no External ID (their "
+        "Tripletex employee id). Add it on the member to fill it next time."
+    ),
+    "contact_employee_unknown": gettext_lazy(
+        "Sent without “our contact”: Tripletex has no active employee with id %(id)s (the "
+        "responsible member's External ID). Correct the External ID to fill it next time."
+    ),
+    "duplicate_orders": gettext_lazy(
+        "Tripletex has %(count)s orders with the reference %(reference)s; uku uses the first "
+        "(order %(number)s). Delete the others in Tripletex."
+    ),
 }
 
 

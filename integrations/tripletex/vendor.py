@@ -32,6 +32,8 @@ INFO = VendorInfo(
             Capability.PRODUCTS,
             Capability.VAT_TYPES,
             Capability.BOOKS_ACCESS,
+            Capability.INVOICE_EXPORT,
+            Capability.INVOICE_STATUS,
         }
     ),
     environments=(("production", _("Production")), ("test", _("Test"))),
@@ -41,5 +43,7 @@ INFO = VendorInfo(
         (_("Clients (Tripletex customers)"), "in"),
         (_("Products"), "in"),
         (_("VAT types"), "in"),
+        (_("Invoices (as orders)"), "out"),
+        (_("Invoice numbers and paid status"), "in"),
     ),
 )

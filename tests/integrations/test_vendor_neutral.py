@@ -102,6 +102,8 @@ def test_the_api_connects_with_credentials_and_describes_the_vendor(world, api_a
     assert sorted(listed["tripletex"]["capabilities"]) == [
         "books_access",
         "customers",
+        "invoice_export",
+        "invoice_status",
         "products",
         "vat_types",
     ]

@@ -42,6 +42,7 @@ from .endpoints import (
     asp_net_error_page,
     fold,
 )
+from .invoicing import CONTROL_ROUTES as INVOICING_CONTROL_ROUTES
 from .seed import COUNTRIES, PATH_ALIASES
 from .store import API_LICENCES, ControlError, Fault, RateState, Store
 
@@ -474,6 +475,7 @@ CONTROL_ROUTES: list[tuple[str, str, ControlHandler]] = [
         lambda store, data, cid: (200, _public(store.update_customer(cid, **data))),
     ),
     ("POST", "/invoices/{}/payments", _pay),
+    *INVOICING_CONTROL_ROUTES,
     ("GET", "/faults", lambda store, data: (200, {"faults": store.faults()})),
     ("POST", "/faults", _fault),
     ("DELETE", "/faults", lambda store, data: (204, store.clear_faults())),

@@ -55,6 +55,8 @@ from .fields import (
     one_of,
     since,
 )
+from .orders import API_ROUTES as ORDER_API_ROUTES
+from .orders import CONTROL_ROUTES as ORDER_CONTROL_ROUTES
 from .store import (
     ACCOUNTANT_FIRM_CALLS,
     ControlError,
@@ -343,6 +345,7 @@ ROUTES: list[Route] = [
         Route("GET", f"{KIND_PATHS[kind]}/{{id}}", detail(kind))
         for kind in ("address", "document", "productUnit", "currency", "country", "bank")
     ],
+    *[Route(method, template, handler) for method, template, handler in ORDER_API_ROUTES],
 ]
 
 
@@ -736,6 +739,7 @@ CONTROL_ROUTES: list[Route] = [
     Route(
         "GET", "/sent-invoices", lambda store, data: Reply(200, {"invoices": store.sent_invoices()})
     ),
+    *[Route(method, template, handler) for method, template, handler in ORDER_CONTROL_ROUTES],
 ]
 
 

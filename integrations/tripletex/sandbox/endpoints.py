@@ -436,8 +436,11 @@ def invoice_order(
     employee_id: int | None,
     payment_type_id: int | None = None,
     paid_amount: float | None = None,
+    assign_number: bool = True,
 ) -> Row:
-    """``PUT /order/{id}/:invoice``: a charged invoice with the next invoice number."""
+    """``PUT /order/{id}/:invoice``: a charged invoice with the next invoice number, or with
+    ``invoiceNumber`` 0 (and no KID) until one is assigned when ``assign_number`` is False (the
+    control API's "number assigned later")."""
     with store.lock:
         order = _own(store, company, "order", order_id)
         if order.get("isClosed"):
@@ -453,10 +456,18 @@ def invoice_order(
                 "The order has no order lines to invoice.",
                 developer_message=VALIDATION_ERROR,
             )
+        bank = store.get("account", store.lookup("account", company, 1920) or 0) or {}
+        if not bank.get("bankAccountNumber") and not store.company_rows("invoice", company):
+            # The first invoice of a company needs a bank account number on 1920 (fact sheet 6.5).
+            raise validation_error(
+                None,
+                "Faktura kan ikke opprettes før selskapet har registrert et bankkontonummer.",
+                developer_message=VALIDATION_ERROR,
+            )
         customer = store.get("customer", order["customer"]) or {}
         excl = sum((Decimal(str(line["amountExcludingVatCurrency"])) for line in lines), Decimal(0))
         incl = sum((Decimal(str(line["amountIncludingVatCurrency"])) for line in lines), Decimal(0))
-        number = store.next_number("invoice", company)
+        number = store.next_number("invoice", company) if assign_number else 0
         due_in = int(order.get("invoicesDueIn") or 0)
         due = (
             _add_months(invoice_date, due_in)
@@ -497,7 +508,7 @@ def invoice_order(
                 "orders": [order_id],
                 "orderLines": list(order.get("orderLines", [])),
                 "voucher": voucher["id"],
-                "kid": _kid(number),
+                "kid": _kid(number) if number else "",
                 "invoiceComment": order.get("invoiceComment"),
                 "currency": order.get("currency"),
                 "amount": _money(incl),
@@ -588,7 +599,13 @@ def register_payment(
             ],
             by=employee_id,
         )
+        # A payment settles the invoice amount; reminder fees stay in the totals (fact sheet 6.6).
+        fees = Decimal(str(invoice["amountOutstandingTotal"])) - Decimal(
+            str(invoice["amountOutstanding"])
+        )
         invoice.update(_outstanding(Decimal(str(invoice["amountOutstanding"])) - paid))
+        total = _money(Decimal(str(invoice["amountOutstanding"])) + fees)
+        invoice["amountOutstandingTotal"] = invoice["amountCurrencyOutstandingTotal"] = total
         store.touch(invoice, employee_id)
         return invoice
 
@@ -608,6 +625,9 @@ def _order_values(store: Store, check: _Check, data: Any, creating: bool) -> Row
             continue
         if relation is not None:
             out[key] = check.ref(data, key, relation[1], "")
+            employee = store.get("employee", out[key] or 0) if key == "ourContactEmployee" else None
+            if employee is not None and not employee.get("_active", True):
+                check.fail(f"{key}.id", "The employee is not active.")  # (choice)
         elif key in ("orderDate", "deliveryDate"):
             out[key] = check.date(data, key, "")
         elif key.startswith("is"):
@@ -630,14 +650,13 @@ def _line_values(store: Store, check: _Check, line: Any, prefix: str, prioritize
     product = store.get("product", check.ref(line, "product", "product", prefix) or 0)
     vat = store.get("vatType", check.ref(line, "vatType", "vatType", prefix) or 0)
     if vat is not None and "OUTGOING" not in vat["_tags"]:
-        check.fail(
-            f"{prefix}vatType.id", f"VAT type {vat['number']} can not be used on an order line."
-        )
+        # Tripletex's text for a code that is not an active output code of the company (not
+        # outgoing at all, or the company is not registered for VAT: fact sheet 6.3, 6.5).
+        check.fail(f"{prefix}vatType.id", "Ugyldig mva-kode.")
     if vat is None and line.get("vatType") is None:
-        vat = store.get(
-            "vatType",
-            (product or {}).get("vatType") or store.lookup("vatType", check.company, "3") or 0,
-        )
+        # The product's VAT type; a line with neither product nor VAT type gets no VAT at all
+        # (fact sheet 6.5 and quirk 20), never a default rate.
+        vat = store.get("vatType", (product or {}).get("vatType") or 0)
     count = check.number(line, "count", prefix) or Decimal(0)
     discount = check.number(line, "discount", prefix) or Decimal(0)
     if not 0 <= discount <= 100:

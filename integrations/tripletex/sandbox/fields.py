@@ -93,7 +93,7 @@ _SCHEMA_TEXT: dict[str, str] = {
         "currency:currency amount amountCurrency amountExcludingVat amountExcludingVatCurrency "
         "amountOutstanding amountCurrencyOutstanding amountOutstandingTotal "
         "amountCurrencyOutstandingTotal isCredited isCreditNote isCharged isApproved "
-        "creditedInvoice:invoice postings:[posting] reminders paidAmount documentId ehfSendStatus"
+        "creditedInvoice postings:[posting] reminders paidAmount documentId ehfSendStatus"
     ),
     "paymentType": f"{_COMMON} description displayName debitAccount:account creditAccount:account",
     "voucherType": f"{_COMMON} name displayName",
@@ -218,6 +218,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "isCreditNote": False,
         "isCharged": True,
         "isApproved": True,
+        # An integer id, 0 when none: not a relation (`creditedInvoice(*)` is a 400).
+        "creditedInvoice": 0,
         "reminders": (),
         "ehfSendStatus": "DO_NOT_SEND",
     },

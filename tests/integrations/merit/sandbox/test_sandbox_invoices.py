@@ -309,3 +309,29 @@ def test_it_matches_nested_invoice_fields_case_insensitively(merit: Merit) -> No
 def test_the_control_api_needs_a_name_for_a_new_customer(control) -> None:
     assert control("POST", "/customers", {"RegNo": "16543212"}).status_code == 400
     assert control("POST", "/customers", {"Name": "X", "Nonsense": 1}).status_code == 400
+
+
+def test_its_credit_control_call_books_a_credit_invoice_and_offsets_both(
+    merit: Merit, control
+) -> None:
+    answer = merit.json("sendinvoice", _invoice(merit))
+
+    response = control("POST", f"/invoices/{answer['InvoiceId']}/credit", {"date": "2025-06-17"})
+
+    assert response.status_code == 201, response.text
+    note = response.json()
+    assert note["InvoiceNo"] == "UKU-1-K"
+    assert note["TotalSum"] == -25.61
+    window = {"PeriodStart": "20250616", "PeriodEnd": "20250617"}
+    listed = {i["SIHId"]: i for i in merit.json("getinvoices", window)}
+    original, credit = listed[answer["InvoiceId"]], listed[note["SIHId"]]
+    assert (original["Paid"], original["PaidAmount"]) == (True, 25.61)
+    assert (credit["Paid"], credit["CustomerId"]) == (True, original["CustomerId"])
+    detail = merit.json("getinvoice", {"Id": answer["InvoiceId"], "AddAttachment": False})
+    assert detail["Payments"] == []  # offset by the credit invoice, not paid from a bank
+    again = control("POST", f"/invoices/{answer['InvoiceId']}/credit")
+    assert again.status_code == 400
+    assert control("POST", f"/invoices/{note['SIHId']}/credit").status_code == 400
+    assert (
+        control("POST", "/invoices/0b7f3a2e-1111-4222-8333-944455566677/credit").status_code == 404
+    )
