@@ -32,7 +32,7 @@ class Emulator:
 
         job = run_jobs(start)
         assert job.status == "succeeded", job.error
-        customer = list(self.company.customers.values())[0]
+        customer = next(iter(self.company.customers.values()))
         self.customer_id = customer["CustomerId"]
         with world.scope_a():
             self.client = Client.objects.create(company=world.firm_a, name=customer["Name"])
@@ -69,7 +69,7 @@ class Emulator:
                         vat_type=self.vat[Decimal("9.00")],
                         discount_percent=Decimal(10),
                     ),
-                ],  # fmt: skip
+                ],
             )
 
     def issue(self, invoice: Any) -> Any:

@@ -74,7 +74,7 @@ class Sandbox:
                     LineInput(
                         description="Kurs", unit_price=Decimal("400"), vat_type=self.vat["33"]
                     ),
-                ],  # fmt: skip
+                ],
                 **fields,
             )
 
