@@ -10,6 +10,11 @@ urlpatterns = [
     path("settings/apps/billing/activate/", views.activate, name="billing_activate"),
     path("settings/apps/billing/deactivate/", views.deactivate, name="billing_deactivate"),
     path(
+        "settings/apps/billing/invoicing/",
+        views.invoice_settings,
+        name="billing_invoice_settings",
+    ),
+    path(
         "settings/apps/billing/imports/vat-types/",
         views.import_vat_types,
         name="billing_import_vat_types",

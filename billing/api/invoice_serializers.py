@@ -155,3 +155,14 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
 
 class RetrySerializer(serializers.Serializer):
     pass
+
+
+class InvoiceSettingsSerializer(serializers.Serializer):
+    """Billing's invoicing settings. `default_vat_type` is a VAT type id or null; the next
+    issued invoice is numbered `number_prefix` + `next_number`."""
+
+    export_invoices = serializers.BooleanField(required=False)
+    default_due_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
+    default_vat_type = serializers.UUIDField(required=False, allow_null=True)
+    number_prefix = serializers.CharField(required=False, allow_blank=True, max_length=16)
+    next_number = serializers.IntegerField(required=False, min_value=1)

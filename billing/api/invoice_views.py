@@ -17,9 +17,10 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from billing import exports, invoices
-from billing.api.invoice_serializers import InvoiceSerializer
+from billing.api.invoice_serializers import InvoiceSerializer, InvoiceSettingsSerializer
 from billing.invoices import INVOICE_ROLES, InvoiceError, LineInput
 from billing.models import BillingProduct, IdempotentResponse, Invoice, VatType
 from clients.models import Client
@@ -311,3 +312,47 @@ def _date(value: str, field: str) -> Any:
         return date.fromisoformat(value)
     except ValueError:
         raise exceptions.ValidationError({field: ["Use YYYY-MM-DD."]}) from None
+
+
+def _settings_data(settings: Any) -> dict[str, Any]:
+    return {
+        "export_invoices": settings.export_invoices,
+        "default_due_days": settings.default_due_days,
+        "default_vat_type": settings.default_vat_type.public_id
+        if settings.default_vat_type
+        else None,
+        "number_prefix": settings.number_prefix,
+        "next_number": settings.next_number,
+    }
+
+
+class InvoiceSettingsView(APIView):
+    """`GET/PATCH /api/v1/billing/invoice-settings`: the same settings as Settings & Apps →
+    Billing → Invoicing. Every member reads; owners and admins change them."""
+
+    permission_classes = [IsCompanyMember]
+
+    @extend_schema(responses={200: InvoiceSettingsSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(_settings_data(invoices.settings_for(firm_of(request))))
+
+    @extend_schema(
+        request=InvoiceSettingsSerializer,
+        responses={200: InvoiceSettingsSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        data = InvoiceSettingsSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        company = firm_of(request)
+        if "default_vat_type" in values:
+            values["default_vat_type"] = _lookup(
+                VatType, company, values["default_vat_type"], "default_vat_type"
+            )
+        try:
+            settings = invoices.update_invoice_settings(
+                company=company, actor=actor_of(request), **values
+            )
+        except (InvoiceError, DjangoPermissionDenied) as exc:
+            _raise(exc)
+        return Response(_settings_data(settings))

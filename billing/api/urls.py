@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "billing/deactivate", views.BillingDeactivateView.as_view(), name="api-billing-deactivate"
     ),
+    path(
+        "billing/invoice-settings",
+        invoice_views.InvoiceSettingsView.as_view(),
+        name="api-billing-invoice-settings",
+    ),
 ]
 # Each accounting system's imports, for the systems that can list what is imported.
 register_capability_route("product-imports", Capability.PRODUCTS)
