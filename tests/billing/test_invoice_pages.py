@@ -179,3 +179,21 @@ def test_drafts_for_many_clients_share_the_lines(books, world, as_user) -> None:
         drafts = list(Invoice.objects.filter(company=world.firm_a).order_by("client__name"))
         assert [d.client.name for d in drafts] == ["Fjellvind AS", "Havbris AS"]
         assert all(d.status == "draft" and d.net_total == Decimal("4500.00") for d in drafts)
+
+
+def test_the_invoice_pages_speak_norwegian(books, world, as_user) -> None:
+    client = as_user(world.billing)
+    client.post(reverse("set_language"), {"language": "nb", "next": "/"})
+    invoice = books.issue(books.draft(client=_unlinked(world)))
+    page = client.get(reverse("invoice_detail", args=[invoice.public_id])).content.decode()
+    assert "Venter: kunden er ikke koblet" in page and "Koble nå" in page
+    assert "Sum inkl. mva" in page
+    listing = client.get(reverse("invoice_list")).content.decode()
+    assert ">Fakturaer<" in listing and "Ny faktura" in listing
+
+
+def _unlinked(world):
+    from clients.models import Client
+
+    with world.scope_a():
+        return Client.objects.create(company=world.firm_a, name="Norsk Uten Lenke AS")
