@@ -274,7 +274,9 @@ def _finish_done(
     export: InvoiceExport, found: ExportedInvoice, warnings: list[str], adopted: bool
 ) -> bool:
     now = timezone.now()
-    all_warnings = [*warnings, *found.warnings]
+    # An adapter that warned about the export itself (Tripletex names the left-out contact
+    # employee) is the better source; uku's own warning is for adapters that say nothing.
+    all_warnings = list(found.warnings) if found.warnings else list(warnings)
     with transaction.atomic():
         if not _owned(export).update(
             state=ExportState.DONE,

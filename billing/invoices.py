@@ -236,7 +236,14 @@ def create_draft(
             line = InvoiceLine(company=company, invoice=invoice, position=position)
             _apply_line(line, data, settings).save()
         _refresh_totals(invoice)
-        _record(invoice, source="user", kind="created", new=InvoiceStatus.DRAFT, actor=actor)
+        _record(
+            invoice,
+            source="user",
+            kind="created",
+            new=InvoiceStatus.DRAFT,
+            text=_("Draft created."),
+            actor=actor,
+        )
     return invoice
 
 

@@ -1,0 +1,73 @@
+"""An invoice in Chromium: a draft from the client page with two lines from products imported
+from the Tripletex sandbox, issued, exported as one order, and its PDF downloaded
+(screenshots in test-artifacts/screenshots/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from clients.models import Client, ExternalLink
+from tests.billing.conftest import import_products
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+def test_billing_staff_issue_an_invoice_and_see_it_exported(
+    page, screenshot, world, billing_on, tmp_path
+) -> None:
+    store = billing_on.store
+    import_products(world)
+    customer = next(
+        c for c in store.company_rows("customer", store.firm_company_id) if not c.get("isInactive")
+    )
+    with world.scope_a():
+        client = Client.objects.create(company=world.firm_a, name=customer["name"])
+        ExternalLink.objects.create(
+            company=world.firm_a, client=client, vendor="tripletex", remote_id=str(customer["id"])
+        )
+    products = store.company_rows("product", store.firm_company_id)[:2]
+
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill("billing@fjord.no")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(f"/clients/{client.public_id}/")
+    page.locator("#client-new-invoice").click()
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.get_by_role("heading", name="Draft invoice")).to_be_visible()
+
+    form = page.locator("#add-line-form")
+    for product in products:
+        form.get_by_label("Product").select_option(label=f"{product['number']} {product['name']}")
+        # Picking the product filled in its description and price (htmx).
+        expect(form.get_by_label("Description")).to_have_value(product["name"])
+        form.get_by_role("button", name="Add line").click()
+        expect(page.locator("#lines-table tbody")).to_contain_text(product["name"])
+    expect(page.locator("#lines-table tbody tr")).to_have_count(2)
+    screenshot("1-draft")
+
+    page.get_by_role("button", name="Issue").click()
+    expect(page.locator("#invoice-status")).to_have_text("Issued")
+    # uku's first number in the firm's series is 1; the order carries it as its reference.
+    orders = [
+        o for o in store.company_rows("order", store.firm_company_id) if o.get("reference") == "1"
+    ]
+    assert len(orders) == 1
+    expect(page.locator("#export-text")).to_have_text(
+        re.compile(rf"Exported as \w+ #{orders[0]['number']}$")
+    )
+    screenshot("2-exported")
+
+    with page.expect_download() as download:
+        page.locator("#pdf-link").click()
+    path = tmp_path / "invoice.pdf"
+    download.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")
+    page.goto(page.url + "print/")
+    expect(page.get_by_role("heading", name=re.compile("Invoice "))).to_be_visible()
+    screenshot("3-print-view")
