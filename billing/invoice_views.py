@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import exports, invoices
+from billing import exports, invoices, statuses
 from billing.invoice_forms import (
     BulkDraftForm,
     InvoiceFilterForm,
@@ -28,6 +28,8 @@ from billing.invoice_forms import (
 from billing.invoices import INVOICE_ROLES, InvoiceError
 from billing.models import BillingProduct, Invoice, InvoiceExport, InvoiceLine
 from billing.pdf import invoice_pdf
+from integrations.base import get_vendor
+from integrations.models import SyncJob
 from uku.http import FirmRequest
 from uku.tenancy import company_required, has_role, requires_role
 
@@ -36,11 +38,14 @@ INVOICES_PER_PAGE = 25
 
 def _invoices(request: FirmRequest) -> tuple[InvoiceFilterForm, QuerySet[Invoice]]:
     form = InvoiceFilterForm(request.GET or None, company=request.company)
-    export_state = InvoiceExport.objects.filter(invoice=OuterRef("pk")).values("state")[:1]
+    first_export = InvoiceExport.objects.filter(invoice=OuterRef("pk"))
     rows = (
         Invoice.objects.filter(company=request.company)
         .select_related("client")
-        .annotate(export_state=Subquery(export_state))
+        .annotate(
+            export_state=Subquery(first_export.values("state")[:1]),
+            remote_invoice_number=Subquery(first_export.values("remote_invoice_number")[:1]),
+        )
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -76,6 +81,13 @@ def invoice_list(request: FirmRequest) -> HttpResponse:
         invoice.export_shown = exports.export_display(exports_by_invoice.get(invoice.pk))  # type: ignore[attr-defined]
     keep = request.GET.copy()
     keep.pop("page", None)
+    keep.pop("job", None)
+    vendor = statuses.status_vendor(request.company)
+    job = None
+    if _is_uuid(request.GET.get("job", "")):
+        job = SyncJob.objects.filter(
+            company=request.company, kind=statuses.STATUS_JOB, public_id=request.GET["job"]
+        ).first()
     return render(
         request,
         "billing/invoice_list.html",
@@ -85,8 +97,40 @@ def invoice_list(request: FirmRequest) -> HttpResponse:
             "totals": totals,
             "query_string": keep.urlencode(),
             "can_write": has_role(request, *INVOICE_ROLES),
+            "status_vendor_label": get_vendor(vendor).label if vendor else "",
+            "status_job": job,
         },
     )
+
+
+@require_POST
+@requires_role(*INVOICE_ROLES)
+def invoice_refresh_status(request: FirmRequest) -> HttpResponse:
+    """*Update status*: a background job for the selected invoices (all open ones if none)."""
+    ids = [i for i in request.POST.getlist("selected") if _is_uuid(i)]
+    known = [
+        str(i)
+        for i in Invoice.objects.filter(company=request.company, public_id__in=ids).values_list(
+            "public_id", flat=True
+        )
+    ]
+    try:
+        job, _created = statuses.request_status_refresh(
+            company=request.company, actor=request.user, ids=known
+        )
+    except InvoiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("invoice_list")
+    return redirect(f"{reverse('invoice_list')}?job={job.public_id}")
+
+
+@company_required
+def status_job(request: FirmRequest, public_id: str) -> HttpResponse:
+    """htmx: a status update's progress, then its result (updated, unchanged, not found)."""
+    job = get_object_or_404(
+        SyncJob, company=request.company, kind=statuses.STATUS_JOB, public_id=public_id
+    )
+    return render(request, "billing/_status_job.html", {"status_job": job})
 
 
 @requires_role(*INVOICE_ROLES)

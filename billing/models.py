@@ -59,6 +59,8 @@ class BillingSettings(models.Model):
     # Invoice status (issue 13): read back daily at `status_check_hour` (the firm's time zone).
     check_status_daily = models.BooleanField(_("check invoice status daily"), default=True)
     status_check_hour = models.PositiveSmallIntegerField(_("hour of the daily check"), default=6)
+    # The firm's time zone for calendar decisions of billing (the daily check's hour).
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Oslo")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects: ClassVar[ScopedManagerType[BillingSettings]] = ScopedManager(company="company")

@@ -25,6 +25,16 @@ def sweep_invoice_exports() -> int:
     return exports.sweep_exports()
 
 
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=270)
+def start_daily_invoice_status_checks() -> int:
+    """Hourly: one status job per firm whose daily check is due in its own time zone (the
+    hour is a billing setting); a firm already checked today is skipped, so a second run in
+    the same hour, or a beat that was down, changes nothing."""
+    from billing import statuses
+
+    return statuses.start_daily_checks()
+
+
 @worker_ready.connect
 def _sweep_on_start(**_kwargs: object) -> None:
     """A worker that starts (typically after one was killed) sweeps at once."""

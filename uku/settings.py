@@ -365,6 +365,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": _cron("UKU_CRON_SWEEP_INVOICE_EXPORTS", "* * * * *"),
         "options": {"expires": 50},
     },
+    "daily-invoice-status-checks": {
+        "task": "billing.tasks.start_daily_invoice_status_checks",
+        "schedule": _cron("UKU_CRON_INVOICE_STATUS", "7 * * * *"),
+        "options": {"expires": 50 * 60},
+    },
     "warn-expiring-integration-tokens": {
         "task": "integrations.tasks.warn_expiring_tokens",
         "schedule": _cron("UKU_CRON_TOKEN_EXPIRY", "5 7 * * *"),

@@ -13,17 +13,18 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing import exports, invoices
+from billing import exports, invoices, statuses
 from billing.api.invoice_serializers import InvoiceSerializer, InvoiceSettingsSerializer
 from billing.invoices import INVOICE_ROLES, InvoiceError, LineInput
 from billing.models import BillingProduct, IdempotentResponse, Invoice, VatType
 from clients.models import Client
+from integrations.api.serializers import SyncJobSerializer
 from integrations.api.views import raise_for
 from uku.api.pagination import PageNumberPagination
 from uku.api.permissions import IsCompanyMember
@@ -86,6 +87,12 @@ def _lines(company: Company, rows: list[dict[str, Any]]) -> list[LineInput]:
         )
         for row in rows
     ]
+
+
+class RefreshStatusSerializer(serializers.Serializer):
+    """`ids`: the invoices to update; empty or absent: every open exported invoice."""
+
+    ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=5000)
 
 
 class InvoiceViewSet(
@@ -271,6 +278,16 @@ class InvoiceViewSet(
         return response
 
     @extend_schema(
+        request=RefreshStatusSerializer,
+        responses={202: SyncJobSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="refresh-status")
+    def refresh_status(self, request: Request) -> Response:
+        """Update status and invoice numbers from the accounting system, in the background:
+        202 with the job (progress and counts at /api/v1/sync-jobs/{id}/)."""
+        return _refresh_status(self, request)
+
+    @extend_schema(
         request=None, responses={202: InvoiceSerializer, 400: ErrorSerializer, 404: ErrorSerializer}
     )
     @action(detail=True, methods=["post"], url_path="export")
@@ -284,6 +301,31 @@ class InvoiceViewSet(
         except (InvoiceError, DjangoPermissionDenied) as exc:
             _raise(exc)
         return Response(self._fresh(invoice), status=status.HTTP_202_ACCEPTED)
+
+
+def _refresh_status(view: InvoiceViewSet, request: Request) -> Response:
+    view._writer()
+    data = RefreshStatusSerializer(data=request.data or {})
+    data.is_valid(raise_exception=True)
+    ids = [str(i) for i in data.validated_data.get("ids", [])]
+    company = firm_of(request)
+    if ids:
+        known = set(
+            str(i)
+            for i in Invoice.objects.filter(company=company, public_id__in=ids).values_list(
+                "public_id", flat=True
+            )
+        )
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise exceptions.ValidationError({"ids": [f"Not found in this firm: {unknown[0]}"]})
+    try:
+        job, _created = statuses.request_status_refresh(
+            company=company, actor=actor_of(request), ids=ids
+        )
+    except (InvoiceError, DjangoPermissionDenied) as exc:
+        _raise(exc)
+    return Response(SyncJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _replay(stored: IdempotentResponse, path: str) -> Response:

@@ -100,3 +100,16 @@ register("billing-invoice-detail", "patch", _api_invoice, api=True, data=lambda 
 register("billing-invoice-detail", "delete", _api_invoice, api=True)
 register("billing-invoice-issue", "post", _api_invoice, api=True)
 register("billing-invoice-export", "post", _api_invoice, api=True)
+
+
+def _status_job(world: Any) -> dict[str, Any]:
+    from integrations import services as integration_services
+
+    with world.scope_a():
+        job, _created = integration_services.start_job(
+            company=world.firm_a, actor=world.owner, vendor="tripletex", kind="invoice_status"
+        )
+    return {"public_id": job.public_id}
+
+
+register("invoice_status_job", "get", _status_job)
