@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.invoices import LineInput
+from billing.invoices import TIME_ZONES, LineInput
 from billing.models import VAT_CODE_ORDER, BillingProduct, ExportState, InvoiceStatus, VatType
 from clients.models import Client
 from uku.models import Company, User
@@ -141,6 +141,17 @@ class BillingInvoiceSettingsForm(forms.Form):
     )  # fmt: skip
     number_prefix = forms.CharField(label=_("Number prefix"), max_length=16, required=False)
     next_number = forms.IntegerField(label=_("Next invoice number"), min_value=1)
+    check_status_daily = forms.BooleanField(
+        label=_("Check invoice status daily"),
+        required=False,
+        help_text=_("Reads invoice numbers and paid status from the accounting system."),
+    )
+    status_check_hour = forms.IntegerField(
+        label=_("Hour of the daily check"), min_value=0, max_value=23
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=[(zone, zone) for zone in TIME_ZONES]
+    )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -38,6 +38,19 @@ INVOICE_ROLES: tuple[Role, ...] = (Role.OWNER, Role.ADMIN, Role.BILLING)
 """Who write invoices and issue them: billing staff, admins and owners."""
 
 MAX_LINES = 200
+# Time zones a firm's billing calendar may use (the countries uku's vendors serve).
+TIME_ZONES = (
+    "Europe/Oslo",
+    "Europe/Stockholm",
+    "Europe/Copenhagen",
+    "Europe/Helsinki",
+    "Europe/Tallinn",
+    "Europe/Riga",
+    "Europe/Vilnius",
+    "Europe/Warsaw",
+    "Europe/London",
+    "UTC",
+)
 _MAX_AMOUNT = Decimal("1e12")
 
 
@@ -468,6 +481,9 @@ def update_invoice_settings(
     default_vat_type: VatType | None = _UNSET,
     number_prefix: str | None = None,
     next_number: int | None = None,
+    check_status_daily: bool | None = None,
+    status_check_hour: int | None = None,
+    time_zone: str | None = None,
 ) -> BillingSettings:
     """Billing's invoicing settings (Settings & Apps → Billing). Owners and admins."""
     from uku.permissions import ADMIN_ROLES
@@ -496,5 +512,15 @@ def update_invoice_settings(
             if next_number < 1:
                 raise _field_error("next_number", _("Enter 1 or more."))
             settings.next_number = next_number
+        if check_status_daily is not None:
+            settings.check_status_daily = check_status_daily
+        if status_check_hour is not None:
+            if not 0 <= status_check_hour <= 23:
+                raise _field_error("status_check_hour", _("Enter an hour from 0 to 23."))
+            settings.status_check_hour = status_check_hour
+        if time_zone is not None:
+            if time_zone not in TIME_ZONES:
+                raise _field_error("time_zone", _("Choose a time zone from the list."))
+            settings.time_zone = time_zone
         settings.save()
     return settings

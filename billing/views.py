@@ -137,6 +137,9 @@ def _invoice_settings_form(company: Any, data: Any = None) -> BillingInvoiceSett
             else None,
             "number_prefix": settings.number_prefix,
             "next_number": settings.next_number,
+            "check_status_daily": settings.check_status_daily,
+            "status_check_hour": settings.status_check_hour,
+            "time_zone": settings.time_zone,
         }
         if settings
         else None

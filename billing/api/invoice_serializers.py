@@ -65,6 +65,8 @@ class InvoiceExportSerializer(serializers.ModelSerializer[InvoiceExport]):
             "warnings",
             "text",
             "remote_invoice_number",
+            "remote_state",
+            "status_checked_at",
             "exported_at",
         ]
         read_only_fields = fields
@@ -166,3 +168,6 @@ class InvoiceSettingsSerializer(serializers.Serializer):
     default_vat_type = serializers.UUIDField(required=False, allow_null=True)
     number_prefix = serializers.CharField(required=False, allow_blank=True, max_length=16)
     next_number = serializers.IntegerField(required=False, min_value=1)
+    check_status_daily = serializers.BooleanField(required=False)
+    status_check_hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
+    time_zone = serializers.CharField(required=False, max_length=64)

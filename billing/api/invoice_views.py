@@ -365,6 +365,9 @@ def _settings_data(settings: Any) -> dict[str, Any]:
         else None,
         "number_prefix": settings.number_prefix,
         "next_number": settings.next_number,
+        "check_status_daily": settings.check_status_daily,
+        "status_check_hour": settings.status_check_hour,
+        "time_zone": settings.time_zone,
     }
 
 

@@ -25,13 +25,17 @@ def test_the_settings_form_sets_the_series_defaults_and_export(books, world, as_
     response = client.post(
         reverse("billing_invoice_settings"),
         {"default_due_days": "30", "default_vat_type": books.vat15.public_id,
-         "number_prefix": "F-", "next_number": "1001"},
+         "number_prefix": "F-", "next_number": "1001", "status_check_hour": "5",
+         "time_zone": "Europe/Tallinn"},
     )  # fmt: skip
     assert response.status_code == 302
     with world.scope_a():
         settings = BillingSettings.objects.get(company=world.firm_a)
     assert (settings.export_invoices, settings.default_due_days, settings.next_number) == (
         False, 30, 1001,
+    )  # fmt: skip
+    assert (settings.check_status_daily, settings.status_check_hour, settings.time_zone) == (
+        False, 5, "Europe/Tallinn",
     )  # fmt: skip
     invoice = books.draft(
         LineInput(description="Uten mva-type", unit_price=Decimal("100")),
@@ -68,7 +72,12 @@ def test_the_api_reads_and_changes_the_settings(books, world, api_as) -> None:
     assert api.get("/api/v1/billing/invoice-settings").json() == {
         "export_invoices": True, "default_due_days": 14,
         "default_vat_type": str(books.vat12.public_id), "number_prefix": "2026-", "next_number": 7,
+        "check_status_daily": True, "status_check_hour": 6, "time_zone": "Europe/Oslo",
     }  # fmt: skip
+    refused = api.patch(
+        "/api/v1/billing/invoice-settings", {"time_zone": "Mars/Base"}, format="json"
+    )
+    assert refused.status_code == 400 and "time_zone" in refused.json()["fields"]
     assert books.issue(books.draft()).number == "2026-7"
     assert books.issue(books.draft()).number == "2026-8"
 
