@@ -196,3 +196,60 @@ def test_a_missing_bank_account_fails_with_the_fix_and_retry_then_exports(sandbo
         exports.retry_export(company=world.firm_a, actor=world.billing, invoice=invoice)
     assert sandbox.export_of(invoice).state == ExportState.DONE
     assert len(sandbox.orders(invoice.number)) == 1
+
+
+# --- Invoice status (issue 13) -----------------------------------------------------------------
+
+
+def _control(sandbox: Sandbox, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    import requests
+
+    response = requests.post(
+        f"{sandbox.server.base_url}/_sandbox{path}", json=body or {}, timeout=10
+    )
+    assert response.ok, response.text
+    return response.json()
+
+
+def test_statuses_come_back_from_tripletex_through_one_job(sandbox, world) -> None:
+    from billing import statuses
+
+    made = [sandbox.issue(sandbox.draft()) for _n in range(6)]
+    remote = [sandbox.export_of(i).remote_id for i in made]
+    _control(sandbox, f"/orders/{remote[0]}/invoice", {"state": "paid"})
+    _control(
+        sandbox, f"/orders/{remote[1]}/invoice", {"state": "partly_paid", "paid_amount": "1000"}
+    )
+    _control(sandbox, f"/orders/{remote[2]}/invoice", {"state": "reminder", "reminder_fee": "70"})
+    _control(sandbox, f"/orders/{remote[3]}/invoice", {"state": "credited"})
+    later = _control(
+        sandbox, f"/orders/{remote[4]}/invoice", {"state": "unpaid", "number_later": True}
+    )
+    # made[5] stays an order: exported, not invoiced yet
+
+    def refresh() -> Any:
+        with TestCase.captureOnCommitCallbacks(execute=True), world.scope_a():
+            job, _created = statuses.request_status_refresh(
+                company=world.firm_a, actor=world.billing
+            )
+        job.refresh_from_db()
+        return job
+
+    job = refresh()
+    assert job.status == "succeeded", job.error
+    for invoice in made:
+        invoice.refresh_from_db()
+    assert [i.status for i in made] == ["paid", "unpaid", "paid", "credited", "unpaid", "issued"]
+    assert made[1].outstanding_amount == made[1].gross_total - Decimal("1000")
+    assert made[2].outstanding_amount == Decimal("0")  # the reminder fee does not count
+    numbers = [sandbox.export_of(i).remote_invoice_number for i in made]
+    assert all(numbers[:4]) and numbers[4] == "" and numbers[5] == ""
+    assert sandbox.export_of(made[5]).remote_state == "not_invoiced"
+
+    invoice_id = later.get("id") or later.get("invoice", {}).get("id")
+    _control(sandbox, f"/invoices/{invoice_id}/assign-number")
+    again = refresh()
+    assert again.counts["updated"] >= 1
+    assert sandbox.export_of(made[4]).remote_invoice_number != ""
+    unchanged = refresh()
+    assert unchanged.counts["updated"] == 0
