@@ -71,3 +71,39 @@ def test_billing_staff_issue_an_invoice_and_see_it_exported(
     page.goto(page.url + "print/")
     expect(page.get_by_role("heading", name=re.compile("Invoice "))).to_be_visible()
     screenshot("3-print-view")
+
+
+def test_billing_staff_update_the_status_of_two_invoices(
+    page, screenshot, world, billing_on
+) -> None:
+    import requests
+
+    from tests.billing.test_export_tripletex import Sandbox
+
+    sandbox = Sandbox(world, billing_on)
+    paid, unpaid = sandbox.issue(sandbox.draft()), sandbox.issue(sandbox.draft())
+    base = f"{billing_on.base_url}/_sandbox/orders"
+    for invoice, body in (
+        (paid, {"state": "paid"}),
+        (unpaid, {"state": "partly_paid", "paid_amount": "1000"}),
+    ):
+        remote = sandbox.export_of(invoice).remote_id
+        assert requests.post(f"{base}/{remote}/invoice", json=body, timeout=10).ok
+
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill("billing@fjord.no")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/invoices/")
+    page.get_by_label(f"Select invoice {paid.number}").check()
+    page.get_by_label(f"Select invoice {unpaid.number}").check()
+    screenshot("1-selected")
+    page.get_by_role("button", name="Update status from Tripletex").click()
+    expect(page.locator("#status-job")).to_contain_text("2 updated, 0 unchanged, 0 not found")
+    page.get_by_role("link", name="Reload the list").click()
+    rows = page.locator("#invoice-table tbody tr")
+    expect(rows.filter(has=page.get_by_text(f"(uku {paid.number})"))).to_contain_text("Paid")
+    unpaid.refresh_from_db()
+    outstanding = f"{unpaid.outstanding_amount:,.2f} outstanding"
+    expect(rows.filter(has=page.get_by_text(f"(uku {unpaid.number})"))).to_contain_text(outstanding)
+    screenshot("2-paid-and-unpaid")
