@@ -35,10 +35,15 @@ test: install services chromium
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m benchmarks --quick
 
-## bench: import 10,000 sandbox customers; prints time, memory, Tripletex calls, SQL per page
+## bench: every performance figure beside its floor, in one run; writes var/bench.json
 bench: install
-	$(PY) scripts/bench.py
+	$(PY) -m benchmarks
+
+## bench-quick: the same keys at smaller sizes; fails when a call or SQL statement target is missed
+bench-quick: install
+	$(PY) -m benchmarks --quick
 
 ## lint: ruff and mypy (mypy must report no finding; it needs no DEBUG or secrets)
 lint: install

@@ -30,7 +30,7 @@ from integrations.base import (
     TransientError,
 )
 from integrations.tripletex.client import OSLO, TripletexClient
-from integrations.tripletex.errors import TripletexRequestError, say
+from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError, say
 
 logger = logging.getLogger(__name__)
 
@@ -237,14 +237,22 @@ def _vat_types(client: TripletexClient, cache: ExportCache, day: date) -> dict[s
 
 def _check_bank_account(client: TripletexClient, cache: ExportCache) -> None:
     """`ConfigError(fix="bank_account")` when ledger account 1920 has no bank account number.
-    An account 1920 Tripletex does not list is not held against the export."""
+    An account 1920 Tripletex does not list, or a token that may not read the ledger (403), is
+    not held against the export."""
     if cache.bank_account_ok:
         return
-    body = client.get_raw(
-        "/ledger/account",
-        {"number": BANK_ACCOUNT_NUMBER, "count": 10},
-        fields=BANK_ACCOUNT_FIELDS,
-    )
+    try:
+        body = client.get_raw(
+            "/ledger/account",
+            {"number": BANK_ACCOUNT_NUMBER, "count": 10},
+            fields=BANK_ACCOUNT_FIELDS,
+        )
+    except TripletexForbidden:
+        # A token without access to the ledger can still create orders: the check is a
+        # courtesy, not worth failing the export for.
+        logger.info("Tripletex refused the bank account check (403); export goes ahead")
+        cache.bank_account_ok = True
+        return
     rows = [row for row in body.get("values") or [] if isinstance(row, dict)]
     if rows and not any(str(row.get("bankAccountNumber") or "").strip() for row in rows):
         raise ConfigError(say("export_bank_account_missing"), details={"fix": FIX_BANK_ACCOUNT})

@@ -39,11 +39,13 @@ INFO = VendorInfo(
     environments=(("production", _("Production")), ("test", _("Test"))),
     environment_help=_("Test tokens only work against the Test environment, and vice versa."),
     credentials_expire=True,
+    # Tripletex receives an order (a preliminary invoice), so the invoice page names it so.
+    exported_as=_("Exported as order #%(number)s"),
     syncs=(
         (_("Clients (Tripletex customers)"), "in"),
         (_("Products"), "in"),
         (_("VAT types"), "in"),
-        (_("Invoices (as orders)"), "out"),
+        (_("Invoices (exported as orders)"), "out"),
         (_("Invoice numbers and paid status"), "in"),
     ),
 )

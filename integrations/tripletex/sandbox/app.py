@@ -547,6 +547,8 @@ class SandboxApp:
                 ),
                 request_id,
             )
+        if fault.kind == "forbidden":
+            return self._error(forbidden(), request_id)
         if fault.kind == "unauthorized":
             return self._error(
                 TripletexError(401, 3000, "Authentication failed."),

@@ -41,6 +41,7 @@ FAULT_KINDS = frozenset(
         "drop",
         "malformed_json",
         "unauthorized",
+        "forbidden",
         "lose_response",
     }
 )

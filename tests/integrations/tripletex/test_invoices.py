@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 import time_machine
+from django.utils import translation
 
 from integrations.base import (
     CallRecord,
@@ -25,6 +26,7 @@ from integrations.base import (
     InvoiceOut,
     RateLimited,
     TransientError,
+    get_vendor,
 )
 from integrations.tripletex.adapter import TripletexAdapter
 from integrations.tripletex.invoices import PAGE_SIZE
@@ -149,6 +151,15 @@ def invoice_out(world: World, **overrides: Any) -> InvoiceOut:
 
 
 # --- Export ------------------------------------------------------------------------------------
+
+
+def test_the_invoice_page_names_the_export_an_order() -> None:
+    info = get_vendor("tripletex")
+    with translation.override("nb"):
+        norwegian = str(info.exported_as) % {"number": "123"}
+
+    assert str(info.exported_as) % {"number": "123"} == "Exported as order #123"
+    assert norwegian == "Eksportert som ordre #123"
 
 
 def test_it_exports_an_invoice_as_one_order_with_customer_lines_vat_discount_and_employee(
@@ -315,6 +326,24 @@ def test_a_vat_code_refused_on_the_write_itself_asks_for_another_vat_type(
     assert "Ugyldig mva-kode." in refused.message
     assert refused.details["code"] == 18000
     assert world.orders("UKU-2026-0043") == []
+
+
+def test_a_token_that_may_not_read_the_ledger_still_exports(adapter, world: World) -> None:
+    world.fault("forbidden", path="/ledger/account", method="GET")
+
+    exported = adapter.export_invoice(invoice_out(world))
+
+    assert [o["id"] for o in world.orders("UKU-2026-0042")] == [int(exported.remote_id)]
+
+
+def test_a_clerk_reads_the_refusal_in_norwegian(adapter, world: World) -> None:
+    world.control(f"/companies/{world.firm}/bank-account", {"bank_account_number": None})
+
+    with translation.override("nb"):
+        refused = _refusal(adapter, invoice_out(world))
+
+    assert "bankkontonummer" in refused.message
+    assert "1920" in refused.message
 
 
 def test_other_refusals_quote_tripletex_and_ask_for_a_correction(adapter, world: World) -> None:
@@ -608,3 +637,30 @@ def test_a_429_on_the_invoice_list_waits_and_reads_on(adapter, world: World) -> 
 
     assert (status.state, status.outstanding) == ("unpaid", Decimal("1563.13"))
     assert world.counts()["GET /invoice"] == 2
+
+
+def test_no_token_or_session_appears_in_export_and_status_errors_records_or_logs(
+    adapter, world: World, token: str, caplog
+) -> None:
+    caplog.set_level("DEBUG")
+    seen: list[str] = []
+    world.fault("lose_response")
+    for invoice in (
+        invoice_out(world),
+        invoice_out(world, customer_id="424242"),
+        invoice_out(world, lines=(line(vat_code="1"),)),
+    ):
+        with pytest.raises((TransientError, ConfigError)) as raised:
+            adapter.export_invoice(invoice)
+        seen += [raised.value.message, repr(raised.value.details)]
+    world.fault("malformed_json", path="/invoice", method="GET", times=5)
+    with pytest.raises(TransientError) as failed:
+        adapter.invoice_statuses([ExportedRef("1", date.today())])
+    seen += [failed.value.message, repr(failed.value.details)]
+    seen += [repr(call) for call in adapter.calls]
+    sessions = [row["token"] for row in world.store.rows.get("sessionToken", {}).values()]
+
+    text = "\n".join([*seen, caplog.text])
+    assert sessions
+    for secret in (token, *sessions, world.store.consumer_token):
+        assert secret not in text
