@@ -308,7 +308,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # One enum for the firm's country and a client's registry country (the same choices).
-    "ENUM_NAME_OVERRIDES": {"CountryEnum": "uku.registry_numbers.Country"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "uku.registry_numbers.Country",
+        # Two choice sets are called "status" (a sync job's and an invoice's): name both.
+        "SyncJobStatusEnum": "integrations.models.SyncJobStatus",
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "InvoiceExportStateEnum": "billing.models.ExportState",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------------

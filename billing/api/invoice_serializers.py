@@ -16,8 +16,13 @@ class InvoiceLineSerializer(serializers.ModelSerializer[InvoiceLine]):
     (then the firm's default VAT type). Amounts are computed: net half-up to 2 decimals."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    product = serializers.UUIDField(required=False, allow_null=True, source="product.public_id")
-    vat_type = serializers.UUIDField(required=False, allow_null=True, source="vat_type.public_id")
+    # `default=None`: a line without a product (or VAT type) shows null rather than no key.
+    product = serializers.UUIDField(
+        required=False, allow_null=True, default=None, source="product.public_id"
+    )
+    vat_type = serializers.UUIDField(
+        required=False, allow_null=True, default=None, source="vat_type.public_id"
+    )
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     quantity = serializers.DecimalField(max_digits=14, decimal_places=4, required=False)
     unit_price = serializers.DecimalField(
@@ -96,7 +101,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
     client = serializers.UUIDField(source="client.public_id")
     client_name = serializers.CharField(source="client.name", read_only=True)
     responsible = serializers.EmailField(
-        source="responsible.email", required=False, allow_null=True,
+        source="responsible.email", required=False, allow_null=True, default=None,
         help_text="A member's e-mail, or null.",
     )  # fmt: skip
     lines = InvoiceLineSerializer(many=True, required=False)

@@ -143,3 +143,15 @@ def test_the_list_filters_and_pages(books, world, api_as) -> None:
     assert api.get("/api/v1/billing/invoices/?export_state=none").json()["count"] == 3
     bad = api.get("/api/v1/billing/invoices/?issued_from=yesterday")
     assert bad.status_code == 400 and "issued_from" in bad.json()["fields"]
+
+
+def test_a_line_without_product_and_an_invoice_without_responsible_say_null(
+    books, world, api_as
+) -> None:
+    body = {
+        "client": str(books.client.public_id),
+        "lines": [{"description": "Fritt", "unit_price": "10"}],
+    }
+    data = api_as(world.billing).post("/api/v1/billing/invoices/", body, format="json").json()
+    assert data["responsible"] is None
+    assert data["lines"][0]["product"] is None and data["lines"][0]["vat_type"] is None
