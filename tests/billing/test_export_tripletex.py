@@ -22,7 +22,8 @@ class Sandbox:
     def __init__(self, world: Any, server: Any) -> None:
         self.world, self.server, self.store = world, server, server.store
         self.firm = self.store.firm_company_id
-        import_products(world)
+        job = import_products(world)
+        assert job.status == "succeeded", (job.status, job.error)
         customer = next(
             c for c in self.store.company_rows("customer", self.firm) if not c.get("isInactive")
         )
