@@ -3,6 +3,7 @@ statement counting, timing and the report."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import statistics
@@ -94,13 +95,27 @@ def _fresh_postgres(name: str) -> str:
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         db.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(_drop_postgres, name)
     return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop_postgres(name: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with (
+        contextlib.suppress(Exception),
+        psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as db,
+    ):
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup_django(database: str = "uku_bench") -> str:
     """Point Django at a fresh database (PostgreSQL when it answers, else SQLite; or
-    UKU_BENCH_DATABASE_URL), migrate it and return a label saying which. `database` names the
-    PostgreSQL database, dropped and created afresh (a quick run never disturbs a full one)."""
+    UKU_BENCH_DATABASE_URL), migrate it and return a label saying which. On PostgreSQL the
+    database is `database` plus the process id, created for the run and dropped after it, so
+    runs side by side (CI jobs, two checkouts) never drop each other's."""
     workdir = tempfile.mkdtemp(prefix="uku-bench-")
     os.environ.update(DEBUG="1", UKU_VAR_DIR=workdir, DJANGO_SETTINGS_MODULE="uku.settings")
     os.environ.pop("CELERY_BROKER_URL", None)
@@ -108,7 +123,8 @@ def setup_django(database: str = "uku_bench") -> str:
     if url:
         label = url.split("://", 1)[0]
     elif _postgres_answers():
-        url, label = _fresh_postgres(database), f"PostgreSQL (127.0.0.1:5432/{database})"
+        name = f"{database}_{os.getpid()}"
+        url, label = _fresh_postgres(name), f"PostgreSQL (127.0.0.1:5432/{name})"
     else:
         url, label = f"sqlite:///{workdir}/bench.sqlite3", "SQLite (PostgreSQL did not answer)"
     os.environ["DATABASE_URL"] = url

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,11 +29,14 @@ from integrations.base import (
     RemoteInvoiceStatus,
     RemoteProduct,
     RemoteVatType,
+    StatisticsTarget,
+    StatisticValue,
 )
 from integrations.merit import errors, invoices
 from integrations.merit import settings as merit_settings
 from integrations.merit.client import MeritClient
 from integrations.merit.errors import say
+from integrations.merit.statistics import StatisticsReader
 from integrations.merit.vendor import INFO
 
 API_ID_FIELD = "api_id"
@@ -251,6 +254,21 @@ class MeritAdapter(AccountingAdapter):
                 for row in rows[start : start + PAGE_SIZE]
                 if row.get("ItemId")
             ]
+
+    def read_statistics(
+        self, target: StatisticsTarget, period: date, keys: Collection[str]
+    ) -> dict[str, StatisticValue]:
+        """Count the statistics `keys` (from `INFO.statistics`) of the month of `period` in the
+        Merit company these credentials open: Merit's API works per company with that
+        company's API ID and key and has no accountant access, so a client's statistics need a
+        connection holding the client's own company's credentials, and `target` is not used.
+
+        One call per source of `keys` (a month fits every date window; see
+        `integrations.merit.statistics`), `PeriodStart`/`PeriodEnd` being the month's first
+        and last day (Merit's are inclusive). Raises `ConfigError` for an unknown key (before
+        any call), `AuthError` for refused credentials, `RateLimited`/`TransientError`
+        (malformed answers too) when worth retrying. Read-only and idempotent."""
+        return StatisticsReader(self.client).read(period, keys)
 
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
         """One `sendinvoice` with `InvoiceNo` = `invoice.reference` and the totals by Merit's

@@ -162,6 +162,7 @@ MESSAGES: dict[str, Any] = {
     # Merit's API cannot name the company behind an API ID; this stands in for the name on the
     # Connect tab ("Merit Aktiva company: ..."), so it must read well after a colon.
     "connected": gettext_lazy("the company of this API ID (%(count)s tax rates)"),
+    "statistic_unknown": gettext_lazy("Merit Aktiva has no work statistic “%(statistic)s”."),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Capability, CredentialField, FieldKind, VendorInfo
+from integrations.merit.statistics import STATISTICS
 
 #: Where an admin finds the API ID and key in Merit (the same menu in all three products).
 API_SETTINGS_PATH = _("Settings → API settings")
@@ -49,6 +50,7 @@ INFO = VendorInfo(
             Capability.CUSTOMERS,
             Capability.PRODUCTS,
             Capability.VAT_TYPES,
+            Capability.STATISTICS,
             Capability.INVOICE_EXPORT,
             Capability.INVOICE_STATUS,
         }
@@ -64,7 +66,9 @@ INFO = VendorInfo(
         (_("Clients (Merit customers)"), "in"),
         (_("Products (Merit items)"), "in"),
         (_("VAT types (Merit tax rates)"), "in"),
+        (_("Work statistics (summary tasks)"), "in"),
         (_("Invoices (as Merit sales invoices)"), "out"),
         (_("Paid status of invoices"), "in"),
     ),
+    statistics=STATISTICS,
 )

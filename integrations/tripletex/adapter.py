@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from integrations.base import (
     AccountingAdapter,
+    BooksAccessLost,
     ConfigError,
     ExportedInvoice,
     ExportedRef,
@@ -29,10 +30,13 @@ from integrations.base import (
     RemoteInvoiceStatus,
     RemoteProduct,
     RemoteVatType,
+    StatisticsTarget,
+    StatisticValue,
 )
 from integrations.tripletex import invoices
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
-from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError
+from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError, say
+from integrations.tripletex.statistics import StatisticsReader, VoucherTypes, check_keys
 
 TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
 # Tripletex tokens are base64-like text (test tokens: "test-" + base64url of a small JSON
@@ -71,6 +75,8 @@ class TripletexAdapter(AccountingAdapter):
     key = "tripletex"
 
     _client: TripletexClient | None = None
+    # Voucher types per client company (their ids differ per company): listed once per adapter.
+    _voucher_types: dict[str, VoucherTypes] | None = None
     _export_cache: invoices.ExportCache | None = None
 
     @classmethod
@@ -294,6 +300,30 @@ class TripletexAdapter(AccountingAdapter):
                     )
                     for row in page
                 ]
+
+    def read_statistics(
+        self, target: StatisticsTarget, period: date, keys: Collection[str]
+    ) -> dict[str, StatisticValue]:
+        """Count the statistics `keys` (from `INFO.statistics`) of the month of `period` in
+        the client's own company, `target.books_company_id`, through the firm's accountant
+        access (that id is the Basic username; the firm's one session serves every client).
+
+        One paged pass per distinct source of `keys` at 1,000 rows a page with `fields` cut to
+        what the counts need (see `integrations.tripletex.statistics`); voucher types are
+        listed once per company and adapter. A source refused with 403 in a company that still
+        opens gives its statistics missing with the reason. Raises `ConfigError` for an unknown
+        key (before any call), `BooksAccessLost` when the target has no books company or the
+        company refuses the firm (that client only: no session is re-created for it),
+        `AuthError` for refused firm credentials, `RateLimited`/`TransientError` (malformed
+        answers too) when worth retrying. Read-only and idempotent."""
+        wanted = check_keys(keys)
+        company = str(target.books_company_id or "").strip()
+        if not company:
+            raise BooksAccessLost(say("books_not_linked"), books_company_id="")
+        books = self.books_client(company)
+        if self._voucher_types is None:
+            self._voucher_types = {}
+        return StatisticsReader(books, self._voucher_types).read(period, wanted)
 
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
         """One `POST /order` with the lines embedded, the reference in `reference` (details in

@@ -117,6 +117,20 @@ MESSAGES: dict[str, Any] = {
     ),
     "retry_later": gettext_lazy("uku will try again later."),
     "no_reason": gettext_lazy("no reason given"),
+    "statistic_unknown": gettext_lazy("Tripletex has no work statistic “%(statistic)s”."),
+    "statistic_refused": gettext_lazy(
+        "Tripletex refused %(path)s in this client's company: the accounting firm's access "
+        "there does not include it. In Tripletex, give the token's user that access in the "
+        "client's company, then reload the data."
+    ),
+    "voucher_type_missing": gettext_lazy(
+        "The client's Tripletex company has no voucher type named “%(name)s”, so uku cannot "
+        "count its vouchers."
+    ),
+    "books_not_linked": gettext_lazy(
+        "This client is not linked to its own company in Tripletex, so uku cannot open its "
+        "books. Link it to its company in the Integration column."
+    ),
     # Invoice export: a billing clerk reads these on the invoice, next to a link to the fix.
     "export_customer_unknown": gettext_lazy(
         "Tripletex does not know the customer this client is linked to (it may have been "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from integrations.base import Capability, CredentialField, FieldKind, VendorInfo
+from integrations.tripletex.statistics import STATISTICS
 
 INFO = VendorInfo(
     key="tripletex",
@@ -32,6 +33,7 @@ INFO = VendorInfo(
             Capability.PRODUCTS,
             Capability.VAT_TYPES,
             Capability.BOOKS_ACCESS,
+            Capability.STATISTICS,
             Capability.INVOICE_EXPORT,
             Capability.INVOICE_STATUS,
         }
@@ -45,7 +47,9 @@ INFO = VendorInfo(
         (_("Clients (Tripletex customers)"), "in"),
         (_("Products"), "in"),
         (_("VAT types"), "in"),
+        (_("Work statistics (summary tasks)"), "in"),
         (_("Invoices (exported as orders)"), "out"),
         (_("Invoice numbers and paid status"), "in"),
     ),
+    statistics=STATISTICS,
 )

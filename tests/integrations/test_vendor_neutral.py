@@ -105,6 +105,7 @@ def test_the_api_connects_with_credentials_and_describes_the_vendor(world, api_a
         "invoice_export",
         "invoice_status",
         "products",
+        "statistics",
         "vat_types",
     ]
     tested = api.post(

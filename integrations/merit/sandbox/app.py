@@ -44,6 +44,7 @@ from .endpoints import (
 )
 from .invoicing import CONTROL_ROUTES as INVOICING_CONTROL_ROUTES
 from .seed import COUNTRIES, PATH_ALIASES
+from .statistics import control_statistics
 from .store import API_LICENCES, ControlError, Fault, RateState, Store
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class SandboxApp:
                 environ.get("HTTP_HOST")
                 or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
             )
-            reply = self._control(method, path[len("/_sandbox") :] or "/", body, host)
+            reply = self._control(method, path[len("/_sandbox") :] or "/", body, host, query)
         else:
             reply = self._api(method, path, query, body)
             # The server's own clock, shifted by `/_sandbox/clock` like the signature check, as a
@@ -312,13 +313,22 @@ class SandboxApp:
         )
 
     # ----------------------------------------------------------- control API
-    def _control(self, method: str, path: str, body: bytes, host: str) -> Reply:
+    def _control(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        host: str,
+        query: list[tuple[str, str]] | None = None,
+    ) -> Reply:
         try:
             data = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (UnicodeDecodeError, ValueError):
             return json_reply({"error": "the request body is not valid JSON"}, 400)
         if not isinstance(data, dict):
             return json_reply({"error": "the request body must be a JSON object"}, 400)
+        if method == "GET":  # a GET's arguments come in its query string
+            data = {**dict(query or ()), **data}
         handler, args, allowed = _find_control(method, path.rstrip("/") or "/")
         if handler is None:
             return json_reply(
@@ -481,6 +491,7 @@ CONTROL_ROUTES: list[tuple[str, str, ControlHandler]] = [
     ("DELETE", "/faults", lambda store, data: (204, store.clear_faults())),
     ("GET", "/requests", lambda store, data: (200, store.request_log())),
     ("DELETE", "/requests", lambda store, data: (204, store.clear_requests())),
+    ("GET", "/statistics", control_statistics),  # the true work statistics of a client-month
 ]
 
 

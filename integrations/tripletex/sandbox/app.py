@@ -26,6 +26,7 @@ from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from . import bookkeeping
 from .endpoints import (
     Call,
     Reply,
@@ -349,6 +350,11 @@ ROUTES: list[Route] = [
 ]
 
 
+# Bookkeeping endpoints live in their own module (work statistics).
+_BOOKKEEPING_ROUTES, _BOOKKEEPING_CONTROL = bookkeeping.routes()
+ROUTES += _BOOKKEEPING_ROUTES
+
+
 def template_of(path: str) -> str:
     """Path template for the request log: the route's template, else digits replaced by ``{id}``."""
     for route in ROUTES:
@@ -383,7 +389,7 @@ class SandboxApp:
             length = 0
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
-            reply = self._control(method, path[len("/_sandbox") :] or "/", body)
+            reply = self._control(method, path[len("/_sandbox") :] or "/", body, query)
         elif path == "/v2" or path.startswith("/v2/"):
             headers = {
                 key[5:].replace("_", "-").lower(): value
@@ -580,13 +586,17 @@ class SandboxApp:
         )
 
     # ----------------------------------------------------------- control API
-    def _control(self, method: str, path: str, body: bytes) -> Reply:
+    def _control(
+        self, method: str, path: str, body: bytes, query: dict[str, str] | None = None
+    ) -> Reply:
         try:
             data = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (UnicodeDecodeError, ValueError):
             return Reply(400, {"error": "the request body is not valid JSON"})
         if not isinstance(data, dict):
             return Reply(400, {"error": "the request body must be a JSON object"})
+        if method == "GET":  # a GET's arguments come in its query string
+            data = {**(query or {}), **data}
         route, params, allowed = find_route(CONTROL_ROUTES, method, path.rstrip("/") or "/")
         if route is None:
             return Reply(
@@ -743,6 +753,9 @@ CONTROL_ROUTES: list[Route] = [
     ),
     *[Route(method, template, handler) for method, template, handler in ORDER_CONTROL_ROUTES],
 ]
+
+
+CONTROL_ROUTES += _BOOKKEEPING_CONTROL
 
 
 # -------------------------------------------------------------------- server

@@ -100,7 +100,8 @@ _SCHEMA_TEXT: dict[str, str] = {
     "voucher": (
         f"{_COMMON} changes date number tempNumber year description voucherType:voucherType "
         "reverseVoucher:voucher postings:[posting] document:document attachment:document "
-        "externalVoucherNumber vendorInvoiceNumber supplierVoucherType displayName"
+        "ediDocument:document numberAsString externalVoucherNumber vendorInvoiceNumber "
+        "supplierVoucherType displayName"
     ),
     "posting": (
         f"{_COMMON} voucher:voucher date description account:account customer:customer "

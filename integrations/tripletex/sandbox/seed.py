@@ -27,6 +27,7 @@ import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from .bookkeeping import add_bookkeeping
 from .endpoints import add_voucher, create_order, invoice_order, register_payment
 from .fields import VAT_TYPES
 from .store import ControlError, Row
@@ -601,6 +602,7 @@ def _client_history(builder: _Builder, company: int, index: int) -> None:
                 store, company, day, "Manuelt bilag", rng.choice(MANUAL_VOUCHERS), postings, extra
             )
     _bank_statements(builder, company, months, cash, random.Random(f"{org}-bank"))
+    add_bookkeeping(store, company, index, months, today)
 
 
 def _sale(
