@@ -44,7 +44,7 @@ def test_a_worker_killed_mid_export_leaves_exactly_one_remote_invoice(
         "CELERY_BROKER_URL": REDIS,
         "UKU_INVOICE_EXPORT_STALL_SECONDS": "2",
     }
-    sender = Celery("sender", broker=REDIS)
+    sender = Celery("sender", broker=REDIS, set_as_current=False)
     sender.conf.task_default_queue = queue
     # The export goes to the real worker, not to this process's eager Celery.
     monkeypatch.setattr(exports, "_send", lambda export_id, countdown=0: None)
