@@ -64,6 +64,8 @@ class JobKind:
     label: Any  # lazy translatable text for History and notifications
     link: Callable[[SyncJob], str] | None = None  # where the "done" notification points
     capability: Capability | None = None  # what the vendor must be able to do to run it
+    # Dotted path of fn(job) -> str: the counts in words, added to the "finished" notification.
+    summary: str = ""
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -75,10 +77,12 @@ def register_job_kind(
     label: Any,
     link: Callable[[SyncJob], str] | None = None,
     capability: Capability | None = None,
+    summary: str = "",
 ) -> None:
     """Declare a kind of sync job (call from an AppConfig.ready). A job of a kind that needs
-    `capability` is refused, with `CapabilityMissing`, for a vendor without it."""
-    JOB_KINDS[key] = JobKind(key, runner_path, label, link, capability)
+    `capability` is refused, with `CapabilityMissing`, for a vendor without it. `summary`, a
+    dotted path of fn(job) -> str, puts the job's counts into its "finished" notification."""
+    JOB_KINDS[key] = JobKind(key, runner_path, label, link, capability, summary)
 
 
 def job_label(kind: str) -> str:
@@ -470,6 +474,8 @@ def _notify_end(job: SyncJob) -> None:
     vendor = get_vendor(job.vendor).label
     if job.status == SyncJobStatus.SUCCEEDED:
         text = _("%(vendor)s: %(job)s finished.") % {"vendor": vendor, "job": job_label(job.kind)}
+        if kind and kind.summary:
+            text = f"{text} {import_string(kind.summary)(job)}"
         level = NotificationLevel.SUCCESS
     else:
         text = _("%(vendor)s: %(job)s failed: %(error)s") % {

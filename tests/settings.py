@@ -35,6 +35,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # it without naming it anywhere.
 UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.fakebooks"]  # noqa: F405
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.fakebooks"]  # noqa: F405
+# A made-up system that counts work statistics (tests/statbooks), so summary tasks are tested
+# against the vendor-neutral contract alone.
+UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.statbooks"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.statbooks"]
 # A made-up accounting system that receives invoices (tests/fakeinvoices), for the export
 # outbox's tests until, and next to, the real vendors' sandboxes.
 UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.fakeinvoices"]

@@ -310,8 +310,10 @@ SPECTACULAR_SETTINGS = {
     # One enum for the firm's country and a client's registry country (the same choices).
     "ENUM_NAME_OVERRIDES": {
         "CountryEnum": "uku.registry_numbers.Country",
-        # Two choice sets are called "status" (a sync job's and an invoice's): name both.
-        "SyncJobStatusEnum": "integrations.models.SyncJobStatus",
+        # A sync job's status keeps its name next to a summary task's.
+        "StatusEnum": "integrations.models.SyncJobStatus",
+        "TaskStatusEnum": "summarytasks.models.TaskStatus",
+        # An invoice's status and an export's state have their own names too.
         "InvoiceStatusEnum": "billing.models.InvoiceStatus",
         "InvoiceExportStateEnum": "billing.models.ExportState",
     },
@@ -380,6 +382,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "integrations.tasks.warn_expiring_tokens",
         "schedule": _cron("UKU_CRON_TOKEN_EXPIRY", "5 7 * * *"),
         "options": {"expires": 23 * 3600},
+    },
+    # Hourly: the firms whose monthly import day of work statistics is today (each in its own
+    # time zone) get one import per linked client not yet imported for the month.
+    "monthly-statistics-imports": {
+        "task": "summarytasks.tasks.schedule_monthly_imports",
+        "schedule": _cron("UKU_CRON_MONTHLY_STATISTICS", "7 * * * *"),
+        "options": {"expires": 50 * 60},
     },
 }
 

@@ -48,6 +48,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("integrations.api.urls")),
     path("", include("clients.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("summarytasks.api.urls")),
     # Last: a vendor path nothing matched, answered "<vendor> cannot ..." when that is why.
     path(
         "integrations/<slug:vendor>/<path:rest>",
@@ -73,6 +74,7 @@ urlpatterns = [
     # Billing's own settings page (/settings/apps/billing/) before the integrations' vendor route.
     path("", include("billing.urls")),
     path("", include("clients.urls")),
+    path("", include("summarytasks.urls")),
     path("", include("integrations.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StatbooksConfig(AppConfig):
+    name = "tests.statbooks"
+    label = "statbooks"
