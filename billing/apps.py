@@ -28,6 +28,14 @@ class BillingConfig(AppConfig):
             link=products_tab,
         )
 
+        register_job_kind(
+            "invoice_status",
+            "billing.statuses.run_invoice_status_refresh",
+            _("Invoice status update"),
+            capability=Capability.INVOICE_STATUS,
+            link=lambda job: "/invoices/",
+        )
+
         from integrations.services import register_enable_option
         from integrations.views import register_app_card
 

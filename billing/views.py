@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import services
+from billing import invoices, services
 from billing.forms import ActivateBillingForm, ProductSearchForm
+from billing.invoice_forms import BillingInvoiceSettingsForm
 from billing.models import VAT_CODE_ORDER, BillingProduct, VatType
 from integrations.base import IntegrationError
 from integrations.models import SyncJob
@@ -91,6 +92,7 @@ def settings_page(request: FirmRequest) -> HttpResponse:
         "tabs": tabs,
         "tab": tab,
         "form": ActivateBillingForm(initial={"accounting_vendor": vendor} if billing else None),
+        "invoice_settings_form": _invoice_settings_form(company),
     }
     if tab == "products":
         context.update(_catalogue(request))
@@ -122,6 +124,50 @@ def activate(request: FirmRequest) -> HttpResponse:
     messages.success(request, text)
     connected = services.accounting_connection(request.company, vendor)
     return redirect(_url("products" if connected else "overview"))
+
+
+def _invoice_settings_form(company: Any, data: Any = None) -> BillingInvoiceSettingsForm:
+    settings = invoices.settings_for(company) if data is None else None
+    initial = (
+        {
+            "export_invoices": settings.export_invoices,
+            "default_due_days": settings.default_due_days,
+            "default_vat_type": settings.default_vat_type.public_id
+            if settings.default_vat_type
+            else None,
+            "number_prefix": settings.number_prefix,
+            "next_number": settings.next_number,
+            "check_status_daily": settings.check_status_daily,
+            "status_check_hour": settings.status_check_hour,
+            "time_zone": settings.time_zone,
+        }
+        if settings
+        else None
+    )
+    return BillingInvoiceSettingsForm(data, company=company, initial=initial)
+
+
+@require_POST
+@requires_role(*ADMIN_ROLES)
+def invoice_settings(request: FirmRequest) -> HttpResponse:
+    """Billing's invoicing settings: export on/off, default due days and VAT type, numbers."""
+    form = _invoice_settings_form(request.company, request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Check the invoicing settings: %(errors)s")
+            % {"errors": " ".join(str(e) for errors in form.errors.values() for e in errors)},
+        )
+        return redirect(_url("overview"))
+    try:
+        invoices.update_invoice_settings(
+            company=request.company, actor=request.user, **form.cleaned_data
+        )
+    except IntegrationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The invoicing settings are saved."))
+    return redirect(_url("overview"))
 
 
 @require_POST

@@ -39,3 +39,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.fakebooks"]  # noqa: F405
 # against the vendor-neutral contract alone.
 UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.statbooks"]
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.statbooks"]
+# A made-up accounting system that receives invoices (tests/fakeinvoices), for the export
+# outbox's tests until, and next to, the real vendors' sandboxes.
+UKU_ACCOUNTING_SYSTEMS = [*UKU_ACCOUNTING_SYSTEMS, "tests.fakeinvoices"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.fakeinvoices"]

@@ -313,6 +313,9 @@ SPECTACULAR_SETTINGS = {
         # A sync job's status keeps its name next to a summary task's.
         "StatusEnum": "integrations.models.SyncJobStatus",
         "TaskStatusEnum": "summarytasks.models.TaskStatus",
+        # An invoice's status and an export's state have their own names too.
+        "InvoiceStatusEnum": "billing.models.InvoiceStatus",
+        "InvoiceExportStateEnum": "billing.models.ExportState",
     },
 }
 
@@ -364,6 +367,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "integrations.tasks.resume_stalled_jobs",
         "schedule": _cron("UKU_CRON_RESUME_STALLED_JOBS", "* * * * *"),
         "options": {"expires": 50},
+    },
+    "sweep-invoice-exports": {
+        "task": "billing.tasks.sweep_invoice_exports",
+        "schedule": _cron("UKU_CRON_SWEEP_INVOICE_EXPORTS", "* * * * *"),
+        "options": {"expires": 50},
+    },
+    "daily-invoice-status-checks": {
+        "task": "billing.tasks.start_daily_invoice_status_checks",
+        "schedule": _cron("UKU_CRON_INVOICE_STATUS", "7 * * * *"),
+        "options": {"expires": 50 * 60},
     },
     "warn-expiring-integration-tokens": {
         "task": "integrations.tasks.warn_expiring_tokens",
@@ -446,3 +459,8 @@ UKU_INVITATION_DAYS = env.int("UKU_INVITATION_DAYS", default=14)
 UKU_JOB_HEARTBEAT_SECONDS = env.float("UKU_JOB_HEARTBEAT_SECONDS", default=10.0)
 UKU_JOB_STALL_SECONDS = env.float("UKU_JOB_STALL_SECONDS", default=60.0)
 UKU_JOB_MAX_RESUMES = env.int("UKU_JOB_MAX_RESUMES", default=5)
+# Invoice export outbox: attempts of a transient failure before an export fails visibly, and
+# how long a row may stay in flight before the sweeper takes it as abandoned (above the export
+# task's hard time limit of 240 s, so a live attempt is never taken over).
+UKU_INVOICE_EXPORT_MAX_ATTEMPTS = env.int("UKU_INVOICE_EXPORT_MAX_ATTEMPTS", default=6)
+UKU_INVOICE_EXPORT_STALL_SECONDS = env.float("UKU_INVOICE_EXPORT_STALL_SECONDS", default=300.0)

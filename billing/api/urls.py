@@ -4,13 +4,20 @@ endpoints next to its other routes (`integrations/tripletex/product-imports`, ..
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from billing.api import views
+from billing.api import invoice_views, views
 from integrations.api.views import register_capability_route
 from integrations.base import Capability, iter_vendors
 
 router = SimpleRouter(trailing_slash=True)
 router.register("billing/products", views.BillingProductViewSet, basename="billing-product")
 router.register("billing/vat-types", views.VatTypeViewSet, basename="billing-vat-type")
+# The invoice paths are a public contract (api-contract.txt): `.../{id}/issue` without a slash;
+# either form is accepted.
+invoice_router = SimpleRouter()
+invoice_router.trailing_slash = "/?"
+invoice_router.register(
+    "billing/invoices", invoice_views.InvoiceViewSet, basename="billing-invoice"
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -19,6 +26,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("billing/activate", views.BillingActivateView.as_view(), name="api-billing-activate"),
     path(
         "billing/deactivate", views.BillingDeactivateView.as_view(), name="api-billing-deactivate"
+    ),
+    path(
+        "billing/invoice-settings",
+        invoice_views.InvoiceSettingsView.as_view(),
+        name="api-billing-invoice-settings",
     ),
 ]
 # Each accounting system's imports, for the systems that can list what is imported.
@@ -41,3 +53,4 @@ for vendor in iter_vendors(Capability.VAT_TYPES):
         )
     )
 urlpatterns += router.urls
+urlpatterns += invoice_router.urls

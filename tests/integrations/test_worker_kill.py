@@ -102,7 +102,7 @@ def broker(request, tmp_path) -> Iterator[tuple[dict[str, str], Celery]]:
     }
     if request.param == "redis":
         env["CELERY_BROKER_URL"] = REDIS
-        sender = Celery("sender", broker=REDIS)
+        sender = Celery("sender", broker=REDIS, set_as_current=False)
     else:
         env["CELERY_BROKER_URL"] = "filesystem://"
         folders = {
@@ -112,7 +112,7 @@ def broker(request, tmp_path) -> Iterator[tuple[dict[str, str], Celery]]:
         }
         for folder in folders.values():
             Path(folder).mkdir(parents=True, exist_ok=True)
-        sender = Celery("sender", broker="filesystem://")
+        sender = Celery("sender", broker="filesystem://", set_as_current=False)
         sender.conf.broker_transport_options = folders
     sender.conf.task_default_queue = queue
     yield env, sender

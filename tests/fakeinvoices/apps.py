@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FakeinvoicesConfig(AppConfig):
+    name = "tests.fakeinvoices"
+    label = "fakeinvoices"
