@@ -14,4 +14,5 @@ section and listing it in `SECTION_MODULES`.
 SECTION_MODULES = (
     "benchmarks.customers",
     "benchmarks.lists",
+    "benchmarks.export",
 )

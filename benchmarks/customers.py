@@ -49,6 +49,8 @@ class VendorBench:
     # False when the vendor answers every customer at once (Merit): memory then grows with the
     # answer, which no client can avoid, so the memory target does not apply.
     pages_results: bool = True
+    # Why the export does not make its target yet (see Target.known_miss); "" once it does.
+    export_known_miss: str = ""
 
 
 def _tripletex() -> VendorBench:
@@ -98,6 +100,8 @@ def _tripletex() -> VendorBench:
         ),
         raw_fetch=raw_fetch,
         is_page_call=lambda c: c["method"] == "GET" and c["path_template"] == "/customer",
+        export_known_miss="each export builds its own adapter: a session create and delete, "
+        "the VAT types and the bank account check per invoice (issue 15)",
     )
 
 
@@ -143,6 +147,8 @@ def _merit() -> VendorBench:
         raw_fetch=raw_fetch,
         is_page_call=lambda c: c.get("endpoint") == "getcustomers",
         pages_results=False,
+        export_known_miss="each export builds its own adapter: gettaxes and getitems per "
+        "invoice (issue 15)",
     )
 
 

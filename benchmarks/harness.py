@@ -51,6 +51,10 @@ class Target:
     ok: bool
     detail: str
     counts_only: bool = True
+    # A count target the code does not meet yet, with why: reported as MISS on every run (and
+    # in var/bench.json) but not failing `make bench-quick`, so CI stays green while the work
+    # is open. Remove the note when the code meets the target.
+    known_miss: str = ""
 
 
 @dataclass
