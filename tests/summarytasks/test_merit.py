@@ -21,48 +21,37 @@ from tests.summarytasks.conftest import run_jobs
 VENDOR = "merit"
 
 
+def connect(world, creds, client=None) -> IntegrationConnection:
+    """A connected Merit connection of firm A with `creds`: the firm's, or `client`'s own."""
+    connection = IntegrationConnection.objects.create(
+        company=world.firm_a,
+        vendor=VENDOR,
+        client=client,
+        enabled=True,
+        environment="ee",
+        status=ConnectionStatus.CONNECTED,
+    )
+    IntegrationCredential.objects.create(
+        company=world.firm_a,
+        connection=connection,
+        environment="ee",
+        secret_encrypted=crypto.encrypt(
+            json.dumps({"api_id": creds["api_id"], "api_key": creds["api_key"]})
+        ),
+        last4=creds["api_key"][-4:],
+        set_by=world.admin,
+        set_at=timezone.now(),
+    )
+    return connection
+
+
 def test_a_reload_imports_the_emulators_true_counts(world, merit):
     creds = merit.store.demo_credentials("EE")
     with world.scope_a():
-        connection = IntegrationConnection.objects.create(
-            company=world.firm_a,
-            vendor=VENDOR,
-            enabled=True,
-            environment="ee",
-            status=ConnectionStatus.CONNECTED,
-        )
-        IntegrationCredential.objects.create(
-            company=world.firm_a,
-            connection=connection,
-            environment="ee",
-            secret_encrypted=crypto.encrypt(
-                json.dumps({"api_id": creds["api_id"], "api_key": creds["api_key"]})
-            ),
-            last4=creds["api_key"][-4:],
-            set_by=world.admin,
-            set_at=timezone.now(),
-        )
+        connect(world, creds)
         client = Client.objects.create(company=world.firm_a, name="Tallinna Pagar OÜ")
         # Merit's credentials open one company: the client's own, saved for that client.
-        own = IntegrationConnection.objects.create(
-            company=world.firm_a,
-            vendor=VENDOR,
-            client=client,
-            enabled=True,
-            environment="ee",
-            status=ConnectionStatus.CONNECTED,
-        )
-        IntegrationCredential.objects.create(
-            company=world.firm_a,
-            connection=own,
-            environment="ee",
-            secret_encrypted=crypto.encrypt(
-                json.dumps({"api_id": creds["api_id"], "api_key": creds["api_key"]})
-            ),
-            last4=creds["api_key"][-4:],
-            set_by=world.admin,
-            set_at=timezone.now(),
-        )
+        connect(world, creds, client=client)
         ExternalLink.objects.create(
             company=world.firm_a, client=client, vendor=VENDOR, remote_id="c-1"
         )
@@ -106,24 +95,7 @@ def test_a_client_without_its_own_merit_company_gets_missing_values_not_the_firm
     what to do, and no statistics endpoint is called."""
     creds = merit.store.demo_credentials("EE")
     with world.scope_a():
-        connection = IntegrationConnection.objects.create(
-            company=world.firm_a,
-            vendor=VENDOR,
-            enabled=True,
-            environment="ee",
-            status=ConnectionStatus.CONNECTED,
-        )
-        IntegrationCredential.objects.create(
-            company=world.firm_a,
-            connection=connection,
-            environment="ee",
-            secret_encrypted=crypto.encrypt(
-                json.dumps({"api_id": creds["api_id"], "api_key": creds["api_key"]})
-            ),
-            last4=creds["api_key"][-4:],
-            set_by=world.admin,
-            set_at=timezone.now(),
-        )
+        connect(world, creds)
         client = Client.objects.create(company=world.firm_a, name="Tartu Aed OÜ")
         ExternalLink.objects.create(
             company=world.firm_a, client=client, vendor=VENDOR, remote_id="c-2"
