@@ -11,7 +11,7 @@ DEPLOY_ENV := DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-looking
 	UKU_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	ALLOWED_HOSTS=uku.example.no DATABASE_URL=sqlite:///$(CURDIR)/var/check-deploy.sqlite3
 
-.PHONY: run test install lint format bench sandbox worker beat web migrate lock vendor services chromium clean
+.PHONY: run test install lint format bench reliability sandbox worker beat web migrate lock vendor services chromium clean
 
 ## install: create .venv and install the pinned dependencies (only when requirements.lock changed)
 install: $(STAMP)
@@ -36,6 +36,14 @@ test: install services chromium
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} --dist loadgroup $(PYTEST_ARGS)
 	$(PY) -m benchmarks --quick
+
+## reliability: the fault, tenancy, role x plan, secrets and fuzz matrices (full fuzz budget);
+## every figure in var/reliability.json is counted by the tests that ran
+RELIABILITY_TESTS ?= tests/reliability tests/uku/test_isolation.py
+reliability: install services
+	rm -rf var/reliability-parts
+	UKU_RELIABILITY_PARTS=$(CURDIR)/var/reliability-parts $(PY) -m pytest -n $${PYTEST_WORKERS:-2} --dist loadgroup $(RELIABILITY_TESTS)
+	$(PY) -m tests.reliability.report var/reliability-parts var/reliability.json
 
 ## bench: every performance figure beside its floor, in one run; writes var/bench.json
 bench: install
