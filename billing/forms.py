@@ -35,7 +35,9 @@ class ProductSearchForm(forms.Form):
     SHOW_CHOICES = (("active", _("Active")), ("inactive", _("Inactive")), ("all", _("All")))
     SORT_CHOICES = (
         ("name", _("Name")),
+        ("-name", _("Name")),
         ("number", _("Number")),
+        ("-number", _("Number")),
         ("price", _("Price")),
         ("-price", _("Price, highest first")),
     )

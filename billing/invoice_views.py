@@ -96,6 +96,8 @@ def invoice_list(request: FirmRequest) -> HttpResponse:
             "page": page,
             "totals": totals,
             "query_string": keep.urlencode(),
+            "pager_query": keep.urlencode(),
+            "filtered": any(keep.values()),
             "can_write": has_role(request, *INVOICE_ROLES),
             "status_vendor_label": get_vendor(vendor).label if vendor else "",
             "status_job": job,

@@ -27,7 +27,9 @@ from uku.tenancy import ADMIN_ROLES, requires_role
 PRODUCTS_PER_PAGE = 25
 SORTS = {
     "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
     "number": ("number", "name", "pk"),
+    "-number": ("-number", "name", "pk"),
     "price": ("unit_price", "name", "pk"),
     "-price": ("-unit_price", "name", "pk"),
 }
@@ -63,6 +65,11 @@ def _catalogue(request: FirmRequest) -> dict[str, Any]:
         "search": form,
         "page": page,
         "query_string": keep.urlencode(),
+        # The pager's and the sortable headers' links (templates/includes/): without `fragment`,
+        # so following one loads the whole page.
+        "pager_query": keep.urlencode(),
+        "sort": request.GET.get("sort") if request.GET.get("sort") in SORTS else "name",
+        "filtered": bool(request.GET.get("q")) or request.GET.get("show") in ("inactive", "all"),
         "vat_types": VatType.objects.filter(company=request.company).order_by(
             "-active", *VAT_CODE_ORDER
         ),

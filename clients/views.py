@@ -302,6 +302,8 @@ def import_context(request: FirmRequest, vendor: str) -> dict[str, Any]:
             rows=page_rows,
             show=shown,
             q=query,
+            # The pager keeps the tab, filter and search, also in a panel redrawn after a POST.
+            pager_query=urlencode({"tab": "import", "show": shown, "q": query}),
             pending=importing.not_imported(preview).count(),
             selected=importing.selection_counts(importing.selected_rows(preview)),
             all_new=importing.selection_counts(importing.new_rows(preview)),

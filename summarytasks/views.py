@@ -405,6 +405,8 @@ def month_view(request: FirmRequest) -> HttpResponseBase:
             "members": Membership.objects.filter(company=company).select_related("user"),
             "statuses": TaskStatus.choices,
             "query": query.urlencode(),
+            "filtered": any(request.GET.get(k) for k in ("status", "topic", "assignee", "linked")),
+            "clear_url": f"?period={period:%Y-%m}",
             "is_admin": request.membership.role in ADMIN_ROLES,
         },
     )

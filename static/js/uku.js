@@ -6,50 +6,122 @@ document.addEventListener("change", (event) => {
   }
 });
 document.documentElement.classList.add("js");
-// Buttons with data-confirm-modal="id" open that Bootstrap modal instead of submitting; the
-// modal's own submit button (same name and value) sends the form. Without JavaScript the
-// button submits directly.
+// The one confirmation dialog: a native <dialog> opened with showModal(), so the page behind it
+// is inert; Tab and Shift+Tab wrap inside it (focus trapped), Escape cancels, and focus returns
+// to the button that opened it. Never the browser's confirm().
+const FOCUSABLE = "button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])";
+function openDialog(dialog, opener) {
+  dialog.ukuOpener = opener;
+  dialog.showModal();
+  const first = dialog.querySelector("[autofocus]") || dialog.querySelector(FOCUSABLE);
+  if (first) first.focus();
+}
+document.addEventListener("keydown", (event) => {
+  const dialog = event.target.closest && event.target.closest("dialog[open]");
+  if (!dialog || event.key !== "Tab") return;
+  const items = Array.from(dialog.querySelectorAll(FOCUSABLE)).filter((el) => !el.disabled);
+  if (!items.length) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+});
+document.addEventListener("close", (event) => {
+  const dialog = event.target;
+  if (dialog instanceof HTMLDialogElement && dialog.ukuOpener) {
+    dialog.ukuOpener.focus();
+    dialog.ukuOpener = null;
+  }
+}, true);
+document.addEventListener("click", (event) => {
+  const closer = event.target.closest("[data-dialog-close]");
+  if (closer) {
+    event.preventDefault();
+    closer.closest("dialog").close();
+  }
+});
+// Buttons with data-confirm-modal="id" open that <dialog> instead of submitting; the dialog's own
+// submit button (same name and value) sends the form. Without JavaScript the button submits
+// directly.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-confirm-modal]");
-  if (!button || !window.bootstrap) return;
-  const modal = document.getElementById(button.getAttribute("data-confirm-modal"));
-  if (!modal) return;
+  if (!button) return;
+  const dialog = document.getElementById(button.getAttribute("data-confirm-modal"));
+  if (!(dialog instanceof HTMLDialogElement)) return;
   event.preventDefault();
-  window.bootstrap.Modal.getOrCreateInstance(modal).show();
+  openDialog(dialog, button);
 });
-// Buttons with data-confirm ask in a Bootstrap modal (never the browser's confirm()) before
-// submitting their form with the button's own name and value.
+// Buttons with data-confirm="question" ask in the shared dialog before submitting their form
+// with the button's own name and value; data-confirm-count names the checkboxes whose checked
+// count a bulk action needs (none checked: nothing to confirm, the dialog says so).
 let confirmedButton = null;
+function confirmDialog() {
+  let dialog = document.getElementById("uku-confirm-dialog");
+  if (dialog) return dialog;
+  dialog = document.createElement("dialog");
+  dialog.id = "uku-confirm-dialog";
+  dialog.className = "uku-dialog";
+  dialog.setAttribute("aria-labelledby", "uku-confirm-text");
+  const text = document.createElement("p");
+  text.id = "uku-confirm-text";
+  const buttons = document.createElement("div");
+  buttons.className = "d-flex justify-content-end gap-2 mt-3";
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "btn btn-secondary";
+  cancel.setAttribute("data-dialog-close", "");
+  const ok = document.createElement("button");
+  ok.type = "button";
+  ok.className = "btn btn-primary";
+  ok.setAttribute("data-uku-confirm-ok", "");
+  buttons.append(cancel, ok);
+  dialog.append(text, buttons);
+  document.body.appendChild(dialog);
+  return dialog;
+}
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-confirm]");
-  if (!button || !window.bootstrap || button === confirmedButton) return;
+  if (!button || button === confirmedButton) return;
   event.preventDefault();
-  let modal = document.getElementById("uku-confirm-modal");
-  if (!modal) {
-    modal = document.createElement("div");
-    modal.id = "uku-confirm-modal";
-    modal.className = "modal fade";
-    modal.tabIndex = -1;
-    modal.setAttribute("aria-hidden", "true");
-    modal.setAttribute("aria-labelledby", "uku-confirm-text");
-    modal.innerHTML = '<div class="modal-dialog"><div class="modal-content">' +
-      '<div class="modal-body"><p id="uku-confirm-text" class="mb-0"></p></div>' +
-      '<div class="modal-footer"><button type="button" class="btn btn-secondary" data-bs-dismiss="modal"></button>' +
-      '<button type="button" class="btn btn-primary" data-uku-confirm-ok></button></div></div></div>';
-    document.body.appendChild(modal);
-  }
-  modal.querySelector("#uku-confirm-text").textContent = button.getAttribute("data-confirm");
-  modal.querySelector("[data-bs-dismiss]").textContent = document.documentElement.lang === "nb" ? "Avbryt" : "Cancel";
-  const ok = modal.querySelector("[data-uku-confirm-ok]");
-  ok.textContent = button.textContent.trim();
+  const dialog = confirmDialog();
+  dialog.querySelector("#uku-confirm-text").textContent = button.getAttribute("data-confirm");
+  dialog.querySelector("[data-dialog-close]").textContent = document.documentElement.lang === "nb" ? "Avbryt" : "Cancel";
+  const ok = dialog.querySelector("[data-uku-confirm-ok]");
+  ok.textContent = button.getAttribute("data-confirm-ok") || button.textContent.trim();
   ok.onclick = () => {
-    window.bootstrap.Modal.getOrCreateInstance(modal).hide();
+    dialog.ukuOpener = null;
+    dialog.close();
     confirmedButton = button;
     button.click();
     confirmedButton = null;
   };
-  window.bootstrap.Modal.getOrCreateInstance(modal).show();
+  openDialog(dialog, button);
 });
+// The bulk-action bar (templates/includes/bulk_bar.html): "N selected" follows the checkboxes
+// named by data-bulk-count, and the bar's actions are disabled while none is checked.
+function updateBulkBars() {
+  document.querySelectorAll("[data-bulk-bar]").forEach((bar) => {
+    const name = bar.getAttribute("data-bulk-bar");
+    const form = bar.closest("form") || document;
+    const checked = form.querySelectorAll(`input[type=checkbox][name="${name}"]:checked`).length;
+    const count = bar.querySelector("[data-bulk-count]");
+    if (count) {
+      const template = count.getAttribute(checked === 1 ? "data-one" : "data-many") || "%s";
+      count.textContent = template.replace("%s", String(checked));
+    }
+    bar.querySelectorAll("[data-bulk-needs-selection]").forEach((el) => {
+      el.disabled = checked === 0;
+    });
+  });
+}
+document.addEventListener("change", updateBulkBars);
+document.addEventListener("DOMContentLoaded", updateBulkBars);
+document.addEventListener("htmx:afterSwap", updateBulkBars);
 // "Select all / none" buttons for the checkboxes named by data-check-all / data-check-none.
 document.addEventListener("click", (event) => {
   const all = event.target.closest("[data-check-all]");
@@ -60,4 +132,5 @@ document.addEventListener("click", (event) => {
   button.form.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => {
     box.checked = Boolean(all);
   });
+  updateBulkBars();
 });

@@ -95,7 +95,7 @@ def test_a_bulk_confirm_says_how_many_clients_it_creates_and_asks_in_a_modal(
     preview(world)
     page = as_user(world.admin).get("/settings/apps/tripletex/?tab=import").content.decode()
     assert page.count('data-confirm-modal="import-modal-all_new"') == 2  # above and below
-    assert 'id="import-modal-all_new"' in page and 'class="modal fade"' in page
+    assert '<dialog class="uku-dialog" id="import-modal-all_new"' in page
     assert "This creates 2 new clients and updates 0 existing clients." in page
     assert "This creates 2 new clients and updates 1 existing client." in page  # Confirm all
     assert "window.confirm" not in page
