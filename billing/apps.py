@@ -19,6 +19,7 @@ class BillingConfig(AppConfig):
             _("VAT type import"),
             capability=Capability.VAT_TYPES,
             link=products_tab,
+            summary="billing.services.describe_import",
         )
         register_job_kind(
             "product_import",
@@ -26,6 +27,7 @@ class BillingConfig(AppConfig):
             _("Product import"),
             capability=Capability.PRODUCTS,
             link=products_tab,
+            summary="billing.services.describe_import",
         )
 
         register_job_kind(
@@ -33,7 +35,7 @@ class BillingConfig(AppConfig):
             "billing.statuses.run_invoice_status_refresh",
             _("Invoice status update"),
             capability=Capability.INVOICE_STATUS,
-            link=lambda job: "/invoices/",
+            link=lambda job: f"/invoices/?job={job.public_id}",
         )
 
         from integrations.services import register_enable_option

@@ -28,6 +28,7 @@ from billing.invoice_forms import (
 from billing.invoices import INVOICE_ROLES, InvoiceError
 from billing.models import BillingProduct, Invoice, InvoiceExport, InvoiceLine
 from billing.pdf import invoice_pdf
+from integrations import services as integration_services
 from integrations.base import get_vendor
 from integrations.models import SyncJob
 from uku.http import FirmRequest
@@ -132,6 +133,8 @@ def status_job(request: FirmRequest, public_id: str) -> HttpResponse:
     job = get_object_or_404(
         SyncJob, company=request.company, kind=statuses.STATUS_JOB, public_id=public_id
     )
+    # The person watched it finish: no notification for it (integrations.services.mark_job_seen).
+    integration_services.mark_job_seen(company=request.company, actor=request.user, job=job)
     return render(request, "billing/_status_job.html", {"status_job": job})
 
 

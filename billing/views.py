@@ -19,6 +19,7 @@ from billing import invoices, services
 from billing.forms import ActivateBillingForm, ProductSearchForm
 from billing.invoice_forms import BillingInvoiceSettingsForm
 from billing.models import VAT_CODE_ORDER, BillingProduct, VatType
+from integrations import services as integration_services
 from integrations.base import IntegrationError
 from integrations.models import SyncJob
 from uku.http import FirmRequest
@@ -229,6 +230,8 @@ def import_job(request: FirmRequest, public_id: str) -> HttpResponse:
     )
     if not request.htmx:
         return redirect(_url("products"))
+    # The poll saw it: the person watched it finish, so no notification for it.
+    integration_services.mark_job_seen(company=request.company, actor=request.user, job=job)
     response = render(
         request,
         "billing/_import_job.html",

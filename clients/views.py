@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from clients import importing, linking, services
 from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
+from integrations import services as integration_services
 from integrations.base import IntegrationError, get_vendor
 from integrations.jobs import is_cancellable
 from integrations.models import SyncJob, SyncJobStatus
@@ -340,9 +341,17 @@ def _import_preview(request: FirmRequest, vendor: str, public_id: str) -> SyncJo
 
 @requires_role(*ADMIN_ROLES)
 def import_panel(request: FirmRequest, vendor: str) -> HttpResponse:
-    """The Import tab's content alone (htmx polls it while a job runs)."""
+    """The Import tab's content alone (htmx polls it while a job runs). The poll that sees a job
+    of the person's finish marks its notification read: they watched it end."""
     vendor_or_404(vendor)
-    return render(request, "clients/_import_panel.html", import_context(request, vendor))
+    context = import_context(request, vendor)
+    if request.htmx:
+        for job in (context["preview"], context["confirm"]):
+            if job is not None:
+                integration_services.mark_job_seen(
+                    company=request.company, actor=request.user, job=job
+                )
+    return render(request, "clients/_import_panel.html", context)
 
 
 @require_POST

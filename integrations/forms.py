@@ -79,3 +79,29 @@ class ConnectForm(forms.Form):
         value = self.cleaned_data.get("token_expires_on")
         validate_token_expiry(value)
         return value
+
+
+class HistoryFilterForm(forms.Form):
+    """History's filters (GET): what kind of job, how it ended, and when it started."""
+
+    kind = forms.ChoiceField(label=_("What"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    date_from = forms.DateField(
+        label=_("Started from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Started until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        from integrations.models import SyncJobStatus
+
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["kind"].choices = everything + kinds  # type: ignore[attr-defined]
+        self.fields["status"].choices = everything + list(  # type: ignore[attr-defined]
+            SyncJobStatus.choices
+        )
+
+    def filtered(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())

@@ -35,9 +35,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scope, scopes_disabled
 
 from integrations import services
@@ -69,7 +71,9 @@ class JobKind:
     key: str
     runner_path: str
     label: Any  # lazy translatable text for History and notifications
-    link: Callable[[SyncJob], str] | None = None  # where the "done" notification points
+    # The page where the job's work is used (the Import tab, the invoice list), linked from the
+    # job's page; the "done" notification points at the job's page (`result_link`).
+    link: Callable[[SyncJob], str] | None = None
     capability: Capability | None = None  # what the vendor must be able to do to run it
     # Dotted path of fn(job) -> str: the counts in words, added to the "finished" notification.
     summary: str = ""
@@ -90,6 +94,71 @@ def register_job_kind(
     `capability` is refused, with `CapabilityMissing`, for a vendor without it. `summary`, a
     dotted path of fn(job) -> str, puts the job's counts into its "finished" notification."""
     JOB_KINDS[key] = JobKind(key, runner_path, label, link, capability, summary)
+
+
+# The counts a job's runner returns, in the order a person reads them, with their words. A key
+# missing from a job's counts, or zero, is not mentioned.
+def _count_words(key: str, n: int) -> str:
+    words = {
+        "total": lambda: ngettext("%(n)d read", "%(n)d read", n),
+        "new": lambda: ngettext("%(n)d new", "%(n)d new", n),
+        "existing": lambda: ngettext("%(n)d existing", "%(n)d existing", n),
+        "linked": lambda: ngettext("%(n)d already linked", "%(n)d already linked", n),
+        "conflict": lambda: ngettext("%(n)d conflict", "%(n)d conflicts", n),
+        "inactive": lambda: ngettext("%(n)d inactive", "%(n)d inactive", n),
+        "created": lambda: ngettext("%(n)d created", "%(n)d created", n),
+        "updated": lambda: ngettext("%(n)d updated", "%(n)d updated", n),
+        "deactivated": lambda: ngettext("%(n)d deactivated", "%(n)d deactivated", n),
+        "unchanged": lambda: ngettext("%(n)d unchanged", "%(n)d unchanged", n),
+        "done": lambda: ngettext("%(n)d done", "%(n)d done", n),
+        "skipped": lambda: ngettext("%(n)d skipped", "%(n)d skipped", n),
+        "not_found": lambda: ngettext("%(n)d not found", "%(n)d not found", n),
+        "failed": lambda: ngettext("%(n)d failed", "%(n)d failed", n),
+    }
+    return words[key]() % {"n": n}
+
+
+COUNT_KEYS = (
+    "total",
+    "new",
+    "existing",
+    "linked",
+    "conflict",
+    "inactive",
+    "created",
+    "updated",
+    "deactivated",
+    "unchanged",
+    "done",
+    "skipped",
+    "not_found",
+    "failed",
+)
+
+
+def format_counts(counts: dict[str, Any]) -> str:
+    """A runner's flat counts in words: "220 created, 1 failed". Keys other than the common
+    ones (`COUNT_KEYS`) and zero counts are left out; "" when nothing is left."""
+    parts = []
+    for key in COUNT_KEYS:
+        value = counts.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            parts.append(_count_words(key, value))
+    return ", ".join(parts)
+
+
+def describe_result(job: SyncJob) -> str:
+    """What a finished job did, in words, for History and its notification: the kind's own
+    `summary` when it declares one, else its flat counts (`format_counts`); the remote company's
+    name for a connection test; "" for a job with nothing to say (still running, or failed
+    before counting anything)."""
+    kind = JOB_KINDS.get(job.kind)
+    counts = job.counts if isinstance(job.counts, dict) else {}
+    if kind and kind.summary and job.status == SyncJobStatus.SUCCEEDED:
+        return str(import_string(kind.summary)(job))
+    if job.kind == "connection_test" and counts.get("company"):
+        return str(counts["company"])
+    return format_counts(counts)
 
 
 def job_label(kind: str) -> str:
@@ -549,28 +618,49 @@ def resume_stalled() -> int:
 
 
 def _notify_end(job: SyncJob) -> None:
+    """Tell the person who started `job` how it ended, with the outcome in words and a link to
+    that job's result. Once per job and person (the key): a person who watched the job finish
+    on screen has a read one already (`services.mark_job_seen`), so nothing new turns up."""
     if job.requested_by is None:
         return
-    kind = JOB_KINDS.get(job.kind)
     vendor = get_vendor(job.vendor).label
+    outcome = describe_result(job)
     if job.status == SyncJobStatus.SUCCEEDED:
         text = _("%(vendor)s: %(job)s finished.") % {"vendor": vendor, "job": job_label(job.kind)}
-        if kind and kind.summary:
-            text = f"{text} {import_string(kind.summary)(job)}"
-        level = NotificationLevel.SUCCESS
+        if outcome:
+            text = f"{text} {outcome}"
+        failed = job.counts.get("failed") if isinstance(job.counts, dict) else None
+        level = (
+            NotificationLevel.WARNING
+            if isinstance(failed, int) and failed > 0
+            else NotificationLevel.SUCCESS
+        )
     else:
         text = _("%(vendor)s: %(job)s failed: %(error)s") % {
             "vendor": vendor,
             "job": job_label(job.kind),
             "error": job.error,
         }
+        if outcome:
+            text = f"{text} ({outcome})"
         level = NotificationLevel.ERROR
-    link = kind.link(job) if kind and kind.link else f"/settings/apps/{job.vendor}/?tab=history"
     services.notify(
         company=job.company,
         users=[job.requested_by],
         text=text,
         level=level,
-        link=link,
-        key=f"job-end:{job.pk}",
+        link=result_link(job),
+        key=services.job_notification_key(job),
     )
+
+
+def result_link(job: SyncJob) -> str:
+    """Where a person sees `job`'s result: the job's own page in History (counts, retries,
+    failed calls, and a link on to the kind's page, `place_link`)."""
+    return reverse("integration_job", args=[job.vendor, job.public_id])
+
+
+def place_link(job: SyncJob) -> str:
+    """The page where a job of this kind is used (the Import tab, the invoice list), or ""."""
+    kind = JOB_KINDS.get(job.kind)
+    return kind.link(job) if kind and kind.link else ""

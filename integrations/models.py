@@ -218,6 +218,19 @@ class SyncJob(models.Model):
         return last_sign is not None and last_sign < stalled_before()
 
     @property
+    def start_time(self) -> datetime:
+        """When the job started, as History's list and the job's page both show it: when a
+        worker first took it, or, before that (queued, or run inside a request), when it was
+        requested."""
+        return self.started_at or self.created_at
+
+    @property
+    def retries(self) -> int:
+        """How often the job was run again after a transient error (a 429, a 5xx, a timeout):
+        every claim after the first that was not a resume of a stalled run."""
+        return max(0, self.attempts - 1 - self.resumes)
+
+    @property
     def percent(self) -> int | None:
         if not self.progress_total:
             return None

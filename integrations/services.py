@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -536,6 +537,51 @@ def notify(
             lambda: send_mail(f"uku: {text[:120]}", text, None, addresses, fail_silently=True)
         )
     return created
+
+
+def job_notification_key(job: SyncJob) -> str:
+    """The de-duplication key of the notification that `job` ended: one per job and person."""
+    return f"job-end:{job.pk}"
+
+
+def mark_job_seen(*, company: Company, actor: User, job: SyncJob) -> bool:
+    """`actor` watched `job` finish on screen (a progress poll answered with the finished job),
+    so its end needs no notification: the one already sent is marked read, and when none is
+    there yet a read one is stored under the same key, so the one the worker sends next is
+    skipped (`notify` sends one per key and person). Only the job's requester is notified, so
+    for anyone else this does nothing. Idempotent. Returns True when it changed something."""
+    if job.is_active or job.requested_by_id != actor.pk:
+        return False
+    key = job_notification_key(job)
+    if Notification.objects.filter(
+        company=company, recipient=actor, key=key, read_at__isnull=True
+    ).update(read_at=timezone.now()):
+        return True
+    if Notification.objects.filter(company=company, recipient=actor, key=key).exists():
+        return False
+    from integrations.jobs import describe_result, job_label
+
+    outcome = describe_result(job)
+    text = f"{job_label(job.kind)}: {job.get_status_display()}"
+    if outcome:
+        text = f"{text}. {outcome}"
+    try:
+        with transaction.atomic():
+            Notification.objects.create(
+                company=company,
+                recipient=actor,
+                level=NotificationLevel.INFO,
+                text=text,
+                link=reverse("integration_job", args=[job.vendor, job.public_id]),
+                key=key,
+                read_at=timezone.now(),
+            )
+    except IntegrityError:
+        # The worker's notification landed in between: mark that one read instead.
+        Notification.objects.filter(company=company, recipient=actor, key=key).update(
+            read_at=timezone.now()
+        )
+    return True
 
 
 def mark_notifications_read(

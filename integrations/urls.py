@@ -28,6 +28,7 @@ urlpatterns = [
         name="integration_job_cancel",
     ),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/menu/", views.notifications_menu, name="notifications_menu"),
     path("notifications/<uuid:public_id>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
 ]

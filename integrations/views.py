@@ -7,6 +7,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,10 +20,12 @@ from django.views.decorators.http import require_POST
 
 from integrations import jobs, services
 from integrations.base import Capability, IntegrationError, VendorInfo, get_vendor, iter_vendors
-from integrations.forms import ConnectForm
+from integrations.forms import ConnectForm, HistoryFilterForm
+from integrations.jobs import describe_result, job_label, place_link
 from integrations.models import IntegrationConnection, Notification, SyncJob
 from integrations.status import describe
 from uku.http import FirmRequest
+from uku.permissions import require
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
 
@@ -140,8 +144,44 @@ def app_detail(request: FirmRequest, vendor: str) -> HttpResponse:
         )
         context["replacing"] = request.GET.get("replace") == "1" or state.credential is None
     if tab == "history":
-        context["page"] = Paginator(jobs, 25).get_page(request.GET.get("page"))
+        context.update(_history(request, jobs))
     return render(request, "integrations/app_detail.html", context)
+
+
+def with_call_counts(jobs: QuerySet[SyncJob]) -> QuerySet[SyncJob]:
+    """`jobs` with `failed_calls` (API calls that got no answer or an error status) counted in
+    the same query, so History shows them per row without a query per job."""
+    return jobs.annotate(
+        failed_calls=Count(
+            "calls", filter=Q(calls__status__isnull=True) | Q(calls__status__gte=400)
+        )
+    )
+
+
+def _history(request: FirmRequest, jobs: QuerySet[SyncJob]) -> dict[str, Any]:
+    """History's rows: filtered by kind, status and start date (in the firm's time zone),
+    newest first, 25 a page."""
+    kinds = sorted(
+        {(kind, job_label(kind)) for kind in jobs.values_list("kind", flat=True).distinct()},
+        key=lambda pair: pair[1],
+    )
+    form = HistoryFilterForm(request.GET or None, kinds=kinds)
+    # The start a person sees (`SyncJob.start_time`), in SQL, so the date filter agrees with it.
+    rows = jobs.annotate(shown_start=Coalesce("started_at", "created_at"))
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            rows = rows.filter(kind=data["kind"])
+        if data["status"]:
+            rows = rows.filter(status=data["status"])
+        if data["date_from"]:
+            rows = rows.filter(shown_start__date__gte=data["date_from"])
+        if data["date_to"]:
+            rows = rows.filter(shown_start__date__lte=data["date_to"])
+    page = Paginator(with_call_counts(rows.order_by("-created_at", "-pk")), 25).get_page(
+        request.GET.get("page")
+    )
+    return {"page": page, "history_filters": form, "filtered": form.filtered()}
 
 
 def _detail_url(vendor: str, tab: str) -> str:
@@ -279,14 +319,35 @@ def disconnect(request: FirmRequest, vendor: str) -> HttpResponse:
     return redirect(_detail_url(vendor, "connect"))
 
 
-@requires_role(*ADMIN_ROLES)
+@company_required
 def job_detail(request: FirmRequest, vendor: str, public_id: str) -> HttpResponse:
-    """One sync job with its API-call log (Tripletex's code, message and request id on errors)."""
+    """One sync job: its result with counts, retries and failed calls, and its API-call log (the
+    vendor's code, message and request id on errors). Owners and admins see every job, others
+    the jobs they started (their notification links here). As the progress poll (htmx) it
+    answers the bar; the poll that sees the job finish marks its notification read, since the
+    person watched it end."""
     info = vendor_or_404(vendor)
-    job = get_object_or_404(SyncJob, company=request.company, vendor=vendor, public_id=public_id)
+    job = get_object_or_404(
+        with_call_counts(SyncJob.objects.filter(company=request.company, vendor=vendor)),
+        public_id=public_id,
+    )
+    if job.requested_by_id != request.user.pk:
+        require(request.company, request.user, roles=ADMIN_ROLES)
+    if request.htmx:
+        services.mark_job_seen(company=request.company, actor=request.user, job=job)
+        return render(request, "integrations/_job_progress.html", {"info": info, "job": job})
     calls = job.calls.all()[:500]
-    template = "integrations/_job_progress.html" if request.htmx else "integrations/job_detail.html"
-    return render(request, template, {"info": info, "job": job, "calls": calls})
+    return render(
+        request,
+        "integrations/job_detail.html",
+        {
+            "info": info,
+            "job": job,
+            "calls": calls,
+            "result": describe_result(job),
+            "place": place_link(job),
+        },
+    )
 
 
 @require_POST
@@ -330,6 +391,13 @@ def notifications(request: FirmRequest) -> HttpResponse:
         "integrations/notifications.html",
         {"page": Paginator(items, 30).get_page(request.GET.get("page"))},
     )
+
+
+@company_required
+def notifications_menu(request: FirmRequest) -> HttpResponse:
+    """The bell's dropdown (htmx): the person's five latest notifications."""
+    items = Notification.objects.filter(company=request.company, recipient=request.user)[:5]
+    return render(request, "integrations/_notification_menu.html", {"items": items})
 
 
 @require_POST
