@@ -110,7 +110,7 @@ def billing_card(company: Company) -> dict[str, Any]:
     vendor = settings.accounting_vendor if settings else ""
     label = vendor_label(vendor)
     if not active:
-        state, headline = "not_active", _("Not active")
+        state, headline = "not_active", _("Not enabled")
     elif label:
         state = "active"
         headline = _("Active, with %(vendor)s as the accounting system") % {"vendor": label}

@@ -39,6 +39,9 @@ class ClientsConfig(AppConfig):
             capability=Capability.CUSTOMERS,
             link=lambda job: f"/settings/apps/{job.vendor}/?tab=import",
         )
+        from integrations.status import register_fact_source
+
+        register_fact_source("clients.linking.integration_facts")
         # Both commit whole pages / batches, so stopping between two progress reports is safe.
         register_cancellable("customer_import_preview")
         register_cancellable("customer_import_confirm")

@@ -767,6 +767,35 @@ def filter_by_link(clients: QuerySet[Client], company: Company, value: str) -> Q
     return clients
 
 
+def integration_facts(company: Company, vendor: Any) -> list[Any]:
+    """A connected integration's linked clients for its card and Overview, and how many need
+    attention (registered with `integrations.status.register_fact_source`)."""
+    from django.urls import reverse
+
+    from integrations.base import Capability
+    from integrations.status import Fact
+
+    if not vendor.can(Capability.CUSTOMERS):
+        return []
+    links = ExternalLink.objects.filter(company=company, vendor=vendor.key, client__active=True)
+    clients = reverse("client_list")
+    facts = [
+        Fact("linked_clients", _("Linked clients"), str(links.count()), f"{clients}?link=linked")
+    ]
+    attention = links.needing_attention().count()  # type: ignore[attr-defined]
+    if attention:
+        facts.append(
+            Fact(
+                "links_attention",
+                _("Links that need attention"),
+                str(attention),
+                f"{clients}?link=attention",
+                "warn",
+            )
+        )
+    return facts
+
+
 __all__ = [
     "LINK_FILTERS",
     "LINK_ROLES",

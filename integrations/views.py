@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +23,7 @@ from integrations.base import Capability, IntegrationError, VendorInfo, get_vend
 from integrations.forms import ConnectForm, HistoryFilterForm
 from integrations.jobs import describe_result, job_label, place_link
 from integrations.models import IntegrationConnection, Notification, SyncJob
-from integrations.status import describe
+from integrations.status import describe, live_facts
 from uku.http import FirmRequest
 from uku.permissions import require
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
@@ -113,6 +113,7 @@ def apps(request: FirmRequest) -> HttpResponse:
         ).prefetch_related("credentials")
     }
     cards = [describe(request.company, v, connections.get(v.key), today) for v in iter_vendors()]
+    cards = [replace(card, facts=tuple(live_facts(request.company, card, today))) for card in cards]
     context: dict[str, Any] = {"cards": cards, "app_cards": [c.template for c in APP_CARDS]}
     for card in APP_CARDS:
         context.update(import_string(card.context)(request.company))
@@ -137,6 +138,9 @@ def app_detail(request: FirmRequest, vendor: str) -> HttpResponse:
             context.update(import_string(extra.context)(request, vendor))
     if tab == "overview":
         context["enable_options"] = services.enable_options(request.company)
+        context["facts"] = live_facts(request.company, state, timezone.localdate())
+    if tab == "connect" and state.state == "connected":
+        context["next_step"] = _next_step(info)
     if tab == "connect":
         context["form"] = ConnectForm(
             vendor=info,
@@ -182,6 +186,15 @@ def _history(request: FirmRequest, jobs: QuerySet[SyncJob]) -> dict[str, Any]:
         request.GET.get("page")
     )
     return {"page": page, "history_filters": form, "filtered": form.filtered()}
+
+
+def _next_step(info: VendorInfo) -> tuple[Any, str] | None:
+    """What to do once connected: the first tab another app adds (Import, for a vendor with
+    customers), else the Overview. Shown on the Connect tab after saving."""
+    extra = _extra_tabs(info)
+    if extra:
+        return extra[0].label, _detail_url(info.key, extra[0].key)
+    return None
 
 
 def _detail_url(vendor: str, tab: str) -> str:

@@ -9,7 +9,10 @@ class SummaryTasksConfig(AppConfig):
     def ready(self) -> None:
         from integrations.base import Capability
         from integrations.jobs import register_job_kind
+        from integrations.status import register_fact_source
         from integrations.views import register_tab
+
+        register_fact_source("summarytasks.services.integration_facts")
 
         register_tab(
             "settings",

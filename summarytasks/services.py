@@ -639,3 +639,35 @@ def vendor_state(company: Company, info: VendorInfo, today: date | None = None) 
         next_import=next_day,
         next_period=next_period,
     )
+
+
+def integration_facts(company: Company, vendor: VendorInfo) -> list[Any]:
+    """The next scheduled import of summary-task statistics, for a connected integration's card
+    and Overview (registered with `integrations.status.register_fact_source`)."""
+    from django.urls import reverse
+
+    from integrations.status import Fact
+
+    if not vendor.can(Capability.STATISTICS):
+        return []
+    state = vendor_state(company, vendor)
+    if not state.mapped:
+        return [
+            Fact(
+                "next_import",
+                _("Next import"),
+                _("No data fields mapped"),
+                f"{reverse('integration_detail', args=[vendor.key])}?tab=settings",
+                "warn",
+            )
+        ]
+    if state.next_import is None:
+        return []
+    return [
+        Fact(
+            "next_import",
+            _("Next import"),
+            formats.date_format(state.next_import, "SHORT_DATE_FORMAT"),
+            reverse("summary_month"),
+        )
+    ]

@@ -34,6 +34,11 @@ VOCABULARY: dict[str, dict[str, Status]] = {
         "connected": Status(_("Connected"), "ok"),
         "error": Status(_("Needs attention"), "bad"),
     },
+    # An app without credentials (Billing): on or off, in the same words as a connection
+    "app": {
+        "not_active": Status(_("Not enabled"), "muted"),
+        "active": Status(_("Active"), "ok"),
+    },
     # SyncJob.status, plus the two states a person must tell apart from a plain one
     "job": {
         "queued": Status(_("Queued"), "info"),

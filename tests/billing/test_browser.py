@@ -24,7 +24,7 @@ def test_an_admin_activates_billing_and_imports_products(
 
     page.goto("/settings/apps/billing/")
     expect(page.get_by_role("tab", name="Overview")).to_have_attribute("aria-selected", "true")
-    expect(page.locator("#billing-state")).to_contain_text("Not active")
+    expect(page.locator("#billing-state")).to_contain_text("Not enabled")
     page.get_by_label("Accounting system").select_option("tripletex")
     screenshot("1-overview")
     page.get_by_role("button", name="Activate billing").click()

@@ -154,7 +154,7 @@ def test_the_app_card_shows_the_state_counts_and_last_import(world, billing_on) 
         off = render_to_string(
             "billing/_app_card.html", {"billing_card": services.billing_card(world.firm_b)}
         )
-    assert 'data-vendor="billing"' in off and "Not active" in off
+    assert 'data-vendor="billing"' in off and "Not enabled" in off
     import_products(world)
     with world.scope_a():
         card = services.billing_card(world.firm_a)
