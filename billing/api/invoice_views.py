@@ -149,11 +149,24 @@ class InvoiceViewSet(
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str),
-            OpenApiParameter("client", str),
-            OpenApiParameter("issued_from", str),
-            OpenApiParameter("issued_to", str),
-            OpenApiParameter("export_state", str),
+            OpenApiParameter(
+                "status", str, description="Only invoices in this status (`draft`, `issued`, ...)"
+            ),
+            OpenApiParameter(
+                "client", str, description="Only the invoices of this client (its id)"
+            ),
+            OpenApiParameter(
+                "issued_from", str, description="Issued on or after this date (YYYY-MM-DD)"
+            ),
+            OpenApiParameter(
+                "issued_to", str, description="Issued on or before this date (YYYY-MM-DD)"
+            ),
+            OpenApiParameter(
+                "export_state",
+                str,
+                description="Only invoices whose export is in this state (`pending`, `done`, "
+                "`failed`, `waiting`; `none`: never exported)",
+            ),
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -377,11 +390,14 @@ class InvoiceSettingsView(APIView):
 
     permission_classes = [IsCompanyMember]
 
-    @extend_schema(responses={200: InvoiceSettingsSerializer})
+    @extend_schema(
+        summary="Read the invoicing settings", responses={200: InvoiceSettingsSerializer}
+    )
     def get(self, request: Request) -> Response:
         return Response(_settings_data(invoices.settings_for(firm_of(request))))
 
     @extend_schema(
+        summary="Change the invoicing settings",
         request=InvoiceSettingsSerializer,
         responses={200: InvoiceSettingsSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )

@@ -163,13 +163,17 @@ class BillingActivationView(APIView):
 
     permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
 
-    @extend_schema(request=BillingActivationSerializer, responses=BillingActivationSerializer)
+    @extend_schema(
+        summary="Turn billing on with an accounting system",
+        request=BillingActivationSerializer,
+        responses=BillingActivationSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = BillingActivationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return _activate(request, data.validated_data["accounting_vendor"])
 
-    @extend_schema(request=None, responses=BillingActivationSerializer)
+    @extend_schema(summary="Turn billing off", request=None, responses=BillingActivationSerializer)
     def delete(self, request: Request) -> Response:
         return _deactivate(request)
 
@@ -180,7 +184,11 @@ class BillingActivateView(APIView):
 
     permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
 
-    @extend_schema(request=BillingActivateSerializer, responses=BillingActivationSerializer)
+    @extend_schema(
+        summary="Activate billing (the Billing page's Activate)",
+        request=BillingActivateSerializer,
+        responses=BillingActivationSerializer,
+    )
     def post(self, request: Request) -> Response:
         data = BillingActivateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -192,6 +200,10 @@ class BillingDeactivateView(APIView):
 
     permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
 
-    @extend_schema(request=None, responses=BillingActivationSerializer)
+    @extend_schema(
+        summary="Deactivate billing, keeping products, VAT types and history",
+        request=None,
+        responses=BillingActivationSerializer,
+    )
     def post(self, request: Request) -> Response:
         return _deactivate(request)

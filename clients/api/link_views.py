@@ -71,7 +71,14 @@ class CustomerSearchView(APIView):
     vendor = ""
 
     @extend_schema(
-        parameters=[OpenApiParameter("search", str), OpenApiParameter("page", int)],
+        parameters=[
+            OpenApiParameter(
+                "search",
+                str,
+                description="Part of the name, customer number or organisation number",
+            ),
+            OpenApiParameter("page", int, description="The page of 20 customers, from 1"),
+        ],
         responses=inline_serializer(
             "CustomerSearchPage",
             {
@@ -217,7 +224,12 @@ class ClientLinkView(APIView):
         return Response(body)
 
     @extend_schema(
-        parameters=[OpenApiParameter("vendor", str, required=True)], responses={204: None}
+        parameters=[
+            OpenApiParameter(
+                "vendor", str, required=True, description="The accounting system's key"
+            )
+        ],
+        responses={204: None},
     )
     def delete(self, request: Request, public_id: str) -> Response:
         """Remove the client's link to `vendor` (204 also when there was none)."""

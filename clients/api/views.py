@@ -86,10 +86,24 @@ class ClientViewSet(
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str),
-            OpenApiParameter("active", str),
-            OpenApiParameter("sort", str),
-            OpenApiParameter("import", str),
+            OpenApiParameter(
+                "q",
+                str,
+                description="Part of the name, organisation number, customer number or e-mail",
+            ),
+            OpenApiParameter(
+                "active",
+                str,
+                description="`true` (the default): active clients; `false`: archived; `all`",
+            ),
+            OpenApiParameter(
+                "sort",
+                str,
+                description="`name`, `orgnr` or `number`; a leading `-` sorts descending",
+            ),
+            OpenApiParameter(
+                "import", str, description="Only the clients of this customer import (its id)"
+            ),
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -221,9 +235,13 @@ class CustomerImportDetailView(APIView):
     @extend_schema(
         responses=CustomerImportSerializer,
         parameters=[
-            OpenApiParameter("classification", str),
-            OpenApiParameter("q", str),
-            OpenApiParameter("page", int),
+            OpenApiParameter(
+                "classification",
+                str,
+                description="Only rows classified so: `new`, `existing`, `linked`, `conflict`",
+            ),
+            OpenApiParameter("q", str, description="Part of the customer's name or number"),
+            OpenApiParameter("page", int, description="The page of rows, from 1"),
         ],
     )
     def get(self, request: Request, public_id: str) -> Response:

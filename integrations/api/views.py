@@ -142,7 +142,14 @@ class EnableView(_VendorView):
 
 
 class DisableView(_VendorView):
-    @extend_schema(request=None, responses=IntegrationSerializer)
+    """Disable the integration (owners and admins): nothing syncs until it is enabled again; the
+    saved token, links and job history are kept."""
+
+    @extend_schema(
+        summary="Disable the integration, keeping its token and history",
+        request=None,
+        responses=IntegrationSerializer,
+    )
     def post(self, request: Request) -> Response:
         self.call(services.disable_integration)
         return Response(_state(request, self.vendor))
@@ -216,9 +223,18 @@ class SyncJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("vendor", str),
-            OpenApiParameter("kind", str),
-            OpenApiParameter("status", str),
+            OpenApiParameter(
+                "vendor", str, description="Only jobs of this accounting system (its key)"
+            ),
+            OpenApiParameter(
+                "kind", str, description="Only jobs of this kind (`customer_import_preview`, ...)"
+            ),
+            OpenApiParameter(
+                "status",
+                str,
+                description="Only jobs in this status (`queued`, `running`, `succeeded`, "
+                "`failed`, `cancelled`)",
+            ),
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -288,11 +304,16 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             items = items.filter(read_at__isnull=True)
         return items
 
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)])
+    @extend_schema(
+        summary="List the member's notifications",
+        parameters=[OpenApiParameter("unread", bool, description="1: only the unread ones")],
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses=NotificationSerializer)
+    @extend_schema(
+        summary="Mark one notification read", request=None, responses=NotificationSerializer
+    )
     @action(detail=True, methods=["post"])
     def read(self, request: Request, public_id: str | None = None) -> Response:
         notification = self.get_object()
@@ -304,7 +325,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         notification.refresh_from_db()
         return Response(NotificationSerializer(notification).data)
 
-    @extend_schema(request=None, responses={200: None})
+    @extend_schema(summary="Mark every notification read", request=None, responses={200: None})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         count = services.mark_notifications_read(company=firm_of(request), actor=actor_of(request))

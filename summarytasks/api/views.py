@@ -67,13 +67,14 @@ class SummarySettingsView(_VendorView):
     """The vendor's summary task settings: task title, topic, import day (recurrence is always
     monthly). Every member reads; owners and admins change them."""
 
-    @extend_schema(responses=SummarySettingsSerializer)
+    @extend_schema(summary="Read the summary task settings", responses=SummarySettingsSerializer)
     def get(self, request: Request) -> Response:
         return Response(
             SummarySettingsSerializer(_settings_data(firm_of(request), self.vendor)).data
         )
 
     @extend_schema(
+        summary="Change the summary task settings",
         request=SummarySettingsSerializer,
         responses={200: SummarySettingsSerializer, 400: ErrorSerializer},
     )
@@ -133,11 +134,14 @@ class FieldMappingView(_VendorView):
             }
         }
 
-    @extend_schema(responses=FieldMappingSerializer)
+    @extend_schema(
+        summary="Read which field each statistic fills", responses=FieldMappingSerializer
+    )
     def get(self, request: Request) -> Response:
         return Response(self._data(request))
 
     @extend_schema(
+        summary="Map statistics to custom task fields",
         request=FieldMappingSerializer,
         responses={200: FieldMappingSerializer, 400: ErrorSerializer},
     )
@@ -173,6 +177,7 @@ class ReloadView(_VendorView):
     while it runs answers the same job. Owners and admins."""
 
     @extend_schema(
+        summary="Reload data: back-fill the last 12 months",
         request=ReloadSerializer,
         responses={202: SyncJobSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )

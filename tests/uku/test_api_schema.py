@@ -45,3 +45,44 @@ def test_a_declared_conflict_is_documented_as_an_error(schema) -> None:
     imports = schema["paths"]["/api/v1/integrations/tripletex/product-imports"]["post"]
     assert _error_ref(imports["responses"]["409"]) == ERROR_REF
     assert "413" not in imports["responses"]  # it takes no body
+
+
+OPERATIONS = ("get", "post", "put", "patch", "delete")
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in OPERATIONS:
+                yield path, method, operation
+
+
+def test_every_operation_has_a_summary_and_a_description(schema) -> None:
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, operation in _operations(schema)
+        if not operation.get("summary", "").strip() or not operation.get("description", "").strip()
+    ]
+    assert missing == []
+
+
+def test_no_two_operations_of_a_path_share_a_summary(schema) -> None:
+    for path, item in schema["paths"].items():
+        summaries = [op["summary"] for method, op in item.items() if method in OPERATIONS]
+        assert len(summaries) == len(set(summaries)), path
+
+
+def test_every_parameter_has_a_description(schema) -> None:
+    missing = [
+        f"{method.upper()} {path} {parameter['in']}:{parameter['name']}"
+        for path, method, operation in _operations(schema)
+        for parameter in operation.get("parameters", [])
+        if not parameter.get("description", "").strip()
+    ]
+    assert missing == []
+
+
+def test_a_standard_action_is_summarised_by_its_model(schema) -> None:
+    assert schema["paths"]["/api/v1/clients/"]["get"]["summary"] == "List the firm's clients"
+    member = schema["paths"]["/api/v1/members/{public_id}/"]
+    assert member["delete"]["summary"] == "Delete a membership"
