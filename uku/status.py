@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 TONES = ("ok", "info", "warn", "bad", "muted")
 
@@ -74,7 +75,8 @@ VOCABULARY: dict[str, dict[str, Status]] = {
     },
     # summarytasks.TaskStatus
     "task": {
-        "open": Status(_("Open"), "muted"),
+        # "Open" is also a button's verb ("Åpne"); the status is an adjective ("Åpen").
+        "open": Status(pgettext_lazy("task status", "Open"), "muted"),
         "in_progress": Status(_("In progress"), "info"),
         "done": Status(_("Done"), "ok"),
     },

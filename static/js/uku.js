@@ -111,8 +111,8 @@ function updateBulkBars() {
     const checked = form.querySelectorAll(`input[type=checkbox][name="${name}"]:checked`).length;
     const count = bar.querySelector("[data-bulk-count]");
     if (count) {
-      const template = count.getAttribute(checked === 1 ? "data-one" : "data-many") || "%s";
-      count.textContent = template.replace("%s", String(checked));
+      const template = count.getAttribute(checked === 1 ? "data-one" : "data-many") || "{n}";
+      count.textContent = template.replace("{n}", String(checked));
     }
     bar.querySelectorAll("[data-bulk-needs-selection]").forEach((el) => {
       el.disabled = checked === 0;

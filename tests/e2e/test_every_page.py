@@ -164,6 +164,30 @@ def _pages(firm: dict[str, Any]) -> dict[str, str]:
     }
 
 
+# What each language shows on the pages of the walk: the result of a job in words, the status
+# vocabulary, the live state of the connection.
+EXPECTED = {
+    "en": {
+        "05-import": ["New", "Existing"],
+        "06-summary-month": ["Done", "In progress", "Open"],
+        "08-invoice": ["Draft"],
+        "09-history": ["2 read, 1 new, 1 existing", "1 failed call", "Failed"],
+        "10-job": ["2 read, 1 new, 1 existing"],
+        "11-notifications": ["Unread"],
+        "12-settings-apps": ["Last sync", "Linked clients", "Token expires"],
+    },
+    "nb": {
+        "05-import": ["Ny", "Eksisterende"],
+        "06-summary-month": ["Ferdig", "Åpen"],
+        "08-invoice": ["Utkast"],
+        "09-history": ["2 lest inn, 1 ny, 1 eksisterende", "1 kall feilet"],
+        "10-job": ["2 lest inn, 1 ny, 1 eksisterende"],
+        "11-notifications": ["Ulest"],
+        "12-settings-apps": ["Siste synkronisering", "Koblede klienter", "Tokenet utløper"],
+    },
+}
+
+
 @pytest.fixture
 def session_cookie(world, live_server) -> str:
     client = DjangoClient()
@@ -231,6 +255,8 @@ def test_every_main_page_fits_its_viewport_without_csp_violations(
             expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
         else:
             assert page.evaluate("document.documentElement.lang") == language, name
+        for text in EXPECTED[language].get(name, []):
+            expect(page.locator("main")).to_contain_text(text)
         if _page_width(page) > width:
             too_wide[name] = _page_width(page)
         if _csp_violations(messages):
