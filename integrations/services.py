@@ -559,7 +559,7 @@ def mark_job_seen(*, company: Company, actor: User, job: SyncJob) -> bool:
         return True
     if Notification.objects.filter(company=company, recipient=actor, key=key).exists():
         return False
-    from integrations.jobs import describe_result, job_label
+    from integrations.jobs import describe_result, job_label  # jobs imports this module
 
     outcome = describe_result(job)
     text = f"{job_label(job.kind)}: {job.get_status_display()}"

@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from integrations.base import VendorInfo
-from integrations.models import ConnectionStatus, IntegrationConnection, IntegrationCredential
+from integrations.models import (
+    ConnectionStatus,
+    IntegrationConnection,
+    IntegrationCredential,
+    SyncJob,
+)
 from uku.models import Company, Plan
+from uku.status import job_state, status_of
 
 EXPIRY_WARNING_DAYS = 14
 
@@ -101,13 +109,6 @@ def live_facts(company: Company, state: ConnectionState, today: date) -> list[Fa
     """What a connected integration is doing now: the last sync and when it ended, the next
     scheduled one and the linked clients (from the registered sources), and the token's expiry.
     Empty for an integration that is not connected."""
-    from django.urls import reverse
-    from django.utils import formats
-    from django.utils.module_loading import import_string
-
-    from integrations.models import SyncJob
-    from uku.status import job_state, status_of
-
     if state.connection is None or state.state not in ("connected", "error"):
         return []
     vendor = state.vendor

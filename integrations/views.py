@@ -166,7 +166,10 @@ def _history(request: FirmRequest, jobs: QuerySet[SyncJob]) -> dict[str, Any]:
     """History's rows: filtered by kind, status and start date (in the firm's time zone),
     newest first, 25 a page."""
     kinds = sorted(
-        {(kind, job_label(kind)) for kind in jobs.values_list("kind", flat=True).distinct()},
+        {
+            (kind, job_label(kind))
+            for kind in jobs.order_by().values_list("kind", flat=True).distinct()
+        },
         key=lambda pair: pair[1],
     )
     form = HistoryFilterForm(request.GET or None, kinds=kinds)

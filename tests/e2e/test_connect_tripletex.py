@@ -48,7 +48,7 @@ def test_an_admin_connects_tripletex(page, screenshot, world, tx) -> None:
     page.get_by_role("tab", name="History").click()
     expect(page.get_by_role("cell", name="Connection test").first).to_be_visible()
     screenshot("6-history")
-    page.get_by_role("link", name="API calls").first.click()
+    page.get_by_role("link", name="Details").first.click()
     expect(page.get_by_text("/token/session/>whoAmI").first).to_be_visible()
     screenshot("7-api-calls")
 

@@ -91,7 +91,7 @@ def test_an_admin_maps_a_new_field_reloads_and_reads_the_month(
     bar = page.locator(".job-progress progress")
     expect(bar).to_be_visible()
     screenshot("5-progress")
-    expect(page.locator(".job-progress .badge")).to_have_text("Succeeded", timeout=60_000)
+    expect(page.locator(".job-progress .status")).to_have_text("Succeeded", timeout=60_000)
     screenshot("6-finished")
 
     month = schedule.previous_month(schedule.month_start(schedule.firm_today("NO")))
