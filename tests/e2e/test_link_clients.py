@@ -66,6 +66,7 @@ def test_an_accountant_creates_a_client_links_it_and_accepts_two_suggestions(
     expect(rows).to_have_count(2)
     page.get_by_label("Nordlys Rør").check()
     page.get_by_label("Sjøbris").check()
+    expect(page.locator("[data-bulk-count]")).to_have_text("2 selected")  # the bulk-action bar
     screenshot("4-suggestions")
     page.get_by_role("button", name="Accept selected").click()
     expect(page.get_by_text("2 clients linked.")).to_be_visible()
