@@ -46,7 +46,7 @@ STANDARD_SUMMARIES = {
 PATH_PARAMETER_DESCRIPTIONS = {
     "public_id": "The object's public id (a UUID, as the API returns it in `id`).",
     "id": "The object's public id (a UUID, as the API returns it in `id`).",
-    "vendor": "The accounting system's key (`tripletex`, `merit`, ...; see /api/v1/integrations/).",
+    "vendor": "The accounting system's key, as /api/v1/integrations/ lists them.",
 }
 
 
