@@ -668,3 +668,14 @@ def test_the_schema_documents_the_audit_operation_and_each_parameter(db, client)
     assert params["date_from"]["schema"]["format"] == "date"
     assert {"200", "400", "401", "403"} <= set(operation["responses"])
     assert "/api/v1/audit-events/{id}/" not in schema["paths"]
+
+
+def test_an_event_outlives_its_actors_account(world) -> None:
+    with world.scope_a():
+        token, _raw = services.create_api_token(
+            company=world.firm_a, actor=world.accountant, name="ci"
+        )
+    world.accountant.delete()
+    event = only("api_token.created")
+    assert event.actor is None and event.actor_label == "member@fjord.no"
+    assert event.object_id == str(token.public_id)
