@@ -61,6 +61,7 @@ from integrations.base import (
     get_vendor,
 )
 from integrations.models import ConnectionStatus, IntegrationConnection, NotificationLevel
+from uku import audit
 from uku.models import Company, Membership, User
 
 logger = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def retry_export(*, company: Company, actor: User, invoice: Invoice) -> InvoiceE
                 )
             export = queue_exports(invoice)
             assert export is not None
+            _audit(export, actor, "invoice.export_retried", {"vendor": vendor, "queued": True})
             return export
         if export.state in (ExportState.FAILED, ExportState.WAITING):
             export.state = ExportState.PENDING
@@ -145,6 +147,7 @@ def retry_export(*, company: Company, actor: User, invoice: Invoice) -> InvoiceE
             export.error_fix = ""
             export.save()
             _record(export, "retry", _("Export retried."), actor=actor)
+            _audit(export, actor, "invoice.export_retried", {"vendor": export.vendor})
             export_id = export.pk
             transaction.on_commit(lambda: _send(export_id))
     return export
@@ -297,7 +300,30 @@ def _finish_done(
         if adopted:
             text += " " + _("(found there after an interrupted attempt)")
         _record(export, "export", text, new=found.remote_number or found.remote_id)
+        _audit(
+            export,
+            None,  # the worker's doing: the person who issued it is on "invoice.issued"
+            "invoice.exported",
+            {
+                "vendor": export.vendor,
+                "remote_id": found.remote_id,
+                "remote_number": found.remote_number,
+                "adopted": adopted,
+            },
+        )
     return True
+
+
+def _audit(export: InvoiceExport, actor: User | None, action: str, details: dict[str, Any]) -> None:
+    invoice = Invoice.objects.only("public_id", "number").get(pk=export.invoice_id)
+    audit.record(
+        company=Company.objects.get(pk=export.company_id),
+        actor=actor,
+        action=action,
+        object_type="invoice",
+        obj=invoice,
+        details=details,
+    )
 
 
 def _finish_error(

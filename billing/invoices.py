@@ -31,6 +31,7 @@ from billing.models import (
 )
 from clients.models import Client
 from integrations.base import ConfigError
+from uku import audit
 from uku.models import Company, Membership, Role, User
 from uku.permissions import require
 
@@ -436,7 +437,20 @@ def issue_invoice(*, company: Company, actor: User, invoice: Invoice) -> tuple[I
             text=_("Issued as %(number)s.") % {"number": invoice.number},
             actor=actor,
         )
-        exports.queue_exports(invoice)
+        export = exports.queue_exports(invoice)
+        audit.record(
+            company=company,
+            actor=actor,
+            action="invoice.issued",
+            object_type="invoice",
+            obj=invoice,
+            details={
+                "number": invoice.number,
+                "client": invoice.client.name,
+                "gross_total": str(invoice.gross_total),
+                "export_queued": export is not None,
+            },
+        )
     return invoice, True
 
 

@@ -38,6 +38,7 @@ from billing.models import (
 from integrations.base import REGISTRY, AccountingAdapter, Capability, ExportedRef, get_vendor
 from integrations.jobs import report_progress, request_job
 from integrations.models import SyncJob
+from uku import audit
 from uku.models import Company, User
 from uku.permissions import require
 
@@ -89,14 +90,30 @@ def request_status_refresh(
         scope_key = "manual:" + hashlib.sha256(",".join(wanted).encode()).hexdigest()[:16]
     else:
         scope_key = "manual:all"
-    return request_job(
-        company=company,
-        actor=actor,
-        vendor=vendor,
-        kind=STATUS_JOB,
-        scope_key=scope_key,
-        options={"ids": wanted, "source": "daily" if daily else "manual"},
-    )
+    with transaction.atomic():
+        job, created = request_job(
+            company=company,
+            actor=actor,
+            vendor=vendor,
+            kind=STATUS_JOB,
+            scope_key=scope_key,
+            options={"ids": wanted, "source": "daily" if daily else "manual"},
+        )
+        if created:  # a request that joins the running update starts nothing new
+            audit.record(
+                company=company,
+                actor=actor,
+                action="invoice.status_refreshed",
+                object_type="sync_job",
+                object_id=str(job.public_id),
+                object_label=str(get_vendor(vendor).label),
+                details={
+                    "vendor": vendor,
+                    "source": "daily" if daily else "manual",
+                    "invoices": len(wanted) if wanted else "all open",
+                },
+            )
+    return job, created
 
 
 def _exports_to_read(job: SyncJob) -> list[InvoiceExport]:

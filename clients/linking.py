@@ -40,6 +40,7 @@ from integrations.base import (
     iter_vendors,
 )
 from integrations.models import ConnectionStatus, IntegrationConnection
+from uku import audit
 from uku.models import Company, Membership, Role, User
 
 # Who may link, relink and unlink: everyone but Billing staff (who see the column read-only).
@@ -292,6 +293,11 @@ def _save_link(
     it (also when another request linked it a moment ago: the unique constraint decides)."""
     try:
         with transaction.atomic():
+            previous = (
+                ExternalLink.objects.filter(company=company, client=client, vendor=info.key)
+                .values_list("remote_id", flat=True)
+                .first()
+            )
             link, _created = ExternalLink.objects.update_or_create(
                 company=company,
                 client=client,
@@ -312,12 +318,46 @@ def _save_link(
                     "linked_at": timezone.now(),
                 },
             )
+            if previous != customer.id:  # linking the same customer again changes no link
+                _audit_link(
+                    company,
+                    actor,
+                    client,
+                    info.key,
+                    {"remote_id": customer.id, "remote_name": customer.name[:255]},
+                    previous,
+                )
     except IntegrityError:
         other = _taken_by(company, info.key, customer.id, client)
         if other is None:
             raise
         raise LinkTaken(other, info) from None
     return link
+
+
+def _audit_link(
+    company: Company,
+    actor: User | None,
+    client: Client,
+    vendor: str,
+    now: dict[str, str] | None,
+    previous: str | None,
+) -> None:
+    """The audit event of a link made, replaced (`previous` is the old customer) or removed."""
+    audit.record(
+        company=company,
+        actor=actor,
+        action="client.link_changed",
+        object_type="client",
+        obj=client,
+        object_label=client.name,
+        details={
+            "vendor": vendor,
+            "change": "unlinked" if now is None else ("relinked" if previous else "linked"),
+            "previous_remote_id": previous or "",
+            **(now or {}),
+        },
+    )
 
 
 def link_client(
@@ -365,9 +405,12 @@ def unlink_client(*, company: Company, actor: User, client: Client, vendor: str)
     assert_can_link(company, actor)
     _check_client(company, client)
     get_vendor(vendor)  # an unknown vendor is a KeyError, not a silent no-op
-    deleted, _rows = ExternalLink.objects.filter(
-        company=company, client=client, vendor=vendor
-    ).delete()
+    with transaction.atomic():
+        links = ExternalLink.objects.filter(company=company, client=client, vendor=vendor)
+        previous = links.values_list("remote_id", flat=True).first()
+        deleted, _rows = links.delete()
+        if deleted:
+            _audit_link(company, actor, client, vendor, None, previous)
     return deleted > 0
 
 
@@ -689,6 +732,14 @@ def resolve_link_conflict(
                     remote_name=customer.name[:255],
                     remote_number=customer.customer_number[:64],
                     linked_by=actor,
+                )
+                _audit_link(
+                    company,
+                    actor,
+                    made,
+                    vendor,
+                    {"remote_id": customer.id, "remote_name": customer.name[:255]},
+                    None,
                 )
         except (LinkTaken, IntegrityError):
             result["skipped"].append({"remote_id": remote_id, "reason": "link_taken"})

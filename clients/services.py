@@ -18,6 +18,7 @@ from integrations import services as integration_services
 from integrations.base import ConfigError, get_vendor
 from integrations.jobs import request_job
 from integrations.models import ConnectionStatus, SyncJob, SyncJobStatus
+from uku import audit
 from uku.models import Company, Membership, Role, User
 from uku.permissions import ADMIN_ROLES, require
 
@@ -85,9 +86,26 @@ def confirm_customer_import(
         ).exists()
         if running:
             return confirm_job()
-        if importing.select_rows(preview, remote_ids=remote_ids, select=select) == 0:
+        selected = importing.select_rows(preview, remote_ids=remote_ids, select=select)
+        if selected == 0:
             raise ValidationError(_("Select at least one customer that is not imported yet."))
-        return confirm_job()
+        job, created = confirm_job()
+        if created:
+            audit.record(
+                company=company,
+                actor=actor,
+                action="import.confirmed",
+                object_type="sync_job",
+                object_id=str(job.public_id),
+                object_label=str(get_vendor(preview.vendor).label),
+                details={
+                    "vendor": preview.vendor,
+                    "preview": str(preview.public_id),
+                    "select": select or "selected",
+                    "customers": selected,
+                },
+            )
+        return job, created
 
 
 def _reviewable(company: Company, actor: User, preview: SyncJob) -> None:

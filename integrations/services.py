@@ -41,6 +41,7 @@ from integrations.models import (
     SyncJobCall,
     SyncJobStatus,
 )
+from uku import audit
 from uku.models import Company, Membership, User
 
 if TYPE_CHECKING:
@@ -116,6 +117,25 @@ def register_enable_option(name: str, label: Any, help_text: Any, wanted: str, a
     ENABLE_OPTIONS.append(EnableOption(name, label, help_text, wanted, apply))
 
 
+def _audit(
+    company: Company,
+    actor: User | None,
+    action: str,
+    vendor: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An audit event about the firm's integration with `vendor` (the object is the vendor)."""
+    audit.record(
+        company=company,
+        actor=actor,
+        action=action,
+        object_type="integration",
+        object_id=vendor,
+        object_label=str(get_vendor(vendor).label),
+        details=details,
+    )
+
+
 def enable_options(company: Company) -> list[EnableOption]:
     """The options worth offering this firm now."""
     return [o for o in ENABLE_OPTIONS if import_string(o.wanted)(company)]
@@ -130,22 +150,29 @@ def enable_integration(
     chosen = set(options)
     with transaction.atomic():
         connection = get_connection(company, vendor)
+        applied = []
+        was_enabled = connection.enabled
         if not connection.enabled:
             connection.enabled = True
             connection.save(update_fields=["enabled", "updated_at"])
         for option in enable_options(company):
             if option.name in chosen:
                 import_string(option.apply)(company=company, actor=actor, vendor=vendor)
+                applied.append(option.name)
+        if not was_enabled or applied:
+            _audit(company, actor, "integration.enabled", vendor, {"options": applied})
     return connection
 
 
 def disable_integration(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
     """Turn the integration off. Keeps the credentials, links and history. Idempotent."""
     assert_can_manage(company, actor, vendor)
-    connection = get_connection(company, vendor)
-    if connection.enabled:
-        connection.enabled = False
-        connection.save(update_fields=["enabled", "updated_at"])
+    with transaction.atomic():
+        connection = get_connection(company, vendor)
+        if connection.enabled:
+            connection.enabled = False
+            connection.save(update_fields=["enabled", "updated_at"])
+            _audit(company, actor, "integration.disabled", vendor)
     return connection
 
 
@@ -315,7 +342,7 @@ def save_connection(
         connection = IntegrationConnection.objects.select_for_update().get(
             pk=get_connection(company, vendor).pk
         )
-        IntegrationCredential.objects.update_or_create(
+        _credential_row, created = IntegrationCredential.objects.update_or_create(
             connection=connection,
             environment=environment,
             defaults={
@@ -338,6 +365,18 @@ def save_connection(
         connection.last_error = ""
         connection.last_error_at = None
         connection.save()
+        # What was saved, never with what: no credential value, not even its last characters.
+        _audit(
+            company,
+            actor,
+            "connection.saved" if created else "connection.replaced",
+            vendor,
+            {
+                "environment": environment,
+                "expires_on": expires_on,
+                "remote_company": result.remote.name,
+            },
+        )
     return connection
 
 
@@ -346,7 +385,14 @@ def disconnect(*, company: Company, actor: User, vendor: str) -> IntegrationConn
     assert_can_manage(company, actor, vendor)
     with transaction.atomic():
         connection = get_connection(company, vendor)
+        removed = sorted(
+            IntegrationCredential.objects.filter(connection=connection).values_list(
+                "environment", flat=True
+            )
+        )
         IntegrationCredential.objects.filter(connection=connection).delete()
+        if removed:
+            _audit(company, actor, "connection.removed", vendor, {"environments": removed})
         connection.status = ConnectionStatus.NOT_CONNECTED
         connection.remote_company_name = ""
         connection.remote_company_id = ""

@@ -47,6 +47,7 @@ from summarytasks.models import (
     TaskStatus,
     TaskTopic,
 )
+from uku import audit
 from uku.models import Company, Membership, Role, User
 from uku.permissions import ADMIN_ROLES, require
 
@@ -133,7 +134,35 @@ def save_summary_settings(
             vendor=vendor,
             defaults={"task_title": task_title, "topic": topic_row, "import_day": rule},
         )
+        _audit(
+            company,
+            actor,
+            "summary.settings_saved",
+            vendor,
+            {"task_title": task_title, "topic": topic, "import_day": rule},
+        )
     return saved
+
+
+def _audit(
+    company: Company,
+    actor: User,
+    action: str,
+    vendor: str,
+    details: dict[str, Any],
+    client: Client | None = None,
+) -> None:
+    """An audit event about the firm's summary tasks of `vendor` (or of one client)."""
+    label = str(get_vendor(vendor).label)
+    audit.record(
+        company=company,
+        actor=actor,
+        action=action,
+        object_type="client" if client is not None else "integration",
+        object_id=str(client.public_id) if client is not None else vendor,
+        object_label=client.name if client is not None else label,
+        details={"vendor": vendor, **details},
+    )
 
 
 def task_title(settings_row: SummarySettings, client: Client, period: date) -> str:
@@ -245,6 +274,13 @@ def save_field_mapping(
             for key, field in wanted.items()
             if field is not None
         )
+        changed = {
+            key: (field.name if field is not None else None)
+            for key, field in wanted.items()
+            if getattr(current.get(key), "pk", None) != getattr(field, "pk", None)
+        }
+        if changed:
+            _audit(company, actor, "summary.mapping_saved", vendor, {"mapping": changed})
     return field_mapping(company, vendor)
 
 
@@ -494,14 +530,25 @@ def reload_work_statistics(
                 % {"client": client.name, "vendor": info.label}
             )
     options = {"client_id": str(client.public_id)} if client is not None else {}
-    return jobs.request_job(
-        company=company,
-        actor=actor,
-        vendor=vendor,
-        kind=RELOAD_KIND,
-        scope_key=reload_scope(client),
-        options=options,
-    )
+    with transaction.atomic():
+        job, created = jobs.request_job(
+            company=company,
+            actor=actor,
+            vendor=vendor,
+            kind=RELOAD_KIND,
+            scope_key=reload_scope(client),
+            options=options,
+        )
+        if created:  # asking again while it runs joins the job: nothing new to record
+            _audit(
+                company,
+                actor,
+                "summary.reload_requested",
+                vendor,
+                {"job": str(job.public_id)},
+                client,
+            )
+    return job, created
 
 
 def active_reload(company: Company, vendor: str, client: Client | None = None) -> SyncJob | None:

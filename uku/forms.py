@@ -146,3 +146,46 @@ class SignupForm(forms.Form):
         password = self.cleaned_data["password"]
         password_validation.validate_password(password, User(email=self.email))
         return password
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (`uku.audit.filter_events`)."""
+
+    actor = forms.CharField(
+        label=_("Actor"),
+        required=False,
+        max_length=254,
+        help_text=_("Part of an e-mail address, or “system”."),
+    )
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    object_type = forms.ChoiceField(label=_("Object type"), required=False)
+    object = forms.CharField(
+        label=_("Object"),
+        required=False,
+        max_length=255,
+        help_text=_("Part of its name, or its id."),
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from uku import audit
+
+        super().__init__(*args, **kwargs)
+        action_field = self.fields["action"]
+        type_field = self.fields["object_type"]
+        assert isinstance(action_field, forms.ChoiceField)
+        assert isinstance(type_field, forms.ChoiceField)
+        action_field.choices = [("", _("All actions")), *audit.ACTIONS.items()]
+        type_field.choices = [("", _("All objects")), *audit.OBJECT_TYPES.items()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data

@@ -2,6 +2,8 @@
 
 django-axes calls `lockout_response` (settings.AXES_LOCKOUT_CALLABLE) instead of its bare 429 page.
 The same page serves the Django admin's login: it posts back to the URL it was shown on.
+`record_lockout` (connected to axes' `user_locked_out` in `UkuConfig.ready`) puts the lock-out on
+the audit log of the account's firms.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_scopes import scopes_disabled
 
 from uku.forms import EmailAuthenticationForm
+from uku.models import AuditEvent, User
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
@@ -59,3 +64,40 @@ def lockout_response(
     )
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
+
+
+def record_lockout(
+    sender: object, request: HttpRequest | None = None, username: str | None = None, **kwargs: Any
+) -> None:
+    """An `auth.locked_out` audit event in each firm of the locked account, once per lock-out.
+
+    axes signals a lock-out on every attempt made while it lasts; an event already recorded for
+    the account within the cool-off time is that same lock-out, so it is not repeated. A lock-out
+    of an address, or of a name that is no user, has no firm to tell (see
+    `uku.auth.record_for_firms_of`).
+    """
+    from uku.auth import record_for_firms_of
+
+    login = (username or "").strip().lower()
+    if not login:
+        return
+    user = User.objects.filter(email__iexact=login).first()
+    if user is None:
+        return
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    with scopes_disabled():
+        already = AuditEvent.objects.filter(
+            actor=user, action="auth.locked_out", created_at__gte=since
+        ).exists()
+    if already:
+        return
+    record_for_firms_of(
+        user,
+        "auth.locked_out",
+        login=login,
+        request=request,
+        details={
+            "minutes": max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)),
+            "failures": getattr(request, "axes_failures_since_start", None),
+        },
+    )

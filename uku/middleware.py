@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django_scopes import scope, scopes_disabled
 
+from uku.audit import request_ip
+from uku.client_ip import client_ip
 from uku.logging import request_id_var
 from uku.tenancy import PlanRequired, authenticate_api_token, resolve_session_membership
 
@@ -22,7 +24,8 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
 
 
 class RequestIdMiddleware:
-    """Takes a sane incoming `X-Request-ID` or makes one; logs and the response carry it."""
+    """Takes a sane incoming `X-Request-ID` or makes one; logs and the response carry it. Also
+    sets the caller's address for the audit log (`uku.audit.request_ip`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -34,7 +37,10 @@ class RequestIdMiddleware:
         # Not reset afterwards: Django logs 4xx/5xx after the middleware chain returns, and those
         # lines should carry the id too. The next request sets its own.
         request_id_var.set(request_id)
-        response = self.get_response(request)
+        # Audit events recorded while serving this request carry the caller's address; reset
+        # afterwards, so work a thread does later (no request) never inherits it.
+        with request_ip(client_ip(request)):
+            response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
 

@@ -269,3 +269,49 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return _hash_token(raw)
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object of the firm, when and from where: one row per state change.
+
+    Written only by `uku.audit.record`, in the same transaction as the change it describes, and
+    never changed afterwards. The actor is kept twice: the user (null for the system, or once the
+    user is deleted) and `actor_label`, their e-mail as it was, so the log outlives the account.
+    `details` never holds a secret: `record` drops credential-like keys and masks known secrets.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_label = models.CharField(_("object"), max_length=255, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    objects: ClassVar[ScopedManagerType[AuditEvent]] = ScopedManager(company="company")
+    _default_manager: ClassVar[ScopedManagerType[AuditEvent]]
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["company", "-created_at"], name="audit_company_time"),
+            models.Index(fields=["company", "action", "-created_at"], name="audit_company_action"),
+            models.Index(fields=["company", "object_id"], name="audit_company_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An audit log that can be edited proves nothing: rows are written once.
+        if not self._state.adding:
+            raise ValueError("Audit events are never changed.")
+        super().save(*args, **kwargs)

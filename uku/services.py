@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
-from uku import registry_numbers
+from uku import audit, registry_numbers
 from uku.models import ApiToken, Company, Invitation, Membership, Plan, Role, User, _hash_token
 from uku.permissions import ADMIN_ROLES, require
 from uku.registry_numbers import DEFAULT_COUNTRY
@@ -96,6 +96,7 @@ def update_membership(
     """Change a member's role and/or External ID. The last owner cannot stop being an owner."""
     with transaction.atomic():
         locked = Membership.objects.select_for_update().get(pk=membership.pk, company=company)
+        old_role = locked.role
         if role is not None and role != locked.role:
             _assert_can_manage(company, actor, target_role=role)
             _assert_can_manage(company, actor, target_role=locked.role)
@@ -126,6 +127,16 @@ def update_membership(
                 locked.save(update_fields=["role", "external_id"])
         except IntegrityError as exc:  # a colleague took the same id at the same moment
             raise ValidationError({"external_id": _external_id_taken(locked.external_id)}) from exc
+        if locked.role != old_role:
+            audit.record(
+                company=company,
+                actor=actor,
+                action="member.role_changed",
+                object_type="membership",
+                object_id=str(locked.public_id),
+                object_label=locked.user.email,
+                details={"old": old_role, "new": locked.role},
+            )
     return locked
 
 
@@ -144,8 +155,17 @@ def remove_member(*, company: Company, actor: User, membership: Membership) -> N
             Membership.objects.filter(company=company, role=Role.OWNER).count() <= 1
         ):
             raise ValidationError(_("A firm needs at least one owner."))
-        ApiToken.objects.filter(company=company, user=membership.user_id).update(
-            revoked_at=timezone.now()
+        revoked = ApiToken.objects.filter(
+            company=company, user=membership.user_id, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        audit.record(
+            company=company,
+            actor=actor,
+            action="member.removed",
+            object_type="membership",
+            object_id=str(membership.public_id),
+            object_label=membership.user.email,
+            details={"role": membership.role, "api_tokens_revoked": revoked},
         )
         membership.delete()  # apps holding references to the member react to post_delete
 
@@ -207,6 +227,16 @@ def invite_member(
                 token_hash=_hash_token(raw),
                 invited_by=actor,
                 expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
+            )
+            # The link's token is the invitation's secret: only the address and role go in.
+            audit.record(
+                company=company,
+                actor=actor,
+                action="member.invited",
+                object_type="invitation",
+                object_id=str(invitation.public_id),
+                object_label=email,
+                details={"role": role},
             )
             send_mail(subject, body, None, [email])
     except (BadHeaderError, smtplib.SMTPException, OSError) as exc:
@@ -279,14 +309,25 @@ def create_api_token(
         )
     name = name.strip() or _("API token")
     raw, prefix, digest = ApiToken.generate()
-    token = ApiToken.objects.create(
-        company=company,
-        user=actor,
-        name=name[:100],
-        prefix=prefix,
-        token_hash=digest,
-        expires_at=timezone.now() + timedelta(days=expires_in_days),
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            company=company,
+            user=actor,
+            name=name[:100],
+            prefix=prefix,
+            token_hash=digest,
+            expires_at=timezone.now() + timedelta(days=expires_in_days),
+        )
+        # The token's name only: neither the raw token nor its hash.
+        audit.record(
+            company=company,
+            actor=actor,
+            action="api_token.created",
+            object_type="api_token",
+            object_id=str(token.public_id),
+            object_label=token.name,
+            details={"expires_at": token.expires_at},
+        )
     return token, raw
 
 
@@ -294,4 +335,15 @@ def revoke_api_token(*, company: Company, actor: User, token: ApiToken) -> None:
     """Revoke one of the actor's own tokens. Idempotent."""
     if token.user_id != actor.pk or token.company_id != company.pk:
         raise PermissionDenied
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with transaction.atomic():
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        ):
+            audit.record(
+                company=company,
+                actor=actor,
+                action="api_token.revoked",
+                object_type="api_token",
+                object_id=str(token.public_id),
+                object_label=token.name,
+            )

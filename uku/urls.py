@@ -71,6 +71,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<uuid:public_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("audit-log/", views.audit_log, name="audit_log"),
     # Billing's own settings page (/settings/apps/billing/) before the integrations' vendor route.
     path("", include("billing.urls")),
     path("", include("clients.urls")),

@@ -1,27 +1,47 @@
 """Pages of the firm shell: home, firm switch, firm settings, members, invitations, API tokens,
-the health check, and the error pages."""
+the audit log, the health check, and the error pages."""
 
 from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Q, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework import exceptions as drf_exceptions
 
-from uku import services
+from uku import audit, services
 from uku.api.errors import RequestTooLarge, ServerError, error_response
-from uku.forms import ApiTokenForm, CompanyForm, InviteForm, MembershipForm, SignupForm
+from uku.forms import (
+    ApiTokenForm,
+    AuditFilterForm,
+    CompanyForm,
+    InviteForm,
+    MembershipForm,
+    SignupForm,
+)
 from uku.http import FirmRequest
-from uku.models import ApiToken, Invitation, Membership, Role, User
+from uku.models import ApiToken, AuditEvent, Invitation, Membership, Role, User
 from uku.tenancy import ADMIN_ROLES, SESSION_KEY, company_required, memberships_of, requires_role
 
 
@@ -241,6 +261,122 @@ def api_token_revoke(request: FirmRequest, public_id: str) -> HttpResponse:
     services.revoke_api_token(company=request.company, actor=request.user, token=token)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("api_tokens")
+
+
+# --- Audit log ----------------------------------------------------------------------------------
+
+AUDIT_EVENTS_PER_PAGE = 50
+
+
+def _audit_events(request: FirmRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.filter(company=request.company)
+    if form.is_valid():
+        data = form.cleaned_data
+        events = audit.filter_events(
+            events,
+            actor=data["actor"],
+            action=data["action"],
+            object_type=data["object_type"],
+            object_query=data["object"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    elif form.is_bound:
+        events = events.none()  # a filter that is not understood shows nothing, and says why
+    return form, events.order_by("-created_at", "-pk")
+
+
+@requires_role(*ADMIN_ROLES)
+def audit_log(request: FirmRequest) -> HttpResponseBase:
+    """Who did what, when: the firm's audit events, newest first, with filters and paging;
+    `?format=csv` downloads every event the filters match."""
+    form, events = _audit_events(request)
+    if request.GET.get("format") == "csv":
+        return _audit_csv(events)
+    page = Paginator(events, AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.action_shown = audit.action_label(event.action)  # type: ignore[attr-defined]
+        event.type_shown = audit.object_type_label(event.object_type)  # type: ignore[attr-defined]
+        event.details_shown = audit.describe_details(event.details)  # type: ignore[attr-defined]
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    keep.pop("format", None)
+    csv_query = keep.copy()
+    csv_query["format"] = "csv"
+    return render(
+        request,
+        "uku/audit_log.html",
+        {
+            "filters": form,
+            "page": page,
+            "total": page.paginator.count,
+            "query_string": keep.urlencode(),
+            "csv_query": csv_query.urlencode(),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _audit_csv(events: QuerySet[AuditEvent]) -> StreamingHttpResponse:
+    """The filtered events as CSV, every one (not a page), streamed in chunks of 500."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(
+            [
+                _("Time"),
+                _("Actor"),
+                _("Action"),
+                _("Action key"),
+                _("Object type"),
+                _("Object id"),
+                _("Object"),
+                _("Details"),
+                _("IP address"),
+            ]
+        )
+        # Keyset pages (not OFFSET): new events arriving while it streams shift nothing.
+        last: tuple | None = None
+        while True:
+            chunk = events
+            if last is not None:
+                chunk = chunk.filter(
+                    Q(created_at__lt=last[0]) | Q(created_at=last[0], pk__lt=last[1])
+                )
+            rows = list(chunk[:500])
+            if not rows:
+                return
+            for event in rows:
+                yield writer.writerow(
+                    [
+                        timezone.localtime(event.created_at).isoformat(timespec="seconds"),
+                        event.actor_label or _("System"),
+                        audit.action_label(event.action),
+                        event.action,
+                        audit.object_type_label(event.object_type),
+                        event.object_id,
+                        _csv_safe(event.object_label),
+                        _csv_safe(audit.describe_details(event.details)),
+                        event.ip or "",
+                    ]
+                )
+            last = (rows[-1].created_at, rows[-1].pk)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-log-{timezone.localdate().isoformat()}.csv"'
+    )
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """A text a spreadsheet will not run as a formula (a client named "=HYPERLINK(...)")."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- Operations -----------------------------------------------------------------------------------

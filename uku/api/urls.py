@@ -7,6 +7,7 @@ from uku.api import views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("members", views.MemberViewSet, basename="member")
+router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("me", views.MeView.as_view(), name="api-me"),

@@ -1,21 +1,30 @@
-"""The firm-level API: who am I, members and invitations."""
+"""The firm-level API: who am I, members, invitations and the audit log."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
-from uku import services
+from uku import audit, services
 from uku.api.permissions import HasRole, IsCompanyMember
-from uku.api.serializers import InvitationCreateSerializer, MemberSerializer, MeSerializer
+from uku.api.schema import ErrorSerializer
+from uku.api.serializers import (
+    AuditEventSerializer,
+    InvitationCreateSerializer,
+    MemberSerializer,
+    MeSerializer,
+)
 from uku.http import actor_of, firm_of, tenant_request
-from uku.models import Membership, Role
+from uku.models import AuditEvent, Membership, Role
 from uku.tenancy import memberships_of
 
 
@@ -133,3 +142,111 @@ class InvitationView(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+AUDIT_PARAMETERS = [
+    OpenApiParameter(
+        "actor",
+        str,
+        description=(
+            "Part of the e-mail address of the person who acted (case-insensitive), or `system` "
+            "for what uku did by itself (exports, daily status checks)."
+        ),
+    ),
+    OpenApiParameter(
+        "action",
+        str,
+        description=(
+            "An action key, such as `connection.replaced`, or a prefix ending in a dot, such as "
+            "`invoice.`. Keys: " + ", ".join(f"`{key}`" for key in audit.ACTIONS) + "."
+        ),
+    ),
+    OpenApiParameter(
+        "object_type",
+        str,
+        enum=list(audit.OBJECT_TYPES),
+        description="The kind of object the event is about.",
+    ),
+    OpenApiParameter(
+        "object_id",
+        str,
+        description=(
+            "The object's id: a client's, invoice's, member's, token's or job's id, or a vendor "
+            "key (`tripletex`) for an integration."
+        ),
+    ),
+    OpenApiParameter(
+        "date_from",
+        date,
+        description="Events on or after this day (YYYY-MM-DD, in the server's time zone).",
+    ),
+    OpenApiParameter(
+        "date_to",
+        date,
+        description="Events on or before this day (YYYY-MM-DD, in the server's time zone).",
+    ),
+    OpenApiParameter("page", int, description="The page number, from 1."),
+    OpenApiParameter("page_size", int, description="Events per page (default 50, at most 500)."),
+]
+
+
+def _date_param(request: Request, name: str) -> date | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise exceptions.ValidationError({name: ["Enter a date as YYYY-MM-DD."]}) from None
+
+
+class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[AuditEvent]):
+    """The firm's audit log, newest first: owners and admins."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [HasRole(Role.OWNER, Role.ADMIN)]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEvent.objects.none()
+        params = self.request.query_params
+        object_type = params.get("object_type", "")
+        if object_type and object_type not in audit.OBJECT_TYPES:
+            raise exceptions.ValidationError(
+                {"object_type": [f"Choose one of: {', '.join(audit.OBJECT_TYPES)}."]}
+            )
+        action = params.get("action", "")
+        if action and action not in audit.ACTIONS and not action.endswith("."):
+            raise exceptions.ValidationError({"action": ["Unknown action key."]})
+        date_from, date_to = (
+            _date_param(self.request, "date_from"),
+            _date_param(self.request, "date_to"),
+        )
+        if date_from and date_to and date_to < date_from:
+            raise exceptions.ValidationError({"date_to": ["The end date is before the start."]})
+        events = AuditEvent.objects.filter(company=firm_of(self.request))
+        return audit.filter_events(
+            events,
+            actor=params.get("actor", ""),
+            action=action,
+            object_type=object_type,
+            object_id=params.get("object_id", ""),
+            date_from=date_from,
+            date_to=date_to,
+        ).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        summary="The audit log",
+        description=(
+            "Who did what to which object of the firm, and when: integrations enabled and "
+            "disabled, credentials saved, replaced and removed (never their values), imports "
+            "confirmed, client links changed, summary task settings and mappings saved, reloads "
+            "requested, invoices issued, exported, retried and status updates requested, members "
+            "invited, changed and removed, API tokens created and revoked, failed log-ins and "
+            "lock-outs. Newest first, paginated. Owners and admins only."
+        ),
+        parameters=AUDIT_PARAMETERS,
+        responses={200: AuditEventSerializer(many=True), 400: ErrorSerializer},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
