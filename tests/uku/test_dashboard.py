@@ -175,7 +175,7 @@ def test_the_home_page_costs_the_same_queries_whatever_the_firms_size(
 def test_the_team_step_counts_a_pending_invitation(db) -> None:
     from tests.factories import CompanyFactory
 
-    firm = CompanyFactory()
+    firm = CompanyFactory.create()
     MembershipFactory(company=firm, user=UserFactory())
     with scopes_disabled():
         board = dashboard.build(firm)
