@@ -12,6 +12,7 @@ from billing.invoices import TIME_ZONES, LineInput
 from billing.models import VAT_CODE_ORDER, BillingProduct, ExportState, InvoiceStatus, VatType
 from clients.models import Client
 from uku.models import Company, User
+from uku.widgets import LocalDateInput
 
 
 class _UserChoice(forms.ModelChoiceField):
@@ -37,12 +38,8 @@ class InvoiceFilterForm(forms.Form):
     client = forms.ModelChoiceField(
         label=_("Client"), queryset=Client.objects.none(), required=False, to_field_name="public_id"
     )
-    date_from = forms.DateField(
-        label=_("Issued from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("Issued to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("Issued from"), required=False, widget=LocalDateInput())
+    date_to = forms.DateField(label=_("Issued to"), required=False, widget=LocalDateInput())
     export = forms.ChoiceField(label=_("Export"), choices=EXPORT_CHOICES, required=False)
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
@@ -61,10 +58,8 @@ class NewInvoiceForm(forms.Form):
 
 
 class InvoiceHeaderForm(forms.Form):
-    issue_date = forms.DateField(
-        label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
+    issue_date = forms.DateField(label=_("Issue date"), widget=LocalDateInput())
+    due_date = forms.DateField(label=_("Due date"), widget=LocalDateInput())
     responsible = _UserChoice(
         label=_("Responsible member"), queryset=User.objects.none(), required=False
     )
@@ -122,9 +117,7 @@ class BulkDraftForm(forms.Form):
         label=_("Clients"), queryset=Client.objects.none(), to_field_name="public_id",
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
-    issue_date = forms.DateField(
-        label=_("Issue date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    issue_date = forms.DateField(label=_("Issue date"), required=False, widget=LocalDateInput())
     comment = forms.CharField(label=_("Comment"), required=False)
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:

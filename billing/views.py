@@ -23,16 +23,17 @@ from integrations import services as integration_services
 from integrations.base import IntegrationError
 from integrations.models import SyncJob
 from uku.http import FirmRequest
+from uku.nordic import nordic
 from uku.tenancy import ADMIN_ROLES, requires_role
 
 PRODUCTS_PER_PAGE = 25
-SORTS = {
-    "name": ("name", "pk"),
-    "-name": ("-name", "-pk"),
-    "number": ("number", "name", "pk"),
-    "-number": ("-number", "name", "pk"),
-    "price": ("unit_price", "name", "pk"),
-    "-price": ("-unit_price", "name", "pk"),
+SORTS: dict[str, tuple[Any, ...]] = {  # names in Norwegian order: Æ, Ø, Å after Z (uku.nordic)
+    "name": (nordic("name").asc(), "pk"),
+    "-name": (nordic("name").desc(), "-pk"),
+    "number": ("number", nordic("name").asc(), "pk"),
+    "-number": ("-number", nordic("name").asc(), "pk"),
+    "price": ("unit_price", nordic("name").asc(), "pk"),
+    "-price": ("-unit_price", nordic("name").asc(), "pk"),
 }
 
 

@@ -26,11 +26,12 @@ from integrations.jobs import is_cancellable
 from integrations.models import SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
 from uku.http import FirmRequest
+from uku.nordic import nordic
 from uku.tenancy import ADMIN_ROLES, company_required, has_role, requires_role
 
-SORTS = {
-    "name": "name",
-    "-name": "-name",
+SORTS: dict[str, Any] = {
+    "name": nordic("name").asc(),  # Æ, Ø, Å after Z (uku.nordic)
+    "-name": nordic("name").desc(),
     "orgnr": "organisation_number",
     "-orgnr": "-organisation_number",
     "number": "customer_number",
@@ -71,7 +72,7 @@ def client_list_queryset(request: FirmRequest) -> tuple[QuerySet[Client], dict[s
     link = params.get("link", "")
     clients = linking.filter_by_link(clients, request.company, link)
     sort = params.get("sort", "name")
-    clients = clients.order_by(SORTS.get(sort, "name"), "pk")
+    clients = clients.order_by(SORTS.get(sort, SORTS["name"]), "pk")
     clients = clients.prefetch_related(
         Prefetch("links", queryset=ExternalLink.objects.filter(company=request.company))
     )

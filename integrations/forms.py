@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.base import CredentialField, FieldKind, VendorInfo
 from integrations.validators import validate_token_expiry
+from uku.widgets import LocalDateInput
 
 
 def _credential_field(spec: CredentialField) -> forms.Field:
@@ -59,7 +60,7 @@ class ConnectForm(forms.Form):
             self.fields["token_expires_on"] = forms.DateField(
                 label=_("Token expires on"),
                 required=not saved,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=LocalDateInput(),
                 help_text=_("The date you chose when you created it. We warn you before it."),
             )
 

@@ -191,6 +191,16 @@ def validate(country: str, value: str) -> None:
         )
 
 
+def display_number(country: str, value: str) -> str:
+    """`value` for people to read: `format_number`, with a Norwegian organisation number grouped
+    in threes by non-breaking spaces ("923 609 016", as Brønnøysund prints it). Only for pages:
+    the API keeps `format_number`, which clients may parse."""
+    shown = format_number(country, value)
+    if (country or "").upper() == "NO" and is_valid(country, value):
+        return "\xa0".join(shown[i : i + 3] for i in range(0, len(shown), 3))
+    return shown
+
+
 def format_number(country: str, value: str) -> str:
     """`value` as people of `country` write it (Y-tunnus "1234567-8"); as stored otherwise, and
     unchanged when it is not valid (it is shown as typed)."""

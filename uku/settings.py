@@ -207,6 +207,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Oslo"
+# Day-first, 24-hour formats for both languages (uku/formats/): not Django's American English.
+FORMAT_MODULE_PATH = ["uku.formats"]
 USE_I18N = True
 USE_TZ = True
 

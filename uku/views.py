@@ -47,18 +47,11 @@ from uku.tenancy import ADMIN_ROLES, SESSION_KEY, company_required, memberships_
 
 @company_required
 def home(request: FirmRequest) -> HttpResponse:
-    """The landing page: the firm at a glance, and where to go next."""
-    memberships = Membership.objects.filter(company=request.company)
-    return render(
-        request,
-        "uku/home.html",
-        {
-            "member_count": memberships.count(),
-            "pending_invitations": Invitation.objects.filter(
-                company=request.company, accepted_at__isnull=True
-            ).count(),
-        },
-    )
+    """The dashboard: the getting-started steps until they are done, then the firm's work, each
+    item linking to where it is dealt with (`uku.dashboard`)."""
+    from uku import dashboard  # the apps' models: imported when used, not at URL loading
+
+    return render(request, "uku/home.html", {"board": dashboard.build(request.company)})
 
 
 @login_required

@@ -116,6 +116,6 @@ def test_billing_staff_update_the_status_of_two_invoices(
     rows = page.locator("#invoice-table tbody tr")
     expect(rows.filter(has=page.get_by_text(f"(uku {paid.number})"))).to_contain_text("Paid")
     unpaid.refresh_from_db()
-    outstanding = f"{unpaid.outstanding_amount:,.2f} outstanding"
+    outstanding = f"NOK\xa0{unpaid.outstanding_amount:,.2f} outstanding"
     expect(rows.filter(has=page.get_by_text(f"(uku {unpaid.number})"))).to_contain_text(outstanding)
     screenshot("2-paid-and-unpaid")

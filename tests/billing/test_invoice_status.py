@@ -88,7 +88,7 @@ def test_a_number_assigned_later_becomes_the_number_shown(books, world, as_user)
     page = as_user(world.billing).get(reverse("invoice_list")).content.decode()
     assert ">20555</a>" in page and f"(uku {invoice.number})" in page
     detail = as_user(world.billing).get(reverse("invoice_detail", args=[invoice.public_id]))
-    assert "100.00 NOK outstanding" in detail.content.decode()
+    assert "NOK\xa0100.00 outstanding" in detail.content.decode()
 
 
 def test_a_manual_update_of_selected_invoices_counts_not_found(books, world) -> None:
@@ -114,7 +114,7 @@ def test_the_page_updates_two_selected_invoices(books, world, as_user) -> None:
     assert response.status_code == 302 and "?job=" in response.url
     page = client.get(response.url).content.decode()
     assert "2 updated, 0 unchanged, 0 not found" in page
-    assert "Paid" in page and "99.90 outstanding" in page
+    assert "Paid" in page and "NOK\xa099.90 outstanding" in page
 
 
 def test_the_api_starts_a_refresh_and_refuses_another_firms_id(books, world, api_as) -> None:

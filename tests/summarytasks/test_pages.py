@@ -33,7 +33,7 @@ def test_the_settings_tab_says_when_the_next_import_is(world, as_user, linked, m
     mapped(sale_entries="Sales")
     page = as_user(world.admin).get(TAB).content.decode()
     assert 'id="state-no-clients"' not in page and 'id="state-no-fields"' not in page
-    assert "Next import on March 27, 2024 (March 2024), for 1 linked client." in page
+    assert "Next import on 27 March 2024 (March 2024), for 1 linked client." in page
 
 
 def test_the_settings_are_saved_from_the_tab(world, as_user, stat_connection):

@@ -68,4 +68,4 @@ def test_it_renders_templates_inside_the_firms_scope(world, as_user) -> None:
     # The home page counts members lazily in the template: that query needs the scope.
     page = as_user(world.owner).get(reverse("home"))
     assert page.status_code == 200
-    assert page.context["member_count"] == 4
+    assert page.context["board"].member_count == 4
