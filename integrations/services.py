@@ -24,6 +24,7 @@ from integrations import crypto
 from integrations.base import (
     AccountingAdapter,
     CallRecord,
+    Capability,
     ConfigError,
     IntegrationError,
     RemoteCompany,
@@ -40,7 +41,7 @@ from integrations.models import (
     SyncJobCall,
     SyncJobStatus,
 )
-from uku.models import Company, Membership, User
+from uku.models import Company, Membership, Role, User
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -64,6 +65,33 @@ def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
         plan=get_vendor(vendor).required_plan,
         message=_("Only owners and admins manage integrations."),
     )
+
+
+CLIENT_CREDENTIAL_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
+"""Who save a client's own credentials: its accountants (owners, admins and members)."""
+
+
+def assert_can_manage_client(company: Company, actor: User, vendor: str, client: Client) -> None:
+    """A client's own credentials (vendors with `Capability.CLIENT_CREDENTIALS`) are kept by
+    the firm's accountants, on a plan that includes the vendor; the client must be the firm's."""
+    info = get_vendor(vendor)
+    require(
+        company,
+        actor,
+        roles=CLIENT_CREDENTIAL_ROLES,
+        plan=info.required_plan,
+        message=_("Billing staff cannot connect a client's own company."),
+    )
+    info.require(Capability.CLIENT_CREDENTIALS)
+    if client.company_id != company.pk:  # a caller's bug: views look clients up in the firm
+        raise ValueError("client of another firm")
+
+
+def _assert_access(company: Company, actor: User, vendor: str, client: Client | None) -> None:
+    if client is None:
+        assert_can_manage(company, actor, vendor)
+    else:
+        assert_can_manage_client(company, actor, vendor, client)
 
 
 def get_connection(
@@ -235,15 +263,17 @@ def test_connection(
     vendor: str,
     environment: str,
     credentials: dict[str, str] | None = None,
+    client: Client | None = None,
 ) -> ConnectionTest:
     """Log in with `credentials` (or the saved ones for `environment`) and say who we are.
 
+    With `client`, it is that client's own connection (`Capability.CLIENT_CREDENTIALS`).
     Saves nothing but the attempt's job (kind `connection_test`, with its API calls) for History.
     Raises `IntegrationError` (`AuthError` with the likely cause) when refused.
     """
-    assert_can_manage(company, actor, vendor)
+    _assert_access(company, actor, vendor, client)
     check_environment(vendor, environment)
-    connection = get_connection(company, vendor)
+    connection = get_connection(company, vendor, client)
     # Testing the saved token of the active environment is a check of the connection itself: its
     # outcome is the connection's status (a pasted token proves nothing about the saved one).
     checks_saved = credentials is None and environment == connection.environment
@@ -288,8 +318,13 @@ def save_connection(
     environment: str,
     credentials: dict[str, str],
     expires_on: date | None = None,
+    client: Client | None = None,
 ) -> IntegrationConnection:
     """Test the credentials, then store them encrypted for `environment` and make it active.
+
+    With `client` (vendors with `Capability.CLIENT_CREDENTIALS`), they are that client's own
+    credentials: saved on the client's connection, which is enabled at once, and used for that
+    client's books only (its statistics). Owners, admins and members may save them.
 
     Replacing a token keeps every link, mapping and job: only the credential row changes. Refuses
     (raising the test's error) when the credentials do not work, so a broken token is never saved.
@@ -305,6 +340,7 @@ def save_connection(
         vendor=vendor,
         environment=environment,
         credentials=credentials,
+        client=client,
     )
     cleaned = clean_credentials(vendor, credentials)
     secrets = [cleaned[f.name] for f in info.secret_fields if cleaned.get(f.name)]
@@ -312,8 +348,10 @@ def save_connection(
     now = timezone.now()
     with transaction.atomic():
         connection = IntegrationConnection.objects.select_for_update().get(
-            pk=get_connection(company, vendor).pk
+            pk=get_connection(company, vendor, client).pk
         )
+        if client is not None:
+            connection.enabled = True
         IntegrationCredential.objects.update_or_create(
             connection=connection,
             environment=environment,
@@ -340,11 +378,14 @@ def save_connection(
     return connection
 
 
-def disconnect(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
-    """Forget the saved credentials (every environment). Links and history stay. Idempotent."""
-    assert_can_manage(company, actor, vendor)
+def disconnect(
+    *, company: Company, actor: User, vendor: str, client: Client | None = None
+) -> IntegrationConnection:
+    """Forget the saved credentials (every environment): the firm's, or with `client` that
+    client's own. Links and history stay. Idempotent."""
+    _assert_access(company, actor, vendor, client)
     with transaction.atomic():
-        connection = get_connection(company, vendor)
+        connection = get_connection(company, vendor, client)
         IntegrationCredential.objects.filter(connection=connection).delete()
         connection.status = ConnectionStatus.NOT_CONNECTED
         connection.remote_company_name = ""
