@@ -137,3 +137,9 @@ register(
     data=lambda w: {"vendor": "merit", "credentials": {"api_id": "x"}},
     api=True,
 )
+register(
+    "client_own_connection",
+    "post",
+    lambda w: {**_client(w), "vendor": "merit"},
+    data=lambda w: {"action": "remove"},
+)

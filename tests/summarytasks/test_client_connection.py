@@ -127,3 +127,40 @@ def test_a_reload_reads_the_client_with_the_credentials_saved_over_the_api(world
         values = list(SummaryTaskValue.objects.filter(task__client=client))
     assert len(values) == 12
     assert all(v.missing_reason == "" and v.number is not None for v in values), values[:2]
+
+
+def test_the_client_page_tests_saves_and_removes_the_clients_own_credentials(world, merit, as_user):
+    creds = merit.store.demo_credentials("EE")
+    with world.scope_a():
+        connect(world, creds)  # the firm has enabled Merit
+    client = _client(world)
+    browser = as_user(world.accountant)
+    page = f"/clients/{client.public_id}/"
+    action = f"/clients/{client.public_id}/connection/{VENDOR}/"
+    shown = browser.get(page).content.decode()
+    assert "The client's own Merit Aktiva company" in shown and 'name="api_key"' in shown
+    form = {"api_id": f" {creds['api_id']} ", "api_key": f"{creds['api_key']}\n"}
+    tested = browser.post(action, {**form, "environment": "ee", "action": "test"}, follow=True)
+    assert "Connection works" in tested.content.decode()
+    with world.scope_a():
+        assert not IntegrationConnection.objects.filter(client=client, status="connected").exists()
+    saved = browser.post(action, {**form, "environment": "ee", "action": "save"}, follow=True)
+    html = saved.content.decode()
+    assert "Saved. Connected to" in html
+    assert creds["api_key"] not in html and f"key ending in {creds['api_key'][-4:]}" in html
+    with world.scope_a():
+        assert IntegrationConnection.objects.get(client=client).status == "connected"
+    bad = browser.post(
+        action,
+        {"api_id": "not-a-guid", "api_key": "k", "environment": "ee", "action": "save"},
+        follow=True,
+    )
+    assert "This is not a Merit API ID" in bad.content.decode()
+    removed = browser.post(action, {"action": "remove"}, follow=True)
+    assert "The client&#x27;s own connection was removed." in removed.content.decode() or (
+        "The client's own connection was removed." in removed.content.decode()
+    )
+    with world.scope_a():
+        assert IntegrationConnection.objects.get(client=client).status == "not_connected"
+    # Billing staff may not.
+    assert as_user(world.billing).post(action, {"action": "remove"}).status_code == 403
