@@ -164,3 +164,39 @@ def test_the_client_page_tests_saves_and_removes_the_clients_own_credentials(wor
         assert IntegrationConnection.objects.get(client=client).status == "not_connected"
     # Billing staff may not.
     assert as_user(world.billing).post(action, {"action": "remove"}).status_code == 403
+
+
+def test_a_clients_refused_own_credentials_skip_that_client_only(world, merit):
+    """The client's own key refused: that client is skipped with the reason, the reload goes on
+    with the other client, and the firm's connection is not flagged."""
+    creds = merit.store.demo_credentials("EE")
+    bad = {"api_id": creds["api_id"], "api_key": creds["api_key"][:-4] + "AAAA"}
+    with world.scope_a():
+        firm = connect(world, creds)
+        good_client = _client(world, "Hea OÜ")
+        bad_client = _client(world, "Halb OÜ")
+        connect(world, creds, client=good_client)
+        connect(world, bad, client=bad_client)
+        for n, c in enumerate((good_client, bad_client)):
+            ExternalLink.objects.create(
+                company=world.firm_a, client=c, vendor=VENDOR, remote_id=f"c-{n}"
+            )
+        field = services.create_task_field(company=world.firm_a, actor=world.admin, name="GL")
+        services.save_field_mapping(
+            company=world.firm_a, actor=world.admin, vendor=VENDOR, mapping={"gl_batches": field}
+        )
+
+    def start():
+        with world.scope_a():
+            return services.reload_work_statistics(
+                company=world.firm_a, actor=world.admin, vendor=VENDOR
+            )
+
+    job, _created = run_jobs(start)
+    assert job.status == "succeeded", job.error
+    assert job.counts["done"] == 12 and job.counts["skipped"] == 12, job.counts
+    assert "own Merit Aktiva credentials were refused" in job.counts["skips"][0]["error"]
+    with world.scope_a():
+        firm.refresh_from_db()
+        assert firm.status == ConnectionStatus.CONNECTED
+        assert SummaryTaskValue.objects.filter(task__client=good_client).count() == 12
