@@ -11,6 +11,11 @@ urlpatterns = [
     path("clients/<uuid:public_id>/delete/", views.client_delete, name="client_delete"),
     path("clients/<uuid:public_id>/integration/", link_views.client_link, name="client_link"),
     path(
+        "clients/<uuid:public_id>/connection/<slug:vendor>/",
+        views.client_own_connection,
+        name="client_own_connection",
+    ),
+    path(
         "clients/<uuid:public_id>/integration/search/",
         link_views.client_link_search,
         name="client_link_search",

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,9 +21,9 @@ from clients import importing, linking, services
 from clients.forms import BillingSettingsForm, ClientDetailsForm, ClientForm
 from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassification
 from integrations import services as integration_services
-from integrations.base import IntegrationError, get_vendor
+from integrations.base import Capability, IntegrationError, get_vendor, iter_vendors
 from integrations.jobs import is_cancellable
-from integrations.models import SyncJob, SyncJobStatus
+from integrations.models import ConnectionStatus, IntegrationConnection, SyncJob, SyncJobStatus
 from integrations.views import vendor_or_404
 from uku.http import FirmRequest
 from uku.nordic import nordic
@@ -187,6 +187,8 @@ def client_detail(request: FirmRequest, public_id: str) -> HttpResponse:
             "form": form,
             "details_form": details_form,
             "links": links,
+            "own_connections": own_connections(request, client),
+            "can_connect_own": has_role(request, *integration_services.CLIENT_CREDENTIAL_ROLES),
             "can_edit": can_edit,
             "can_delete": has_role(request, *services.DELETE_ROLES),
         },
@@ -466,3 +468,70 @@ def import_confirm(request: FirmRequest, vendor: str, public_id: str) -> HttpRes
     except IntegrationError as exc:
         messages.error(request, exc.message)
     return redirect(f"/settings/apps/{vendor}/?tab=import")
+
+
+def own_connections(request: FirmRequest, client: Client) -> list[dict[str, Any]]:
+    """For each vendor whose books open only with the client's own credentials
+    (`Capability.CLIENT_CREDENTIALS`) and that the firm has enabled: the client's own
+    connection, if saved (never its secret: the last four characters of the key)."""
+    found = []
+    for info in iter_vendors(Capability.CLIENT_CREDENTIALS):
+        if not IntegrationConnection.objects.filter(
+            company=request.company, vendor=info.key, client__isnull=True, enabled=True
+        ).exists():
+            continue
+        connection = (
+            IntegrationConnection.objects.filter(
+                company=request.company, vendor=info.key, client=client
+            )
+            .exclude(status=ConnectionStatus.NOT_CONNECTED)
+            .first()
+        )
+        found.append(
+            {
+                "info": info,
+                "connection": connection,
+                "credential": connection.active_credential if connection else None,
+            }
+        )
+    return found
+
+
+@require_POST
+@requires_role(*integration_services.CLIENT_CREDENTIAL_ROLES)
+def client_own_connection(request: FirmRequest, public_id: str, vendor: str) -> HttpResponse:
+    """The client page's *Test connection*, *Save* and *Remove* of the client's own
+    credentials (`action` = test, save or remove). The secrets typed are never shown back."""
+    client = _client_or_404(request, public_id)
+    info = vendor_or_404(vendor)
+    if not info.can(Capability.CLIENT_CREDENTIALS):
+        raise Http404
+    action = request.POST.get("action", "")
+    common: dict[str, Any] = {
+        "company": request.company,
+        "actor": request.user,
+        "vendor": info.key,
+        "client": client,
+    }
+    try:
+        if action == "remove":
+            integration_services.disconnect(**common)
+            messages.success(request, _("The client's own connection was removed."))
+        else:
+            environment = request.POST.get("environment") or info.default_environment
+            credentials = {f.name: request.POST.get(f.name, "") for f in info.credential_fields}
+            if action == "save":
+                connection = integration_services.save_connection(
+                    environment=environment, credentials=credentials, **common
+                )
+                name = connection.remote_company_name
+            else:
+                name = integration_services.test_connection(
+                    environment=environment, credentials=credentials, **common
+                ).remote.name
+                messages.info(request, _("Connection works: %(company)s.") % {"company": name})
+                return redirect("client_detail", public_id=client.public_id)
+            messages.success(request, _("Saved. Connected to %(company)s.") % {"company": name})
+    except IntegrationError as exc:
+        messages.error(request, exc.message)
+    return redirect("client_detail", public_id=client.public_id)

@@ -335,6 +335,10 @@ class Capability(StrEnum):
     INVOICE_EXPORT = "invoice_export"  # create an invoice (or order) from uku's
     INVOICE_STATUS = "invoice_status"  # read invoice numbers and paid status back
     BOOKS_ACCESS = "books_access"  # log into each client's own company (accountant access)
+    # A client's own books open only with that client's own credentials (no accountant access):
+    # a connection may belong to one client (`IntegrationConnection.client`), saved by its
+    # accountant; that client's statistics are read with it.
+    CLIENT_CREDENTIALS = "client_credentials"
 
     @property
     def verb(self) -> Any:
@@ -350,6 +354,7 @@ _CAPABILITY_VERBS: dict[Capability, Any] = {
     Capability.INVOICE_EXPORT: _("receive invoices"),
     Capability.INVOICE_STATUS: _("report invoice status"),
     Capability.BOOKS_ACCESS: _("open client companies' books"),
+    Capability.CLIENT_CREDENTIALS: _("connect a client's own company"),
 }
 
 

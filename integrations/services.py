@@ -25,6 +25,7 @@ from integrations import crypto
 from integrations.base import (
     AccountingAdapter,
     CallRecord,
+    Capability,
     ConfigError,
     IntegrationError,
     RemoteCompany,
@@ -42,7 +43,7 @@ from integrations.models import (
     SyncJobStatus,
 )
 from uku import audit
-from uku.models import Company, Membership, User
+from uku.models import Company, Membership, Role, User
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -57,15 +58,58 @@ EXPIRED = -1
 # --- Access ---------------------------------------------------------------------------------------
 
 
-def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
-    """Integration settings are for owners and admins, on a plan that includes the vendor."""
+def assert_can_manage(
+    company: Company, actor: User, vendor: str, *, taking_into_use: bool = True
+) -> None:
+    """Integration settings are for owners and admins, on a plan that includes the vendor.
+
+    `taking_into_use=False` (turning the integration off, removing credentials) skips the plan:
+    a firm moved to a lower plan must still be able to withdraw uku's key into its books.
+    """
     require(
         company,
         actor,
         roles=ADMIN_ROLES,
-        plan=get_vendor(vendor).required_plan,
+        plan=get_vendor(vendor).required_plan if taking_into_use else None,
         message=_("Only owners and admins manage integrations."),
     )
+
+
+CLIENT_CREDENTIAL_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
+"""Who save a client's own credentials: its accountants (owners, admins and members)."""
+
+
+def assert_can_manage_client(
+    company: Company, actor: User, vendor: str, client: Client, *, taking_into_use: bool = True
+) -> None:
+    """A client's own credentials (vendors with `Capability.CLIENT_CREDENTIALS`) are kept by
+    the firm's accountants, on a plan that includes the vendor (removing them is allowed on any
+    plan, as for the firm's own); the client must be the firm's."""
+    info = get_vendor(vendor)
+    require(
+        company,
+        actor,
+        roles=CLIENT_CREDENTIAL_ROLES,
+        plan=info.required_plan if taking_into_use else None,
+        message=_("Billing staff cannot connect a client's own company."),
+    )
+    info.require(Capability.CLIENT_CREDENTIALS)
+    if client.company_id != company.pk:  # a caller's bug: views look clients up in the firm
+        raise ValueError("client of another firm")
+
+
+def _assert_access(
+    company: Company,
+    actor: User,
+    vendor: str,
+    client: Client | None,
+    *,
+    taking_into_use: bool = True,
+) -> None:
+    if client is None:
+        assert_can_manage(company, actor, vendor, taking_into_use=taking_into_use)
+    else:
+        assert_can_manage_client(company, actor, vendor, client, taking_into_use=taking_into_use)
 
 
 def get_connection(
@@ -165,8 +209,9 @@ def enable_integration(
 
 
 def disable_integration(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
-    """Turn the integration off. Keeps the credentials, links and history. Idempotent."""
-    assert_can_manage(company, actor, vendor)
+    """Turn the integration off. Keeps the credentials, links and history. Idempotent. Allowed
+    on any plan."""
+    assert_can_manage(company, actor, vendor, taking_into_use=False)
     with transaction.atomic():
         connection = get_connection(company, vendor)
         if connection.enabled:
@@ -263,15 +308,17 @@ def test_connection(
     vendor: str,
     environment: str,
     credentials: dict[str, str] | None = None,
+    client: Client | None = None,
 ) -> ConnectionTest:
     """Log in with `credentials` (or the saved ones for `environment`) and say who we are.
 
+    With `client`, it is that client's own connection (`Capability.CLIENT_CREDENTIALS`).
     Saves nothing but the attempt's job (kind `connection_test`, with its API calls) for History.
     Raises `IntegrationError` (`AuthError` with the likely cause) when refused.
     """
-    assert_can_manage(company, actor, vendor)
+    _assert_access(company, actor, vendor, client)
     check_environment(vendor, environment)
-    connection = get_connection(company, vendor)
+    connection = get_connection(company, vendor, client)
     # Testing the saved token of the active environment is a check of the connection itself: its
     # outcome is the connection's status (a pasted token proves nothing about the saved one).
     checks_saved = credentials is None and environment == connection.environment
@@ -316,8 +363,13 @@ def save_connection(
     environment: str,
     credentials: dict[str, str],
     expires_on: date | None = None,
+    client: Client | None = None,
 ) -> IntegrationConnection:
     """Test the credentials, then store them encrypted for `environment` and make it active.
+
+    With `client` (vendors with `Capability.CLIENT_CREDENTIALS`), they are that client's own
+    credentials: saved on the client's connection, which is enabled at once, and used for that
+    client's books only (its statistics). Owners, admins and members may save them.
 
     Replacing a token keeps every link, mapping and job: only the credential row changes. Refuses
     (raising the test's error) when the credentials do not work, so a broken token is never saved.
@@ -333,6 +385,7 @@ def save_connection(
         vendor=vendor,
         environment=environment,
         credentials=credentials,
+        client=client,
     )
     cleaned = clean_credentials(vendor, credentials)
     secrets = [cleaned[f.name] for f in info.secret_fields if cleaned.get(f.name)]
@@ -340,8 +393,10 @@ def save_connection(
     now = timezone.now()
     with transaction.atomic():
         connection = IntegrationConnection.objects.select_for_update().get(
-            pk=get_connection(company, vendor).pk
+            pk=get_connection(company, vendor, client).pk
         )
+        if client is not None:
+            connection.enabled = True
         _credential_row, created = IntegrationCredential.objects.update_or_create(
             connection=connection,
             environment=environment,
@@ -380,11 +435,14 @@ def save_connection(
     return connection
 
 
-def disconnect(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
-    """Forget the saved credentials (every environment). Links and history stay. Idempotent."""
-    assert_can_manage(company, actor, vendor)
+def disconnect(
+    *, company: Company, actor: User, vendor: str, client: Client | None = None
+) -> IntegrationConnection:
+    """Forget the saved credentials (every environment): the firm's, or with `client` that
+    client's own. Links and history stay. Idempotent. Allowed on any plan."""
+    _assert_access(company, actor, vendor, client, taking_into_use=False)
     with transaction.atomic():
-        connection = get_connection(company, vendor)
+        connection = get_connection(company, vendor, client)
         removed = sorted(
             IntegrationCredential.objects.filter(connection=connection).values_list(
                 "environment", flat=True

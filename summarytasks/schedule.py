@@ -3,7 +3,8 @@ time zone, with its country's public holidays (the `holidays` package).
 
 Pure functions of dates, so the rules are tested without a database: `import_day(period, rule,
 country)` is the day the statistics of `period` (a month's first day) are imported, and
-`due_period(today, rule, country)` is the month whose import day is `today`, if any.
+`due_period(today, rule, country)` is the month whose import day is `today`, if any, and
+`last_due_period` the latest month whose import day has come (the one the fan-out imports).
 """
 
 from __future__ import annotations
@@ -104,6 +105,18 @@ def due_period(today: date, rule: str, country: str) -> date | None:
     rule = check_rule(rule)
     candidate = month_start(today) if rule in (LAST_WORK_DAY, LAST_DAY) else previous_month(today)
     return candidate if import_day(candidate, rule, country) == today else None
+
+
+def last_due_period(today: date, rule: str, country: str) -> date:
+    """The latest month whose import day is on or before `today` under `rule`: the month
+    `due_period` names on its import day, and still the same month on every later day until
+    the next month's import day. The hourly fan-out imports this month, so an import day the
+    beat missed (a worker down, a deploy) is caught up on the next run instead of skipped."""
+    rule = check_rule(rule)
+    period = month_start(today) if rule in (LAST_WORK_DAY, LAST_DAY) else previous_month(today)
+    while import_day(period, rule, country) > today:
+        period = previous_month(period)
+    return period
 
 
 def next_import(today: date, rule: str, country: str) -> tuple[date, date]:

@@ -26,6 +26,7 @@ from clients.models import BooksState, Client, ExternalLink
 from integrations import jobs
 from integrations.base import (
     AccountingAdapter,
+    AuthError,
     BooksAccessLost,
     Capability,
     ConfigError,
@@ -378,6 +379,14 @@ def _read_client_statistics(
     client_adapter = adapter_for(own)
     try:
         return client_adapter.read_statistics(target, period, keys)
+    except AuthError as exc:
+        # The client's own credentials, not the firm's: this client's books are out of reach,
+        # the firm's connection and the other clients are fine (a reload goes on with them).
+        raise BooksAccessLost(
+            _("This client's own %(vendor)s credentials were refused: %(error)s")
+            % {"vendor": info.label, "error": exc.message},
+            books_company_id=own.remote_company_id,
+        ) from exc
     finally:
         client_adapter.close()
 

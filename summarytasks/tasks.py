@@ -32,9 +32,10 @@ MAX_RETRIES = 5
 
 
 def due_imports(company: Company, today: date | None = None) -> list[dict[str, Any]]:
-    """For each vendor of the firm whose import day is today: the month, the linked clients
-    not yet imported for it, and the active clients that are not linked (reported, never
-    failed). Runs inside the firm's scope; reads only."""
+    """For each vendor of the firm: the latest month whose import day has come (today, or an
+    earlier day the beat missed: see `schedule.last_due_period`), the linked clients not yet
+    imported for it, and the active clients that are not linked (reported, never failed).
+    Runs inside the firm's scope; reads only."""
     today = today or schedule.firm_today(company.country)
     found: list[dict[str, Any]] = []
     for info in iter_vendors(Capability.STATISTICS):
@@ -43,9 +44,7 @@ def due_imports(company: Company, today: date | None = None) -> list[dict[str, A
         if not FieldMapping.objects.filter(company=company, vendor=info.key).exists():
             continue
         rule = services.summary_settings(company, info.key).import_day
-        period = schedule.due_period(today, rule, company.country)
-        if period is None:
-            continue
+        period = schedule.last_due_period(today, rule, company.country)
         done = MonthlyImport.objects.filter(company=company, vendor=info.key, period=period)
         links = ExternalLink.objects.filter(
             company=company, vendor=info.key, client__active=True
@@ -68,9 +67,12 @@ def due_imports(company: Company, today: date | None = None) -> list[dict[str, A
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=550, expires=50 * 60)
 def schedule_monthly_imports() -> dict[str, int]:
-    """Hourly: per firm and vendor whose import day is today (in the firm's time zone), enqueue
-    one import per linked client not yet imported for the month. Only fans out; one firm's
-    error is logged and does not stop the others."""
+    """Hourly: per firm and vendor, enqueue one import per linked client not yet imported for
+    the latest month whose import day has come (in the firm's time zone). On the import day
+    that is the month just due; when the beat missed that day, the next run, any day up to the
+    next month's import day, enqueues what is still missing. Only fans out (a client with a
+    recorded import is never enqueued again); one firm's error is logged and does not stop the
+    others."""
     with scopes_disabled():
         companies = list(Company.objects.all())
     enqueued = unlinked = 0

@@ -18,8 +18,11 @@ from rest_framework.views import APIView
 from clients import linking
 from clients.api.serializers import ExternalLinkSerializer
 from clients.models import Client
+from integrations import services as integration_services
+from integrations.api.serializers import ConnectionTestResultSerializer, ConnectionTestSerializer
 from integrations.api.views import raise_for
-from integrations.base import IntegrationError, get_vendor
+from integrations.base import Capability, IntegrationError, get_vendor
+from integrations.models import IntegrationConnection
 from uku.api.permissions import HasRole
 from uku.api.schema import ErrorSerializer
 from uku.api.views import as_drf_error
@@ -484,3 +487,136 @@ class ResolveConflictView(APIView):
         except SERVICE_ERRORS as exc:
             _raise(exc)
         return Response(result)
+
+
+# --- A client's own connection (vendors with Capability.CLIENT_CREDENTIALS) ----------------------
+
+
+class ClientConnectionTestSerializer(ConnectionTestSerializer):
+    """`{"vendor": ..., "environment": ..., "credentials": {...}}`; the fields are the vendor's
+    `credential_fields` (whitespace around them is stripped, control characters refused)."""
+
+    vendor = serializers.CharField()
+
+
+class ClientConnectionSerializer(serializers.Serializer):
+    """A client's own connection: never a secret, only the last four characters of the key."""
+
+    vendor = serializers.CharField()
+    environment = serializers.CharField()
+    status = serializers.CharField()
+    company_name = serializers.CharField(allow_blank=True)
+    last4 = serializers.CharField(allow_blank=True)
+    public_fields = serializers.DictField(child=serializers.CharField())
+
+
+def _client_connection_vendor(value: str) -> str:
+    key = _vendor_key(value)
+    if not get_vendor(key).can(Capability.CLIENT_CREDENTIALS):
+        raise exceptions.ValidationError(
+            {
+                "vendor": [
+                    _("%(vendor)s is connected for the whole firm.")
+                    % {"vendor": get_vendor(key).label}
+                ]
+            }
+        )
+    return key
+
+
+def _connection_body(connection: IntegrationConnection) -> dict[str, Any]:
+    credential = connection.active_credential
+    return dict(
+        ClientConnectionSerializer(
+            {
+                "vendor": connection.vendor,
+                "environment": connection.environment,
+                "status": connection.status,
+                "company_name": connection.remote_company_name,
+                "last4": credential.last4 if credential else "",
+                "public_fields": credential.public_fields if credential else {},
+            }
+        ).data
+    )
+
+
+class ClientConnectionView(APIView):
+    """`PUT` tests and saves a client's own credentials (its books open only with them);
+    `DELETE ?vendor=` removes them."""
+
+    permission_classes = [HasRole(*integration_services.CLIENT_CREDENTIAL_ROLES)]
+
+    def _client(self, request: Request, public_id: str) -> Client:
+        return get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+
+    @extend_schema(request=ClientConnectionTestSerializer, responses=ClientConnectionSerializer)
+    def put(self, request: Request, public_id: str) -> Response:
+        client = self._client(request, public_id)
+        data = ClientConnectionTestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vendor = _client_connection_vendor(data.validated_data["vendor"])
+        if data.validated_data["credentials"] is None:
+            first = get_vendor(vendor).credential_fields[0]
+            raise exceptions.ValidationError(
+                {"credentials": [_("Enter the %(field)s.") % {"field": str(first.label)}]}
+            )
+        try:
+            connection = integration_services.save_connection(
+                company=firm_of(request),
+                actor=actor_of(request),
+                vendor=vendor,
+                environment=data.validated_data.get("environment")
+                or get_vendor(vendor).default_environment,
+                credentials=data.validated_data["credentials"],
+                client=client,
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(_connection_body(connection))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("vendor", str, required=True)], responses={204: None}
+    )
+    def delete(self, request: Request, public_id: str) -> Response:
+        client = self._client(request, public_id)
+        vendor = _client_connection_vendor(request.query_params.get("vendor", ""))
+        try:
+            integration_services.disconnect(
+                company=firm_of(request), actor=actor_of(request), vendor=vendor, client=client
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientConnectionTestView(APIView):
+    """Test a client's own credentials (in the body, or the saved ones); saves nothing."""
+
+    permission_classes = [HasRole(*integration_services.CLIENT_CREDENTIAL_ROLES)]
+
+    @extend_schema(request=ClientConnectionTestSerializer, responses=ConnectionTestResultSerializer)
+    def post(self, request: Request, public_id: str) -> Response:
+        client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+        data = ClientConnectionTestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vendor = _client_connection_vendor(data.validated_data["vendor"])
+        try:
+            connection = integration_services.get_connection(firm_of(request), vendor, client)
+            result = integration_services.test_connection(
+                company=firm_of(request),
+                actor=actor_of(request),
+                vendor=vendor,
+                environment=data.validated_data.get("environment") or connection.environment,
+                credentials=data.validated_data["credentials"],
+                client=client,
+            )
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(
+            {
+                "company_name": result.remote.name,
+                "company_id": result.remote.id,
+                "employee_name": result.remote.employee_name,
+                "job": result.job.public_id,
+            }
+        )

@@ -87,5 +87,16 @@ urlpatterns += [
         link_views.ClientLinkCheckView.as_view(),
         name="client-integration-link-check",
     ),
+    # A client's own credentials, for vendors without accountant access.
+    path(
+        "clients/<uuid:public_id>/integration-connection",
+        link_views.ClientConnectionView.as_view(),
+        name="client-integration-connection",
+    ),
+    path(
+        "clients/<uuid:public_id>/integration-connection/test",
+        link_views.ClientConnectionTestView.as_view(),
+        name="client-integration-connection-test",
+    ),
 ]
 urlpatterns += router.urls

@@ -53,6 +53,8 @@ INFO = VendorInfo(
             Capability.STATISTICS,
             Capability.INVOICE_EXPORT,
             Capability.INVOICE_STATUS,
+            # Merit has no accountant access: each client's books need its own API ID and key.
+            Capability.CLIENT_CREDENTIALS,
         }
     ),
     environments=(("ee", _("Estonia")), ("fi", _("Finland")), ("pl", _("Poland"))),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,12 @@ from integrations.base import (
 from integrations.tripletex import invoices
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
 from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError, say
-from integrations.tripletex.statistics import StatisticsReader, VoucherTypes, check_keys
+from integrations.tripletex.statistics import (
+    StatisticsReader,
+    VoucherTypeCache,
+    VoucherTypes,
+    check_keys,
+)
 
 TOKEN_FIELD = "employee_token"  # noqa: S105 - a field name, not a secret
 # Tripletex tokens are base64-like text (test tokens: "test-" + base64url of a small JSON
@@ -75,8 +80,9 @@ class TripletexAdapter(AccountingAdapter):
     key = "tripletex"
 
     _client: TripletexClient | None = None
-    # Voucher types per client company (their ids differ per company): listed once per adapter.
-    _voucher_types: dict[str, VoucherTypes] | None = None
+    # Voucher types per client company (their ids differ per company): listed once per
+    # company and credential in this process, shared across adapters (`VoucherTypeCache`).
+    _voucher_types: MutableMapping[str, VoucherTypes] | None = None
     _export_cache: invoices.ExportCache | None = None
 
     @classmethod
@@ -310,7 +316,8 @@ class TripletexAdapter(AccountingAdapter):
 
         One paged pass per distinct source of `keys` at 1,000 rows a page with `fields` cut to
         what the counts need (see `integrations.tripletex.statistics`); voucher types are
-        listed once per company and adapter. A source refused with 403 in a company that still
+        listed once per company and credential in this process for a few minutes (a reload's
+        12 months of one client, each its own task, list them once). A source refused with 403 in a company that still
         opens gives its statistics missing with the reason. Raises `ConfigError` for an unknown
         key (before any call), `BooksAccessLost` when the target has no books company or the
         company refuses the firm (that client only: no session is re-created for it),
@@ -322,7 +329,7 @@ class TripletexAdapter(AccountingAdapter):
             raise BooksAccessLost(say("books_not_linked"), books_company_id="")
         books = self.books_client(company)
         if self._voucher_types is None:
-            self._voucher_types = {}
+            self._voucher_types = VoucherTypeCache(self.client.cache_key)
         return StatisticsReader(books, self._voucher_types).read(period, wanted)
 
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:

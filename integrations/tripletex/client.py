@@ -117,9 +117,13 @@ def _session_lock(key: str) -> threading.Lock:
 
 
 def clear_session_cache() -> None:
-    """Forget every cached session of this process (tests; key rotation)."""
+    """Forget every cached session of this process, and the voucher types read through them
+    (tests; key rotation)."""
+    from integrations.tripletex.statistics import clear_voucher_type_cache
+
     with _sessions_lock:
         _sessions.clear()
+    clear_voucher_type_cache()
 
 
 @dataclass
@@ -227,6 +231,12 @@ class TripletexClient(VendorHttpClient):
         )
         self._shared = _Shared()
         self._owner = True
+
+    @property
+    def cache_key(self) -> str:
+        """A hash of the address and tokens (never the tokens): what this process's caches of
+        the credential's session and voucher types are keyed by."""
+        return self._cache_key
 
     def __repr__(self) -> str:
         return (

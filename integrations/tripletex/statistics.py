@@ -22,7 +22,9 @@ client company (accountant access, fact sheet 2.3 and 6.7):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -177,6 +179,66 @@ TYPED_VOUCHER_KEYS: dict[str, str] = {
 VoucherTypes = dict[str, frozenset[int]]
 Counts = dict[str, StatisticValue]
 
+#: How long a company's voucher types are reused in this process. A reload runs each
+#: client-month as its own Celery task with its own adapter; without a cache shared across
+#: adapters, 12 months of one client would list the same company's voucher types 12 times.
+#: Tripletex's voucher types are its own fixed list (the ids differ per company, the set does
+#: not change under a running reload), so a few minutes is safe; a reload later than that lists
+#: them again.
+VOUCHER_TYPES_TTL_SECONDS = 15 * 60
+
+
+class VoucherTypeCache(MutableMapping[str, VoucherTypes]):
+    """The voucher types of client companies seen through one credential (`owner`: a hash of
+    it, never the credential), shared by every adapter of this process for
+    `VOUCHER_TYPES_TTL_SECONDS`: company id -> its voucher types. Thread-safe; an expired entry
+    reads as absent."""
+
+    def __init__(self, owner: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.owner = owner
+        self._clock = clock
+
+    def _key(self, company: str) -> tuple[str, str]:
+        return (self.owner, company)
+
+    def __getitem__(self, company: str) -> VoucherTypes:
+        with _voucher_types_lock:
+            found = _voucher_types.get(self._key(company))
+            if found is None or found[0] <= self._clock():
+                _voucher_types.pop(self._key(company), None)
+                raise KeyError(company)
+            return found[1]
+
+    def __setitem__(self, company: str, types: VoucherTypes) -> None:
+        with _voucher_types_lock:
+            expires = self._clock() + VOUCHER_TYPES_TTL_SECONDS
+            _voucher_types[self._key(company)] = (expires, types)
+
+    def __delitem__(self, company: str) -> None:
+        with _voucher_types_lock:
+            del _voucher_types[self._key(company)]
+
+    def __iter__(self) -> Iterator[str]:
+        with _voucher_types_lock:
+            now = self._clock()
+            mine = [
+                c for (o, c), (exp, _t) in _voucher_types.items() if o == self.owner and exp > now
+            ]
+        return iter(mine)
+
+    def __len__(self) -> int:
+        return sum(1 for _company in self)
+
+
+_voucher_types: dict[tuple[str, str], tuple[float, VoucherTypes]] = {}
+_voucher_types_lock = threading.Lock()
+
+
+def clear_voucher_type_cache() -> None:
+    """Forget every company's voucher types in this process (tests)."""
+    with _voucher_types_lock:
+        _voucher_types.clear()
+
 
 def month_range(period: date) -> tuple[date, date]:
     """The half-open month of `period`: (its first day, the first day of the next month)."""
@@ -201,11 +263,11 @@ def check_keys(keys: Collection[str]) -> list[str]:
 class StatisticsReader:
     """Counts statistics of one client company (`books`: a `for_company` client).
 
-    `voucher_types` is the caller's cache of that company's voucher types (filled on first
-    need); `read` is read-only and idempotent."""
+    `voucher_types` is the caller's cache of voucher types by company id (filled on first
+    need; the adapter passes a `VoucherTypeCache`); `read` is read-only and idempotent."""
 
     books: TripletexClient
-    voucher_types: dict[str, VoucherTypes]
+    voucher_types: MutableMapping[str, VoucherTypes]
     _reachable: bool = False
 
     def read(self, period: date, keys: Collection[str]) -> Counts:
@@ -356,15 +418,17 @@ class StatisticsReader:
 
     def _voucher_types(self) -> VoucherTypes:
         key = str(self.books.company_id)
-        if key not in self.voucher_types:
+        found = self.voucher_types.get(key)
+        if found is None:
             names: dict[str, set[int]] = {}
             for row in self.books.iter_values(VOUCHER_TYPES, fields="id,name", page_size=PAGE_SIZE):
                 name = row.get("name")
                 if not isinstance(name, str):
                     raise _malformed(VOUCHER_TYPES)
                 names.setdefault(name.strip(), set()).add(_row_id(row, VOUCHER_TYPES))
-            self.voucher_types[key] = {name: frozenset(ids) for name, ids in names.items()}
-        return self.voucher_types[key]
+            found = {name: frozenset(ids) for name, ids in names.items()}
+            self.voucher_types[key] = found
+        return found
 
     def _only_endpoint_refused(self, exc: BooksAccessLost) -> bool:
         """Whether a refusal concerns one endpoint only: a 403 while the company still opens

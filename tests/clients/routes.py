@@ -121,3 +121,25 @@ register(
     data=lambda w: {"vendor": "tripletex"},
     api=True,
 )
+# A client's own credentials (i11): another firm's client is a 404 before any call.
+register(
+    "client-integration-connection",
+    "put",
+    _client,
+    data=lambda w: {"vendor": "merit", "environment": "ee", "credentials": {"api_id": "x"}},
+    api=True,
+)
+register("client-integration-connection", "delete", _client, api=True)
+register(
+    "client-integration-connection-test",
+    "post",
+    _client,
+    data=lambda w: {"vendor": "merit", "credentials": {"api_id": "x"}},
+    api=True,
+)
+register(
+    "client_own_connection",
+    "post",
+    lambda w: {**_client(w), "vendor": "merit"},
+    data=lambda w: {"action": "remove"},
+)

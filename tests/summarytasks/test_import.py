@@ -190,11 +190,69 @@ def test_the_fan_out_imports_each_linked_client_once_on_the_import_day(world, li
 
 
 @time_machine.travel("2024-03-28T08:00:00Z", tick=False)
-def test_the_fan_out_does_nothing_on_another_day(world, linked, mapped):
-    linked("Fjord Bakeri AS", "c1")
+def test_the_fan_out_does_nothing_once_the_due_month_is_imported(world, linked, mapped):
+    client = linked("Fjord Bakeri AS", "c1")
     mapped(sale_entries="Sales")
+    with world.scope_a():
+        MonthlyImport.objects.create(
+            company=world.firm_a, client=client, vendor=VENDOR, period=MARCH, state="done"
+        )
     assert run_jobs(tasks.schedule_monthly_imports) == {"enqueued": 0, "unlinked": 0}
     assert statbooks.READS == []
+
+
+def test_a_missed_import_day_is_caught_up_by_the_next_run(world, linked, mapped, time_machine):
+    """The beat did not run on 27 March 2024 (the last work day before Easter): the next run,
+    on any day up to April's import day, still imports March for the clients not imported, once;
+    on April's import day April is due and March is not enqueued again."""
+    a = linked("Fjord Bakeri AS", "c1")
+    mapped(sale_entries="Sales")
+    books("c1", MARCH, sale_entries=4)
+    time_machine.move_to("2024-03-28T09:00:00Z", tick=False)  # Maundy Thursday, the day after
+    assert run_jobs(tasks.schedule_monthly_imports) == {"enqueued": 1, "unlinked": 0}
+    assert _values(world, a)["Sales"].number == 4
+    assert run_jobs(tasks.schedule_monthly_imports)["enqueued"] == 0  # idempotent
+    # A client linked after the day is caught up too, a week into April.
+    b = linked("Nord Fisk AS", "c2")
+    books("c2", MARCH, sale_entries=6)
+    time_machine.move_to("2024-04-08T09:00:00Z", tick=False)
+    assert run_jobs(tasks.schedule_monthly_imports) == {"enqueued": 1, "unlinked": 0}
+    assert _values(world, b)["Sales"].number == 6
+    with world.scope_a():
+        assert SummaryTask.objects.filter(client__in=[a, b], period=MARCH).count() == 2
+    # April's import day (Tuesday 30 April): April is due now, March stays done.
+    statbooks.READS.clear()
+    time_machine.move_to("2024-04-30T09:00:00Z", tick=False)
+    assert run_jobs(tasks.schedule_monthly_imports) == {"enqueued": 2, "unlinked": 0}
+    with world.scope_a():
+        periods = set(MonthlyImport.objects.values_list("period", flat=True))
+    assert periods == {MARCH, date(2024, 4, 1)}
+
+
+def test_a_missed_day_n_import_is_caught_up_until_the_next_months_day(
+    world, linked, mapped, time_machine
+):
+    client = linked("Fjord Bakeri AS", "c1")
+    mapped(sale_entries="Sales")
+    books("c1", MARCH, sale_entries=3)
+    with world.scope_a():
+        services.save_summary_settings(
+            company=world.firm_a,
+            actor=world.admin,
+            vendor=VENDOR,
+            task_title="{month}",
+            import_day="5",
+        )
+    # Before 5 April nothing new is due for March (February's day has passed: it is caught up).
+    time_machine.move_to("2024-04-04T09:00:00Z", tick=False)
+    with world.scope_a():
+        due = tasks.due_imports(world.firm_a)
+    assert [d["period"] for d in due] == [date(2024, 2, 1)]
+    # 5 April was missed; on the 20th March is imported.
+    time_machine.move_to("2024-04-20T09:00:00Z", tick=False)
+    assert run_jobs(tasks.schedule_monthly_imports) == {"enqueued": 1, "unlinked": 0}
+    assert _values(world, client)["Sales"].number == 3
+    assert run_jobs(tasks.schedule_monthly_imports)["enqueued"] == 0
 
 
 @time_machine.travel("2024-03-27T08:00:00Z", tick=False)

@@ -140,3 +140,22 @@ def test_a_reload_covers_exactly_the_last_twelve_whole_months():
     assert len(periods) == 12
     assert periods[0] == date(2024, 1, 1) and periods[-1] == date(2024, 12, 1)
     assert len(set(periods)) == 12
+
+
+@pytest.mark.parametrize(
+    ("today", "rule", "period"),
+    [
+        (date(2024, 3, 27), schedule.LAST_WORK_DAY, date(2024, 3, 1)),  # the import day itself
+        (date(2024, 3, 28), schedule.LAST_WORK_DAY, date(2024, 3, 1)),  # missed: still March
+        (date(2024, 4, 29), schedule.LAST_WORK_DAY, date(2024, 3, 1)),  # up to April's day
+        (date(2024, 4, 30), schedule.LAST_WORK_DAY, date(2024, 4, 1)),
+        (date(2024, 3, 30), schedule.LAST_DAY, date(2024, 2, 1)),
+        (date(2024, 3, 31), schedule.LAST_DAY, date(2024, 3, 1)),
+        (date(2024, 4, 4), "5", date(2024, 2, 1)),
+        (date(2024, 4, 5), "5", date(2024, 3, 1)),
+        (date(2024, 5, 4), "5", date(2024, 3, 1)),
+        (date(2025, 1, 2), "1", date(2024, 12, 1)),
+    ],
+)
+def test_the_last_due_month_stays_due_until_the_next_import_day(today, rule, period):
+    assert schedule.last_due_period(today, rule, "NO") == period

@@ -140,3 +140,22 @@ def test_the_busy_month_of_more_than_a_thousand_vouchers_is_counted_whole(
     read = {key.split(" ", 1)[1] for key in sandbox.store.request_counts() if key.startswith("GET")}
     assert "/ledger/voucher" in read
     assert not read & {"/bank/statement", "/invoice", "/supplierInvoice", "/ledger/posting"}
+
+
+def test_a_reload_lists_each_companys_voucher_types_once_not_once_per_month(
+    world, saved_connection, sandbox
+):
+    """Voucher type ids differ per company and are resolved by name: a reload of 12 months of
+    two clients lists voucher types once per company, not once per client-month (each month
+    runs as its own Celery task with its own adapter)."""
+    saved_connection(token=sandbox.store.create_employee_token(accountant=True)["token"])
+    map_fields(world, ["sale_entries", "purchase_entries"])
+    linked = link_clients(world, sandbox, 2)
+    sandbox.store.clear_requests()
+    job = reload(world)
+    assert job.status == SyncJobStatus.SUCCEEDED, job.error
+    assert job.counts["done"] == 24, job.counts
+    counts = sandbox.store.request_counts()
+    assert counts.get("GET /ledger/voucherType") == len(linked), counts
+    # The vouchers themselves are still read in every client-month (a pass or more each).
+    assert counts.get("GET /ledger/voucher", 0) >= 24, counts
