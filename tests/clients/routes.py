@@ -121,3 +121,5 @@ register(
     data=lambda w: {"vendor": "tripletex"},
     api=True,
 )
+register("client_link_search", "post", _client)
+register("client_link_cell", "post", _client)
