@@ -55,13 +55,19 @@ EXPIRED = -1
 # --- Access ---------------------------------------------------------------------------------------
 
 
-def assert_can_manage(company: Company, actor: User, vendor: str) -> None:
-    """Integration settings are for owners and admins, on a plan that includes the vendor."""
+def assert_can_manage(
+    company: Company, actor: User, vendor: str, *, taking_into_use: bool = True
+) -> None:
+    """Integration settings are for owners and admins, on a plan that includes the vendor.
+
+    `taking_into_use=False` (turning the integration off, removing credentials) skips the plan:
+    a firm moved to a lower plan must still be able to withdraw uku's key into its books.
+    """
     require(
         company,
         actor,
         roles=ADMIN_ROLES,
-        plan=get_vendor(vendor).required_plan,
+        plan=get_vendor(vendor).required_plan if taking_into_use else None,
         message=_("Only owners and admins manage integrations."),
     )
 
@@ -139,8 +145,9 @@ def enable_integration(
 
 
 def disable_integration(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
-    """Turn the integration off. Keeps the credentials, links and history. Idempotent."""
-    assert_can_manage(company, actor, vendor)
+    """Turn the integration off. Keeps the credentials, links and history. Idempotent. Allowed
+    on any plan."""
+    assert_can_manage(company, actor, vendor, taking_into_use=False)
     connection = get_connection(company, vendor)
     if connection.enabled:
         connection.enabled = False
@@ -341,8 +348,9 @@ def save_connection(
 
 
 def disconnect(*, company: Company, actor: User, vendor: str) -> IntegrationConnection:
-    """Forget the saved credentials (every environment). Links and history stay. Idempotent."""
-    assert_can_manage(company, actor, vendor)
+    """Forget the saved credentials (every environment). Links and history stay. Idempotent.
+    Allowed on any plan."""
+    assert_can_manage(company, actor, vendor, taking_into_use=False)
     with transaction.atomic():
         connection = get_connection(company, vendor)
         IntegrationCredential.objects.filter(connection=connection).delete()

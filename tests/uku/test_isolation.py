@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from tests.isolation import EXEMPT, ROUTES, Route, firm_a_unchanged
 from tests.reliability.report import count
-
-WRITING_METHODS = ("post", "put", "patch", "delete")
+from tests.routing import methods_to_prove, url_patterns
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
@@ -26,21 +25,10 @@ def test_it_answers_404_for_another_firms_object(route: Route, world, as_user, a
     count("isolation_routes")
 
 
-def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
-    found = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            namespace = f"{entry.namespace}:" if entry.namespace else ""
-            found += _patterns(entry, prefix + namespace)
-        else:
-            found.append((prefix + (entry.name or ""), entry))
-    return found
-
-
 def test_it_registers_every_route_that_takes_an_id() -> None:
     registered = {route.url_name for route in ROUTES}
     missing = []
-    for name, pattern in _patterns(get_resolver()):
+    for name, pattern in url_patterns():
         if not pattern.pattern.converters and "(?P<" not in str(pattern.pattern):
             continue
         if name in registered or any(
@@ -53,29 +41,6 @@ def test_it_registers_every_route_that_takes_an_id() -> None:
     assert not missing, "Register these routes in tests/isolation.py: " + "; ".join(missing)
 
 
-def _methods(callback: object) -> set[str]:
-    """The HTTP methods a view answers: a viewset's action map, an APIView's handlers, or the
-    list given to Django's `require_http_methods` (found through the decorators' `__wrapped__`).
-    A function view with no such list answers every method: GET and every writing method."""
-    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    if view_class is not None:
-        # `http_method_names` narrows what the class answers (405 for the rest).
-        allowed = set(view_class.http_method_names) & {"get", *WRITING_METHODS}
-        actions = getattr(callback, "actions", None)
-        if actions:
-            return set(actions) & allowed
-        return {m for m in allowed if hasattr(view_class, m)}
-    function = callback
-    while function is not None:
-        code = getattr(function, "__code__", None)
-        if code is not None and "request_method_list" in code.co_freevars:
-            cells = dict(zip(code.co_freevars, function.__closure__ or (), strict=True))
-            listed = cells["request_method_list"].cell_contents
-            return {m.lower() for m in listed} - {"head", "options"}
-        function = getattr(function, "__wrapped__", None)
-    return {"get", *WRITING_METHODS}
-
-
 def test_it_registers_every_method_of_every_registered_route() -> None:
     """GET and every writing method a registered route answers is requested by the 404 test; a
     view answering any method (no `require_http_methods`) needs only GET and POST proven, since
@@ -84,12 +49,10 @@ def test_it_registers_every_method_of_every_registered_route() -> None:
     for route in ROUTES:
         registered.setdefault(route.url_name, set()).add(route.method)
     missing = []
-    for name, pattern in _patterns(get_resolver()):
+    for name, pattern in url_patterns():
         if name not in registered:
             continue
-        methods = _methods(pattern.callback)
-        if methods == {"get", *WRITING_METHODS} and not hasattr(pattern.callback, "cls"):
-            methods = {"get", "post"}
+        methods = methods_to_prove(pattern.callback)
         missing += [f"{method.upper()} {name}" for method in sorted(methods - registered[name])]
     count("isolation_routes_unregistered", len(missing))
     assert not missing, "Register these methods in tests/isolation.py: " + "; ".join(missing)
