@@ -135,3 +135,8 @@ def firm_a_unchanged(world: Any) -> bool:
             and not ApiToken.objects.filter(company=world.firm_a, revoked_at__isnull=False).exists()
             and Invitation.objects.filter(company=world.firm_a).count() <= 1
         )
+
+
+# POST to the read-only pages is proven too: the method test in
+# tests/uku/test_isolation.py asks for every method a view answers.
+register("integration_job", "post", lambda w: {"vendor": "tripletex", **_job(w)})

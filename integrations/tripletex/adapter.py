@@ -11,7 +11,8 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from integrations.base import (
     RemoteVatType,
     StatisticsTarget,
     StatisticValue,
+    TransientError,
 )
 from integrations.tripletex import invoices
 from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
@@ -206,7 +208,7 @@ class TripletexAdapter(AccountingAdapter):
                 fields=CUSTOMER_FIELDS,
                 page_size=PAGE_SIZE,
             ):
-                yield [_customer(row, inactive) for row in page]
+                yield _mapped(page, partial(_customer, inactive=inactive), "/customer")
 
     def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
         """`GET /customer` with one of Tripletex's filters, sorted by name, `from`/`count`.
@@ -232,11 +234,11 @@ class TripletexAdapter(AccountingAdapter):
         rows = body.get("values") or []
         total = body.get("fullResultSize")
         return RemoteCustomerPage(
-            customers=[_customer(row, False) for row in rows[:page_size]],
+            customers=_mapped(rows[:page_size], lambda row: _customer(row, False), "/customer"),
             page=page,
             page_size=page_size,
             has_next=len(rows) > page_size,
-            total=total if isinstance(total, int) else None,
+            total=total if isinstance(total, int) and not isinstance(total, bool) else None,
         )
 
     def get_customer(self, remote_id: str) -> RemoteCustomer | None:
@@ -251,7 +253,7 @@ class TripletexAdapter(AccountingAdapter):
             if exc.status == 404:
                 return None
             raise
-        return _customer(row, False)
+        return _mapped([row], lambda one: _customer(one, False), "/customer")[0]
 
     def list_books_companies(self) -> list[RemoteBooksCompany]:
         """`GET /company/>withLoginAccess` as the firm (username 0, which an accountant token may
@@ -260,14 +262,7 @@ class TripletexAdapter(AccountingAdapter):
         for page in self.client.iter_pages(
             "/company/>withLoginAccess", fields=BOOKS_COMPANY_FIELDS, page_size=PAGE_SIZE
         ):
-            companies += [
-                RemoteBooksCompany(
-                    id=str(row["id"]),
-                    name=str(row.get("name") or "").strip(),
-                    organisation_number=str(row.get("organizationNumber") or "").strip(),
-                )
-                for row in page
-            ]
+            companies += _mapped(page, _books_company, "/company/>withLoginAccess")
         return companies
 
     def iter_vat_types(self) -> Iterator[list[RemoteVatType]]:
@@ -275,15 +270,7 @@ class TripletexAdapter(AccountingAdapter):
         for page in self.client.iter_pages(
             "/ledger/vatType", fields=VAT_TYPE_FIELDS, page_size=PAGE_SIZE
         ):
-            yield [
-                RemoteVatType(
-                    id=str(row["id"]),
-                    number=str(row.get("number") or ""),
-                    name=str(row.get("name") or ""),
-                    percentage=Decimal(str(row.get("percentage") or 0)),
-                )
-                for row in page
-            ]
+            yield _mapped(page, _vat_type, "/ledger/vatType")
 
     def iter_products(self) -> Iterator[list[RemoteProduct]]:
         """`GET /product`, active then inactive (two passes, as for customers)."""
@@ -294,18 +281,7 @@ class TripletexAdapter(AccountingAdapter):
                 fields=PRODUCT_FIELDS,
                 page_size=PAGE_SIZE,
             ):
-                yield [
-                    RemoteProduct(
-                        id=str(row["id"]),
-                        name=str(row.get("name") or ""),
-                        number=str(row.get("number") or ""),
-                        description=str(row.get("description") or ""),
-                        unit_price=Decimal(str(row.get("priceExcludingVatCurrency") or 0)),
-                        vat_type_id=str(_ref_id(row.get("vatType")) or ""),
-                        inactive=bool(row.get("isInactive", inactive)),
-                    )
-                    for row in page
-                ]
+                yield _mapped(page, partial(_product, inactive=inactive), "/product")
 
     def read_statistics(
         self, target: StatisticsTarget, period: date, keys: Collection[str]
@@ -361,8 +337,9 @@ class TripletexAdapter(AccountingAdapter):
 
 
 def _ref_id(ref: Any) -> int | None:
-    """The id of a `{"id": N, "url": ...}` reference, if it is one."""
-    return ref.get("id") if isinstance(ref, dict) else None
+    """The id of a `{"id": N, "url": ...}` reference, if it is one (a positive integer)."""
+    value = ref.get("id") if isinstance(ref, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _expanded(ref: Any, *names: str) -> dict[str, Any]:
@@ -380,19 +357,97 @@ def _unless_forbidden(read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {}
 
 
+_Row = TypeVar("_Row")
+
+
+def _mapped(rows: Any, parse: Callable[[dict[str, Any]], _Row], path: str) -> list[_Row]:
+    """Map the decoded rows of one answer with `parse`, turning any row uku cannot read (not an
+    object, an id missing, a field of the wrong type, a number that is not one) into a
+    `TransientError` (kind "malformed"), never a crash of the job that asked for them."""
+    try:
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise TypeError("rows")
+        return [parse(row) for row in rows]
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
+        raise TransientError(
+            say("malformed") + " " + say("retry_later"),
+            details={"kind": "malformed", "method": "GET", "path": path},
+        ) from None
+
+
+def _id(value: Any) -> str:
+    """A Tripletex id (a positive integer) as text; anything else is a malformed row."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError("id")
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    """A text field; Tripletex sends strings (numbers for some codes), anything else is
+    malformed rather than a Python repr stored as a name."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError("text")
+    return str(value)
+
+
+def _amount(value: Any) -> Decimal:
+    """A JSON number (or numeric text) as a finite Decimal; missing is 0."""
+    if value is None or value == "":
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("amount")
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError("amount")
+    return number
+
+
+def _books_company(row: dict[str, Any]) -> RemoteBooksCompany:
+    return RemoteBooksCompany(
+        id=_id(row["id"]),
+        name=_text(row.get("name")).strip(),
+        organisation_number=_text(row.get("organizationNumber")).strip(),
+    )
+
+
+def _vat_type(row: dict[str, Any]) -> RemoteVatType:
+    return RemoteVatType(
+        id=_id(row["id"]),
+        number=_text(row.get("number")),
+        name=_text(row.get("name")),
+        percentage=_amount(row.get("percentage")),
+    )
+
+
+def _product(row: dict[str, Any], inactive: bool) -> RemoteProduct:
+    return RemoteProduct(
+        id=_id(row["id"]),
+        name=_text(row.get("name")),
+        number=_text(row.get("number")),
+        description=_text(row.get("description")),
+        unit_price=_amount(row.get("priceExcludingVatCurrency")),
+        vat_type_id=str(_ref_id(row.get("vatType")) or ""),
+        inactive=bool(row.get("isInactive", inactive)),
+    )
+
+
 def _customer(row: dict[str, Any], inactive: bool) -> RemoteCustomer:
     address = row.get("postalAddress") or {}
+    if not isinstance(address, dict):
+        raise TypeError("postalAddress")
     return RemoteCustomer(
-        id=str(row["id"]),
-        name=str(row.get("name") or "").strip(),
-        organisation_number=str(row.get("organizationNumber") or "").strip(),
-        customer_number=str(row.get("customerNumber") or ""),
-        email=str(row.get("email") or "").strip(),
-        invoice_email=str(row.get("invoiceEmail") or "").strip(),
-        phone=str(row.get("phoneNumber") or row.get("phoneNumberMobile") or "").strip(),
-        address_line=str(address.get("addressLine1") or "").strip(),
-        postal_code=str(address.get("postalCode") or "").strip(),
-        city=str(address.get("city") or "").strip(),
+        id=_id(row["id"]),
+        name=_text(row.get("name")).strip(),
+        organisation_number=_text(row.get("organizationNumber")).strip(),
+        customer_number=_text(row.get("customerNumber")),
+        email=_text(row.get("email")).strip(),
+        invoice_email=_text(row.get("invoiceEmail")).strip(),
+        phone=_text(row.get("phoneNumber") or row.get("phoneNumberMobile")).strip(),
+        address_line=_text(address.get("addressLine1")).strip(),
+        postal_code=_text(address.get("postalCode")).strip(),
+        city=_text(address.get("city")).strip(),
         account_manager_id=str(_ref_id(row.get("accountManager")) or ""),
         inactive=bool(row.get("isInactive", inactive)),
     )

@@ -113,3 +113,7 @@ def _status_job(world: Any) -> dict[str, Any]:
 
 
 register("invoice_status_job", "get", _status_job)
+for _name in ("invoice_detail", "invoice_print", "invoice_pdf"):
+    register(_name, "post", _invoice)
+register("billing_import_job", "post", _import_job)
+register("invoice_status_job", "post", _status_job)

@@ -143,3 +143,5 @@ register(
     lambda w: {**_client(w), "vendor": "merit"},
     data=lambda w: {"action": "remove"},
 )
+register("client_link_search", "post", _client)
+register("client_link_cell", "post", _client)

@@ -72,3 +72,4 @@ for _vendor in iter_vendors(Capability.STATISTICS):
     )
 for _name in ("summary_settings_save", "summary_mapping_save", "summary_field_create"):
     EXEMPT[_name] = "vendor key, not a firm object"
+register("client_summary_tasks", "post", _client_id)

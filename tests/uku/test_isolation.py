@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from tests.isolation import EXEMPT, ROUTES, Route, firm_a_unchanged
+from tests.reliability.report import count
+from tests.routing import methods_to_prove, url_patterns
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
@@ -20,23 +22,13 @@ def test_it_answers_404_for_another_firms_object(route: Route, world, as_user, a
         response = getattr(client, route.method)(url, data)
     assert response.status_code == 404, (route.id, response.status_code)
     assert firm_a_unchanged(world)
-
-
-def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
-    found = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            namespace = f"{entry.namespace}:" if entry.namespace else ""
-            found += _patterns(entry, prefix + namespace)
-        else:
-            found.append((prefix + (entry.name or ""), entry))
-    return found
+    count("isolation_routes")
 
 
 def test_it_registers_every_route_that_takes_an_id() -> None:
     registered = {route.url_name for route in ROUTES}
     missing = []
-    for name, pattern in _patterns(get_resolver()):
+    for name, pattern in url_patterns():
         if not pattern.pattern.converters and "(?P<" not in str(pattern.pattern):
             continue
         if name in registered or any(
@@ -45,7 +37,25 @@ def test_it_registers_every_route_that_takes_an_id() -> None:
         ):
             continue
         missing.append(f"{name or '<unnamed>'}: {pattern.pattern}")
+    count("isolation_routes_unregistered", len(missing))
     assert not missing, "Register these routes in tests/isolation.py: " + "; ".join(missing)
+
+
+def test_it_registers_every_method_of_every_registered_route() -> None:
+    """GET and every writing method a registered route answers is requested by the 404 test; a
+    view answering any method (no `require_http_methods`) needs only GET and POST proven, since
+    Django's test client sends the others the same way and those views read no body for them."""
+    registered: dict[str, set[str]] = {}
+    for route in ROUTES:
+        registered.setdefault(route.url_name, set()).add(route.method)
+    missing = []
+    for name, pattern in url_patterns():
+        if name not in registered:
+            continue
+        methods = methods_to_prove(pattern.callback)
+        missing += [f"{method.upper()} {name}" for method in sorted(methods - registered[name])]
+    count("isolation_routes_unregistered", len(missing))
+    assert not missing, "Register these methods in tests/isolation.py: " + "; ".join(missing)
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)

@@ -15,6 +15,8 @@ from integrations import services
 from integrations.base import AuthError, ConfigError, IntegrationError
 from integrations.models import IntegrationConnection, IntegrationCredential, SyncJob, SyncJobCall
 from tests.integrations.merit.conftest import merit_test
+from tests.reliability.report import count
+from tests.reliability.secrets import database_hits
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter
 
 CONNECT_URL = "/settings/apps/merit/connect/"
@@ -265,7 +267,9 @@ def test_a_canary_key_never_leaks(world, as_user, api_as, merit, caplog) -> None
     raw = "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
     assert caplog.records and canary not in raw and canary not in caplog.text
     assert logs  # logging did happen
-    leaks = [s[:200] for s in seen if canary in s]
+    # ...and nowhere in the database outside the encrypted credential column.
+    leaks = [s[:200] for s in seen if canary in s] + database_hits(canary)
+    count("secret_leaks", len(leaks))
     assert not leaks
     # The API ID is shown back on the Connect tab by design, but never logged or recorded.
     assert api_id not in logs

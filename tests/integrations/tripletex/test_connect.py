@@ -18,6 +18,8 @@ from integrations import services
 from integrations.base import AuthError, IntegrationError, RateLimited, TransientError
 from integrations.models import IntegrationConnection, IntegrationCredential, SyncJob, SyncJobCall
 from integrations.tasks import warn_expiring_tokens
+from tests.reliability.report import count
+from tests.reliability.secrets import database_hits
 from uku.logging import JsonFormatter, RedactSecretsFilter, RequestIdFilter
 
 # Expiry dates relative to today: a saved token's expiry must lie ahead (and within ten years).
@@ -347,7 +349,9 @@ def test_a_canary_token_never_leaks(world, as_user, api_as, tx) -> None:
     seen.append(stream.getvalue())
     seen += published
     assert published, "the expiry task ran"
-    leaks = [s[:200] for s in seen if canary in s]
+    # ...and nowhere in the database outside the encrypted credential column.
+    leaks = [s[:200] for s in seen if canary in s] + database_hits(canary)
+    count("secret_leaks", len(leaks))
     assert not leaks
     assert stream.getvalue()  # logging did happen
 

@@ -1,0 +1,26 @@
+"""The database search of the canary tests finds a secret wherever it is written in clear."""
+
+from __future__ import annotations
+
+from django_scopes import scopes_disabled
+
+from clients.models import Client
+from integrations.models import SyncJob
+from tests.reliability.secrets import database_hits
+
+CANARY = "canary-7f3a9c1e5b2d"
+
+
+def test_it_finds_a_secret_in_a_text_column_and_a_json_column(world) -> None:
+    assert database_hits(CANARY) == []
+    with scopes_disabled():
+        Client.objects.create(company=world.firm_a, name=f"Fjord {CANARY} AS")
+        SyncJob.objects.create(
+            company=world.firm_a,
+            vendor="tripletex",
+            kind="connection_test",
+            error_details={"nested": [CANARY]},
+        )
+    hits = database_hits(CANARY)
+    assert "clients.Client.name" in hits
+    assert any(hit.startswith("integrations.SyncJob.") for hit in hits)
