@@ -77,7 +77,6 @@ class TripletexAdapter(AccountingAdapter):
     _client: TripletexClient | None = None
     # Voucher types per client company (their ids differ per company): listed once per adapter.
     _voucher_types: dict[str, VoucherTypes] | None = None
-    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -327,13 +326,11 @@ class TripletexAdapter(AccountingAdapter):
 
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
         """One `POST /order` with the lines embedded, the reference in `reference` (details in
-        `integrations.tripletex.invoices.export_invoice`). Before it, once per adapter: the
+        `integrations.tripletex.invoices.export_invoice`). Before it, once per credential every few minutes: the
         usable output VAT types of the issue date and the bank account check. Raises
         `ConfigError` with `details["fix"]` for what a clerk must fix, `TransientError` with
         `details["outcome"] = "unknown"` when the order may exist (never resent)."""
-        if self._export_cache is None:
-            self._export_cache = invoices.ExportCache()
-        return invoices.export_invoice(self.client, self._export_cache, invoice)
+        return invoices.export_invoice(self.client, invoices.export_cache(self.client), invoice)
 
     def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
         """The order carrying `invoice.reference` for the customer around the issue date
@@ -350,6 +347,13 @@ class TripletexAdapter(AccountingAdapter):
         twice; the adapter opens a new client if used again."""
         if self._client is not None:
             self._client.close()
+            self._client = None
+
+    def release(self) -> None:
+        """Close connections but keep the session cached for this credential (the next
+        export of the batch reuses it). Safe to call twice."""
+        if self._client is not None:
+            self._client.release()
             self._client = None
 
 
