@@ -49,8 +49,9 @@ class VendorBench:
     # False when the vendor answers every customer at once (Merit): memory then grows with the
     # answer, which no client can avoid, so the memory target does not apply.
     pages_results: bool = True
-    # Why the export does not make its target yet (see Target.known_miss); "" once it does.
-    export_known_miss: str = ""
+    # The calls an export batch makes once, whatever its size (lookups, the session), by
+    # request-log key; every other call is per invoice.
+    export_batch_calls: tuple[str, ...] = ()
 
 
 def _tripletex() -> VendorBench:
@@ -100,8 +101,11 @@ def _tripletex() -> VendorBench:
         ),
         raw_fetch=raw_fetch,
         is_page_call=lambda c: c["method"] == "GET" and c["path_template"] == "/customer",
-        export_known_miss="each export builds its own adapter: a session create and delete, "
-        "the VAT types and the bank account check per invoice (issue 15)",
+        export_batch_calls=(
+            "PUT /token/session/:create",
+            "GET /ledger/vatType",
+            "GET /ledger/account",
+        ),
     )
 
 
@@ -147,8 +151,7 @@ def _merit() -> VendorBench:
         raw_fetch=raw_fetch,
         is_page_call=lambda c: c.get("endpoint") == "getcustomers",
         pages_results=False,
-        export_known_miss="each export builds its own adapter: gettaxes and getitems per "
-        "invoice (issue 15)",
+        export_batch_calls=("EE gettaxes", "EE getitems"),
     )
 
 
@@ -377,12 +380,16 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
             figures["preview_ratio"] <= 1.5,
             str(figures["preview_ratio"]),
             counts_only=False,
+            known_miss="not fixed yet: the preview classifies and writes each page in the web "
+            "process's own Python, beside the sandbox serving it (issue 15)",
         ),
         Target(
             "confirm_ratio <= 2",
             figures["confirm_ratio"] <= 2,
             str(figures["confirm_ratio"]),
             counts_only=False,
+            known_miss="not fixed yet: the confirm writes the clients, links and audit rows "
+            "per batch with more statements than the plain bulk insert (issue 15)",
         ),
     ]
     if bench.pages_results:
@@ -392,6 +399,8 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
                 large_memory["peak_memory_mb"] <= 1.5 * small_memory["peak_memory_mb"],
                 f"{small_memory['peak_memory_mb']} MB -> {large_memory['peak_memory_mb']} MB",
                 counts_only=False,
+                known_miss="not fixed yet: the sandbox runs in the measured process, so its "
+                "customers count in the peak (issue 15)",
             )
         )
     return Result(key="", figures=figures, targets=targets)
