@@ -294,7 +294,7 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
     from django.db import transaction
     from django_scopes import scope
 
-    from clients.importing import FIELDS, registry_fields
+    from clients.importing import FIELDS, registry_fields, registry_key
     from clients.models import Client, CustomerImportRow, ExternalLink
 
     rows = list(CustomerImportRow.objects.filter(job=preview).values("remote_id", "name", "data"))
@@ -302,12 +302,22 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
     with scope(company=firm):
         # The same columns uku writes: every copied field, the registry number, the keys.
         clients = []
+        kept = []
+        seen: set[Any] = set()
         for row in rows:
             client = Client(company=firm, **{f: str(row["data"].get(f) or "") for f in FIELDS})
             for name, value in registry_fields(row["data"]).items():
                 setattr(client, name, value)
+            # A registry number is unique in a firm: a second customer with one already written
+            # is a duplicate (the import reviews it), not a second client of the floor.
+            key = registry_key(row["data"])
+            if key and key in seen:
+                continue
+            seen.add(key)
             client.refresh_keys()
             clients.append(client)
+            kept.append(row)
+        rows = kept
         with stopwatch() as elapsed, transaction.atomic():
             Client.objects.bulk_create(clients, batch_size=1000)
             ExternalLink.objects.bulk_create(
@@ -380,16 +390,15 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
             figures["preview_ratio"] <= 1.5,
             str(figures["preview_ratio"]),
             counts_only=False,
-            known_miss="not fixed yet: the preview classifies and writes each page in the web "
-            "process's own Python, beside the sandbox serving it (issue 15)",
+            known_miss="not fixed yet, cause not investigated (issue 15)",
         ),
         Target(
             "confirm_ratio <= 2",
             figures["confirm_ratio"] <= 2,
             str(figures["confirm_ratio"]),
             counts_only=False,
-            known_miss="not fixed yet: the confirm writes the clients, links and audit rows "
-            "per batch with more statements than the plain bulk insert (issue 15)",
+            known_miss="not fixed yet: grows faster than the plain insert with the firm (31x at "
+            "10,007); a long UPDATE was seen in PostgreSQL during it, not investigated (issue 15)",
         ),
     ]
     if bench.pages_results:
@@ -399,8 +408,8 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
                 large_memory["peak_memory_mb"] <= 1.5 * small_memory["peak_memory_mb"],
                 f"{small_memory['peak_memory_mb']} MB -> {large_memory['peak_memory_mb']} MB",
                 counts_only=False,
-                known_miss="not fixed yet: the sandbox runs in the measured process, so its "
-                "customers count in the peak (issue 15)",
+                known_miss="not fixed yet: probably the sandbox, which runs in the measured "
+                "process, so its customers count in the peak (issue 15)",
             )
         )
     return Result(key="", figures=figures, targets=targets)
