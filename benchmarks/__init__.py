@@ -14,5 +14,6 @@ section and listing it in `SECTION_MODULES`.
 SECTION_MODULES = (
     "benchmarks.customers",
     "benchmarks.lists",
+    "benchmarks.statistics",
     "benchmarks.export",
 )

@@ -49,8 +49,9 @@ class VendorBench:
     # False when the vendor answers every customer at once (Merit): memory then grows with the
     # answer, which no client can avoid, so the memory target does not apply.
     pages_results: bool = True
-    # Why the export does not make its target yet (see Target.known_miss); "" once it does.
-    export_known_miss: str = ""
+    # The calls an export batch makes once, whatever its size (lookups, the session), by
+    # request-log key; every other call is per invoice.
+    export_batch_calls: tuple[str, ...] = ()
 
 
 def _tripletex() -> VendorBench:
@@ -100,8 +101,11 @@ def _tripletex() -> VendorBench:
         ),
         raw_fetch=raw_fetch,
         is_page_call=lambda c: c["method"] == "GET" and c["path_template"] == "/customer",
-        export_known_miss="each export builds its own adapter: a session create and delete, "
-        "the VAT types and the bank account check per invoice (issue 15)",
+        export_batch_calls=(
+            "PUT /token/session/:create",
+            "GET /ledger/vatType",
+            "GET /ledger/account",
+        ),
     )
 
 
@@ -147,8 +151,7 @@ def _merit() -> VendorBench:
         raw_fetch=raw_fetch,
         is_page_call=lambda c: c.get("endpoint") == "getcustomers",
         pages_results=False,
-        export_known_miss="each export builds its own adapter: gettaxes and getitems per "
-        "invoice (issue 15)",
+        export_batch_calls=("EE gettaxes", "EE getitems"),
     )
 
 
@@ -291,7 +294,7 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
     from django.db import transaction
     from django_scopes import scope
 
-    from clients.importing import FIELDS, registry_fields
+    from clients.importing import FIELDS, registry_fields, registry_key
     from clients.models import Client, CustomerImportRow, ExternalLink
 
     rows = list(CustomerImportRow.objects.filter(job=preview).values("remote_id", "name", "data"))
@@ -299,12 +302,22 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
     with scope(company=firm):
         # The same columns uku writes: every copied field, the registry number, the keys.
         clients = []
+        kept = []
+        seen: set[Any] = set()
         for row in rows:
             client = Client(company=firm, **{f: str(row["data"].get(f) or "") for f in FIELDS})
             for name, value in registry_fields(row["data"]).items():
                 setattr(client, name, value)
+            # A registry number is unique in a firm: a second customer with one already written
+            # is a duplicate (the import reviews it), not a second client of the floor.
+            key = registry_key(row["data"])
+            if key and key in seen:
+                continue
+            seen.add(key)
             client.refresh_keys()
             clients.append(client)
+            kept.append(row)
+        rows = kept
         with stopwatch() as elapsed, transaction.atomic():
             Client.objects.bulk_create(clients, batch_size=1000)
             ExternalLink.objects.bulk_create(
@@ -377,12 +390,15 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
             figures["preview_ratio"] <= 1.5,
             str(figures["preview_ratio"]),
             counts_only=False,
+            known_miss="not fixed yet, cause not investigated (issue 15)",
         ),
         Target(
             "confirm_ratio <= 2",
             figures["confirm_ratio"] <= 2,
             str(figures["confirm_ratio"]),
             counts_only=False,
+            known_miss="not fixed yet: grows faster than the plain insert with the firm (31x at "
+            "10,007); a long UPDATE was seen in PostgreSQL during it, not investigated (issue 15)",
         ),
     ]
     if bench.pages_results:
@@ -392,6 +408,8 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
                 large_memory["peak_memory_mb"] <= 1.5 * small_memory["peak_memory_mb"],
                 f"{small_memory['peak_memory_mb']} MB -> {large_memory['peak_memory_mb']} MB",
                 counts_only=False,
+                known_miss="not fixed yet: probably the sandbox, which runs in the measured "
+                "process, so its customers count in the peak (issue 15)",
             )
         )
     return Result(key="", figures=figures, targets=targets)

@@ -21,7 +21,7 @@ from benchmarks.harness import (
 )
 
 
-def firm_with_clients(count: int) -> tuple[Any, Any]:
+def firm_with_clients(count: int, label: str = "list") -> tuple[Any, Any]:
     """A firm with `count` clients, each linked to a customer of the first registered vendor
     with books access resolved, as an import leaves them."""
     from django_scopes import scope
@@ -31,7 +31,7 @@ def firm_with_clients(count: int) -> tuple[Any, Any]:
     from integrations.base import REGISTRY
 
     vendor = next(iter(REGISTRY))
-    company, owner = new_firm(f"Bench list {count}")
+    company, owner = new_firm(f"Bench {label} {count}")
     with scope(company=company):
         services.enable_integration(company=company, actor=owner, vendor=vendor)
         clients = Client.objects.bulk_create(
@@ -85,8 +85,19 @@ def measure_page(browser: Any, url: str) -> tuple[int, float]:
     return sql.count, median_seconds(lambda: browser.get(url))
 
 
+def analyze() -> None:
+    """Refresh the planner's statistics after seeding. A database in service has them (autovacuum
+    analyses tables as they grow); rows bulk-inserted a second ago have none, and PostgreSQL then
+    plans the month totals as if the tables were empty (10x slower at 5,000 clients)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def compare(url_for: Any, sizes: Sizes, firms: dict[int, tuple[Any, Any]]) -> dict[str, Any]:
     small, large = sizes.clients_small, sizes.clients_large
+    analyze()
     sql_small, seconds_small = measure_page(browser_for(*firms[small]), url_for(firms[small][0]))
     sql_large, seconds_large = measure_page(browser_for(*firms[large]), url_for(firms[large][0]))
     return {
@@ -116,4 +127,56 @@ def client_list(sizes: Sizes) -> Result:
     figures = compare(lambda company: "/clients/", sizes, firms)
     return Result(
         key="p4_client_list", figures=figures, targets=targets_for("clients", figures, sizes)
+    )
+
+
+PERIOD = "2026-01"
+
+
+def add_month_tasks(company: Any, period_text: str = PERIOD) -> None:
+    """Three number fields, and for every client a summary task of the month with a value in
+    each, as a monthly import leaves them."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django_scopes import scope
+
+    from clients.models import Client
+    from summarytasks.models import CustomTaskField, SummaryTask, SummaryTaskValue
+
+    year, month = (int(p) for p in period_text.split("-"))
+    period = date(year, month, 1)
+    with scope(company=company):
+        fields = [
+            CustomTaskField.objects.create(company=company, name=name)
+            for name in ("Bilag", "Fakturaer", "Lønnsslipper")
+        ]
+        clients = list(Client.objects.filter(company=company).order_by("pk"))
+        tasks = SummaryTask.objects.bulk_create(
+            [
+                SummaryTask(company=company, client=client, period=period, title="Månedsavslutning")
+                for client in clients
+            ],
+            batch_size=1000,
+        )
+        SummaryTaskValue.objects.bulk_create(
+            [
+                SummaryTaskValue(company=company, task=task, field=field, number=Decimal(n % 97))
+                for n, task in enumerate(tasks)
+                for field in fields
+            ],
+            batch_size=2000,
+        )
+
+
+@section("p4_client_list.month_view")
+def summary_month(sizes: Sizes) -> Result:
+    firms = {n: firm_with_clients(n, "month") for n in (sizes.clients_small, sizes.clients_large)}
+    for company, _owner in firms.values():
+        add_month_tasks(company)
+    figures = compare(lambda company: f"/summary-tasks/?period={PERIOD}", sizes, firms)
+    return Result(
+        key="p4_client_list.month_view",
+        figures=figures,
+        targets=targets_for("month view", figures, sizes),
     )

@@ -466,7 +466,9 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
         finally:
             if adapter is not None:
                 try:
-                    adapter.close()
+                    # Not closed: the next export of the batch reuses the vendor session the
+                    # process caches for the credential (a login per invoice otherwise).
+                    adapter.release()
                 except Exception:
                     logger.exception("closing the adapter after invoice export %s", export_id)
         return "done" if _finish_done(export, created, warnings, adopted=False) else "taken over"

@@ -9,13 +9,15 @@ Aktiva, Smart Accounts, Scoro, Directo or Trigon later changes no caller.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
@@ -509,6 +511,59 @@ class AccountingAdapter:
 
     def close(self) -> None:
         """Release what the adapter holds (sessions). Safe to call twice."""
+
+    def release(self) -> None:
+        """Done with this adapter, but more work for the same connection is likely soon in this
+        process (the next invoice export): close what is per use (HTTP connections) and keep
+        what the process caches for the credential (a vendor session, until it expires).
+        Defaults to `close()`. Safe to call twice."""
+        self.close()
+
+
+_process_caches: list[Any] = []
+
+
+V = TypeVar("V")
+
+
+class ExpiringCache(Generic[V]):
+    """A per-process cache of vendor lookups that change rarely (VAT codes, items, whether a
+    bank account is set), keyed by a hash of the credential, so one batch of exports for one
+    connection asks once instead of once per invoice. Entries expire after `seconds`; callers
+    that find a value missing in a cached table look again once (`forget`) before refusing,
+    so something added in the accounting system meanwhile is seen. Never shared between
+    credentials: the key must include them (hashed)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._values: dict[str, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+        _process_caches.append(self)
+
+    def get(self, key: str, load: Callable[[], V]) -> V:
+        now = time.monotonic()
+        with self._lock:
+            found = self._values.get(key)
+            if found is not None and now - found[0] < self.seconds:
+                return found[1]
+        value = load()
+        with self._lock:
+            self._values[key] = (now, value)
+        return value
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def clear_process_caches() -> None:
+    """Forget every `ExpiringCache` entry of this process (tests; key rotation)."""
+    for cache in _process_caches:
+        cache.clear()
 
 
 # --- Registry --------------------------------------------------------------------------------------

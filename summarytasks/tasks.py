@@ -88,13 +88,24 @@ def schedule_monthly_imports() -> dict[str, int]:
                             due["unlinked"],
                             due["vendor"],
                         )
-                    for client_id in due["client_ids"]:
-                        args = (company.pk, client_id, due["vendor"], due["period"].isoformat())
-                        transaction.on_commit(partial(import_client_statistics.delay, *args))
-                        enqueued += 1
+                    batch = [
+                        (company.pk, client_id, due["vendor"], due["period"].isoformat())
+                        for client_id in due["client_ids"]
+                    ]
+                    if batch:
+                        transaction.on_commit(partial(_send_imports, batch))
+                    enqueued += len(batch)
         except Exception:
             logger.exception("monthly import fan-out failed for firm %s", company.public_id)
     return {"enqueued": enqueued, "unlinked": unlinked}
+
+
+def _send_imports(batch: list[tuple[int, int, str, str]]) -> None:
+    """Queue one import per client-month through one broker connection: a firm of thousands
+    of clients is queued in about a second instead of a connection checkout per message."""
+    with import_client_statistics.app.producer_or_acquire() as producer:
+        for args in batch:
+            import_client_statistics.apply_async(args, producer=producer)
 
 
 def _record(company: Company, client: Client, vendor: str, period: date, state: str, reason: str):

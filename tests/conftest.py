@@ -34,6 +34,17 @@ def _english_by_default():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_vendor_lookups():
+    """Vendor lookups (VAT codes, items) are cached per process and credential: each test
+    starts without them, so one test's sandbox never answers for the next."""
+    from integrations.base import clear_process_caches
+
+    clear_process_caches()
+    yield
+    clear_process_caches()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttling and password-reset counters live in the (per-process) cache: start each test
     with none, so one test's requests never count against the next."""

@@ -63,7 +63,6 @@ class MeritAdapter(AccountingAdapter):
     key = "merit"
 
     _client: MeritClient | None = None
-    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -273,13 +272,11 @@ class MeritAdapter(AccountingAdapter):
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
         """One `sendinvoice` with `InvoiceNo` = `invoice.reference` and the totals by Merit's
         rounding rule (details in `integrations.merit.invoices.export_invoice`). Before it,
-        once per adapter: `gettaxes`, and `getitems` when a line has a product. Raises
+        once per credential every few minutes: `gettaxes`, and `getitems` when a line has a product. Raises
         `ConfigError` with `details["fix"]` ("link", "vat_type", "validation") for what a clerk
         must fix, `TransientError` with `details["outcome"] = "unknown"` when the invoice may
         exist (never resent)."""
-        if self._export_cache is None:
-            self._export_cache = invoices.ExportCache()
-        return invoices.export_invoice(self.client, self._export_cache, invoice)
+        return invoices.export_invoice(self.client, invoices.export_cache(self.client), invoice)
 
     def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
         """The customer's invoice numbered `invoice.reference` (one `getinvoices` window

@@ -25,6 +25,7 @@ lives here (the fact sheet, /work/shared/vendors/merit-aktiva/README.md, is the 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -142,6 +143,11 @@ class MeritClient(VendorHttpClient):
         url = base_url if base_url is not None else merit_settings.base_url(country)
         if not _usable_base_url(url):
             raise ConfigError(say("not_configured", country=country), details={"country": country})
+        # What this process caches for the credential (export lookups) is keyed by this hash,
+        # never by the API ID and key themselves.
+        self.credential_key = hashlib.sha256(
+            "\0".join((url.rstrip("/"), country, self._api_id, self._api_key)).encode()
+        ).hexdigest()
         options.setdefault(
             "timeout",
             (

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from integrations.base import (
     ConfigError,
+    ExpiringCache,
     ExportedInvoice,
     ExportedRef,
     InvoiceLineOut,
@@ -59,10 +60,28 @@ FIX_LINK, FIX_VAT_TYPE, FIX_VALIDATION = "link", "vat_type", "validation"
 
 @dataclass
 class ExportCache:
-    """What one adapter learns during its exports: the tax rates and the item codes by id."""
+    """What the exports of one credential learn: the tax rates and the item codes by id."""
 
     taxes: list[dict[str, Any]] | None = None
     item_codes: dict[str, tuple[str, int]] | None = None
+
+    def reset(self) -> bool:
+        """Forget the lookups; True when there was something to forget."""
+        had = self.taxes is not None or self.item_codes is not None
+        self.taxes = self.item_codes = None
+        return had
+
+
+# A batch of exports (one task per invoice, each with its own adapter) asks `gettaxes` and
+# `getitems` once per credential and few minutes, not once per invoice. A tax or item a
+# cached table lacks is looked up again once before the export is refused or warned about.
+EXPORT_LOOKUP_SECONDS = 600.0
+_export_caches: ExpiringCache[ExportCache] = ExpiringCache(EXPORT_LOOKUP_SECONDS)
+
+
+def export_cache(client: MeritClient) -> ExportCache:
+    """The lookups this process keeps for the client's credential (see `ExportCache`)."""
+    return _export_caches.get(client.credential_key, ExportCache)
 
 
 def merit_round(value: Decimal) -> Decimal:
@@ -85,7 +104,8 @@ def local_today(country: str) -> date:
 
 
 def export_invoice(client: MeritClient, cache: ExportCache, invoice: InvoiceOut) -> ExportedInvoice:
-    """One `sendinvoice`; see `AccountingAdapter.export_invoice`. Before it, once per adapter:
+    """One `sendinvoice`; see `AccountingAdapter.export_invoice`. Before it, once per credential
+    and `EXPORT_LOOKUP_SECONDS` (see `ExportCache`):
     `gettaxes` (each line's tax rate by its id, else its code, checked active and at the
     line's rate) and, when a line has a product, `getitems` (Merit rows name items by code).
     Merit's refusal of a number it already has is answered by looking the invoice up: ours
@@ -100,7 +120,48 @@ def export_invoice(client: MeritClient, cache: ExportCache, invoice: InvoiceOut)
             say("export_refused", reason=f"InvoiceNo: 1-{INVOICE_NO_MAX} characters"),
             details={"fix": FIX_VALIDATION},
         )
+    try:
+        body, warnings, unknown_items = _invoice_body(client, cache, invoice, reference)
+        retry = unknown_items and cache.reset()
+    except ConfigError:
+        # A tax rate added in Merit since the lookups were cached: look once more.
+        if not cache.reset():
+            raise
+        retry = True
+    if retry:
+        # Taxes or items may be newer than the cached tables: one fresh look before refusing
+        # or sending a line as a plain service row.
+        body, warnings, _unknown = _invoice_body(client, cache, invoice, reference)
+    try:
+        answer = client.request("POST", "/sendinvoice", json=body, idempotent=False).data
+    except MeritRequestError as exc:
+        if "already exists" in exc.merit_message.lower():
+            return _adopt(client, invoice, warnings)
+        raise _export_refusal(exc) from None
+    except TransientError as exc:
+        if exc.details.get("write"):
+            exc.details["outcome"] = "unknown"
+        raise
+    invoice_id = answer.get("InvoiceId") if isinstance(answer, dict) else None
+    if not isinstance(invoice_id, str) or not _GUID.match(invoice_id):
+        raise TransientError(
+            say("export_unreadable_answer"),
+            details={"outcome": "unknown", "write": True, "method": "POST", "path": "/sendinvoice"},
+        )
+    return ExportedInvoice(
+        remote_id=invoice_id,
+        remote_number=str(answer.get("InvoiceNo") or reference),
+        warnings=tuple(warnings),
+    )
+
+
+def _invoice_body(
+    client: MeritClient, cache: ExportCache, invoice: InvoiceOut, reference: str
+) -> tuple[dict[str, Any], list[str], bool]:
+    """The `sendinvoice` body, the warnings, and whether a line's product was not among the
+    items (sent as a plain service row). Raises `ConfigError` for a tax rate Merit lacks."""
     warnings: list[str] = []
+    unknown_items = False
     taxes = _taxes(client, cache)
     items = _item_codes(client, cache) if any(line.product_id for line in invoice.lines) else {}
     rows: list[dict[str, Any]] = []
@@ -115,6 +176,7 @@ def export_invoice(client: MeritClient, cache: ExportCache, invoice: InvoiceOut)
         if line.product_id:
             found = items.get(line.product_id.lower())
             if found is None:
+                unknown_items = True
                 warnings.append(say("export_product_unknown", line=line.description[:60]))
             else:
                 code, item_type = found
@@ -147,27 +209,7 @@ def export_invoice(client: MeritClient, cache: ExportCache, invoice: InvoiceOut)
     merit_gross = total + sum(vat_by_tax.values(), Decimal(0))
     if merit_gross != invoice.gross_total:
         warnings.append(say("export_total_differs", merit=merit_gross, uku=invoice.gross_total))
-    try:
-        answer = client.request("POST", "/sendinvoice", json=body, idempotent=False).data
-    except MeritRequestError as exc:
-        if "already exists" in exc.merit_message.lower():
-            return _adopt(client, invoice, warnings)
-        raise _export_refusal(exc) from None
-    except TransientError as exc:
-        if exc.details.get("write"):
-            exc.details["outcome"] = "unknown"
-        raise
-    invoice_id = answer.get("InvoiceId") if isinstance(answer, dict) else None
-    if not isinstance(invoice_id, str) or not _GUID.match(invoice_id):
-        raise TransientError(
-            say("export_unreadable_answer"),
-            details={"outcome": "unknown", "write": True, "method": "POST", "path": "/sendinvoice"},
-        )
-    return ExportedInvoice(
-        remote_id=invoice_id,
-        remote_number=str(answer.get("InvoiceNo") or reference),
-        warnings=tuple(warnings),
-    )
+    return body, warnings, unknown_items
 
 
 def _adopt(client: MeritClient, invoice: InvoiceOut, warnings: list[str]) -> ExportedInvoice:

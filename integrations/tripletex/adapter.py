@@ -85,7 +85,6 @@ class TripletexAdapter(AccountingAdapter):
     # Voucher types per client company (their ids differ per company): listed once per
     # company and credential in this process, shared across adapters (`VoucherTypeCache`).
     _voucher_types: MutableMapping[str, VoucherTypes] | None = None
-    _export_cache: invoices.ExportCache | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -305,18 +304,16 @@ class TripletexAdapter(AccountingAdapter):
             raise BooksAccessLost(say("books_not_linked"), books_company_id="")
         books = self.books_client(company)
         if self._voucher_types is None:
-            self._voucher_types = VoucherTypeCache(self.client.cache_key)
+            self._voucher_types = VoucherTypeCache(self.client.credential_key)
         return StatisticsReader(books, self._voucher_types).read(period, wanted)
 
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
         """One `POST /order` with the lines embedded, the reference in `reference` (details in
-        `integrations.tripletex.invoices.export_invoice`). Before it, once per adapter: the
+        `integrations.tripletex.invoices.export_invoice`). Before it, once per credential every few minutes: the
         usable output VAT types of the issue date and the bank account check. Raises
         `ConfigError` with `details["fix"]` for what a clerk must fix, `TransientError` with
         `details["outcome"] = "unknown"` when the order may exist (never resent)."""
-        if self._export_cache is None:
-            self._export_cache = invoices.ExportCache()
-        return invoices.export_invoice(self.client, self._export_cache, invoice)
+        return invoices.export_invoice(self.client, invoices.export_cache(self.client), invoice)
 
     def find_exported_invoice(self, invoice: InvoiceOut) -> ExportedInvoice | None:
         """The order carrying `invoice.reference` for the customer around the issue date
@@ -333,6 +330,13 @@ class TripletexAdapter(AccountingAdapter):
         twice; the adapter opens a new client if used again."""
         if self._client is not None:
             self._client.close()
+            self._client = None
+
+    def release(self) -> None:
+        """Close connections but keep the session cached for this credential (the next
+        export of the batch reuses it). Safe to call twice."""
+        if self._client is not None:
+            self._client.release()
             self._client = None
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from integrations.base import (
     ConfigError,
+    ExpiringCache,
     ExportedInvoice,
     ExportedRef,
     InvoiceLineOut,
@@ -63,12 +64,24 @@ CURRENCY = "NOK"
 
 @dataclass
 class ExportCache:
-    """What one adapter instance has learnt during its exports (a job exports many invoices
-    with one adapter): the company's usable output VAT types per date, and whether its bank
-    account number is set. Never shared between connections."""
+    """What the exports of one credential have learnt (kept per process, see `export_cache`):
+    the company's usable output VAT types per date, and whether its bank account number is
+    set. Never shared between credentials."""
 
     vat_types: dict[date, dict[str, dict[str, Any]]] = field(default_factory=dict)
     bank_account_ok: bool = False
+
+
+# One batch of exports (one task and adapter per invoice) lists the VAT types and checks the
+# bank account once per credential and few minutes, not once per invoice. A VAT code the
+# cached table lacks is looked up again once before the export is refused.
+EXPORT_LOOKUP_SECONDS = 600.0
+_export_caches: ExpiringCache[ExportCache] = ExpiringCache(EXPORT_LOOKUP_SECONDS)
+
+
+def export_cache(client: TripletexClient) -> ExportCache:
+    """The lookups this process keeps for the client's credential (see `ExportCache`)."""
+    return _export_caches.get(client.credential_key, ExportCache)
 
 
 def oslo_today() -> date:
@@ -84,7 +97,7 @@ def export_invoice(
 ) -> ExportedInvoice:
     """One `POST /order` with the lines embedded; see `AccountingAdapter.export_invoice`.
 
-    Before it, and at most once per adapter and date: `GET /ledger/vatType?typeOfVat=OUTGOING
+    Before it, and at most once per credential and date every `EXPORT_LOOKUP_SECONDS`: `GET /ledger/vatType?typeOfVat=OUTGOING
     &vatDate=` (the output codes the company may use that day, resolved by number, fact sheet
     6.3) and `GET /ledger/account?number=1920` (no invoice without a bank account number,
     6.5), so a refusal a clerk can fix is said before anything is written. A contact employee
@@ -100,8 +113,17 @@ def export_invoice(
     customer_id = _tripletex_id(invoice.customer_id)
     if customer_id is None:
         raise ConfigError(say("export_customer_unknown"), details={"fix": FIX_LINK})
+    cached = invoice.issue_date in cache.vat_types
     vat_types = _vat_types(client, cache, invoice.issue_date)
-    lines = [_order_line(line, vat_types, invoice.issue_date) for line in invoice.lines]
+    try:
+        lines = [_order_line(line, vat_types, invoice.issue_date) for line in invoice.lines]
+    except ConfigError:
+        if not cached:
+            raise
+        # The table may be older than a VAT type added in Tripletex since: look once more.
+        cache.vat_types.pop(invoice.issue_date, None)
+        vat_types = _vat_types(client, cache, invoice.issue_date)
+        lines = [_order_line(line, vat_types, invoice.issue_date) for line in invoice.lines]
     _check_bank_account(client, cache)
 
     warnings: list[str] = []

@@ -134,3 +134,15 @@ def test_exactly_one_sales_invoice_after_a_429_storm(emulator) -> None:
     invoice = emulator.issue(emulator.draft())
     assert emulator.export_of(invoice).state == ExportState.DONE
     assert len(emulator.invoices(invoice.number)) == 1
+
+
+def test_a_batch_of_exports_looks_up_taxes_and_items_once(emulator) -> None:
+    """Issue 15: each export runs with its own adapter, yet the batch asks `gettaxes` and
+    `getitems` once; each invoice then costs one `sendinvoice`."""
+    drafts = [emulator.draft() for _ in range(4)]
+    emulator.store.clear_requests()
+    for draft in drafts:
+        emulator.issue(draft)
+    assert all(emulator.export_of(d).state == ExportState.DONE for d in drafts)
+    counts = emulator.store.request_counts()
+    assert counts == {"EE gettaxes": 1, "EE getitems": 1, "EE sendinvoice": 4}, counts

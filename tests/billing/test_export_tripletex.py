@@ -254,3 +254,37 @@ def test_statuses_come_back_from_tripletex_through_one_job(sandbox, world) -> No
     assert sandbox.export_of(made[4]).remote_invoice_number != ""
     unchanged = refresh()
     assert unchanged.counts["updated"] == 0
+
+
+def test_a_batch_of_exports_logs_in_and_looks_up_once(sandbox) -> None:
+    """Issue 15: each export runs with its own adapter, yet the batch opens one session, lists
+    the VAT types and checks the bank account once; each invoice then costs one POST /order."""
+    drafts = [sandbox.draft() for _ in range(4)]
+    sandbox.store.clear_requests()
+    for draft in drafts:
+        sandbox.issue(draft)
+    assert all(sandbox.export_of(d).state == ExportState.DONE for d in drafts)
+    counts = sandbox.store.request_counts()
+    assert counts == {
+        "PUT /token/session/:create": 1,
+        "GET /ledger/vatType": 1,
+        "GET /ledger/account": 1,
+        "POST /order": 4,
+    }, counts
+
+
+def test_a_vat_code_missing_from_the_cached_table_is_looked_up_once_more(sandbox) -> None:
+    """A cached VAT table may be older than the company's VAT types: before refusing a line,
+    the export lists them once more (and then refuses if the code really is not there)."""
+    from integrations.tripletex import invoices as tripletex_invoices
+
+    first = sandbox.issue(sandbox.draft())
+    assert sandbox.export_of(first).state == ExportState.DONE
+    # The cached table forgets code 33, as if it had been read before the type existed.
+    for table in tripletex_invoices._export_caches._values.values():
+        for by_number in table[1].vat_types.values():
+            by_number.pop("33", None)
+    sandbox.store.clear_requests()
+    second = sandbox.issue(sandbox.draft())
+    assert sandbox.export_of(second).state == ExportState.DONE, sandbox.export_of(second).last_error
+    assert sandbox.store.request_counts().get("GET /ledger/vatType") == 1

@@ -28,6 +28,11 @@ from uku.celery import app as celery_app
 MARCH = date(2024, 3, 1)
 
 
+def scopes_off_link_ids() -> list[int]:
+    with scopes_disabled():
+        return list(ExternalLink.objects.filter(vendor=VENDOR).values_list("client_id", flat=True))
+
+
 def _connection(world):
     found = services.connected(world.firm_a, VENDOR)
     assert found is not None
@@ -187,6 +192,27 @@ def test_the_fan_out_imports_each_linked_client_once_on_the_import_day(world, li
     # The next hour finds nothing left to do.
     assert run_jobs(tasks.schedule_monthly_imports) == {"enqueued": 0, "unlinked": 1}
     assert _values(world, b)["Sales"].number == 6
+
+
+@time_machine.travel("2024-03-27T08:00:00Z", tick=False)
+def test_the_fan_out_queues_a_firms_clients_through_one_broker_connection(
+    world, linked, mapped, monkeypatch
+):
+    """Issue 15: a firm of thousands of clients is queued in one pass: every message goes
+    through the same producer, not a connection checkout each."""
+    for n in range(3):
+        linked(f"Kunde {n} AS", f"c{n}")
+    mapped(sale_entries="Sales")
+    sent: list[tuple[tuple, object]] = []
+    monkeypatch.setattr(
+        tasks.import_client_statistics,
+        "apply_async",
+        lambda args, producer=None, **_kw: sent.append((tuple(args), producer)),
+    )
+    run_jobs(tasks.schedule_monthly_imports)
+    assert sorted(args[1] for args, _p in sent) == sorted(scopes_off_link_ids())
+    producers = {id(p) for _args, p in sent}
+    assert len(sent) == 3 and len(producers) == 1 and sent[0][1] is not None
 
 
 @time_machine.travel("2024-03-28T08:00:00Z", tick=False)
