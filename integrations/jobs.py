@@ -366,8 +366,12 @@ def run_sync_job(self: Any, job_id: int) -> str:
                 # eager propagation Celery's Retry escapes `delay()`, which left the job queued
                 # with nobody to run it (a preview "not ready yet" after one slow call). Run the
                 # retry now, as Celery itself does for eager tasks whose errors do not propagate;
-                # `attempts` still bounds how often.
-                return str(run_sync_job.apply(args=(job_id,), throw=True).get())
+                # `attempts` still bounds how often. An eager `delay()` runs its task under
+                # Celery's "no joining inside a task" guard, so the (already finished) eager
+                # result is read without it; otherwise the retry itself raised and the job
+                # ended "could not be queued".
+                retried = run_sync_job.apply(args=(job_id,), throw=True)
+                return str(retried.get(disable_sync_subtasks=False))
             raise self.retry(countdown=countdown, exc=error) from None
         # The job's end is written first: nothing that follows (closing the adapter, flagging the
         # connection, notifying) can leave it "running".
