@@ -26,6 +26,7 @@ from clients.models import BooksState, Client, ExternalLink
 from integrations import jobs
 from integrations.base import (
     AccountingAdapter,
+    AuthError,
     BooksAccessLost,
     Capability,
     ConfigError,
@@ -339,9 +340,20 @@ def _read_client_statistics(
         return {key: StatisticValue(key, None, reason) for key in keys}
     from integrations.services import adapter_for
 
+    from integrations.services import record_sync_failure
+
     client_adapter = adapter_for(own)
     try:
         return client_adapter.read_statistics(target, period, keys)
+    except AuthError as exc:
+        # The CLIENT's own credentials were refused: that client's connection is flagged (and
+        # the admins told), its books link says so, and the firm's connection, which made no
+        # call, is left as it is (it used to be flagged, and stayed "Error" after the next
+        # reload worked, since no call of the firm's proved it again).
+        record_sync_failure(own, exc)
+        raise BooksAccessLost(
+            exc.message, books_company_id=target.books_company_id or str(own.pk)
+        ) from exc
     finally:
         client_adapter.close()
 

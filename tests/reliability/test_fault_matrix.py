@@ -64,8 +64,11 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
 }
 # (vendor, job) whose 401 is a refusal of ONE client's books, not of the firm's credentials:
 # Tripletex reads a client's statistics inside the client's company (proxy login), and a 401
-# there means the firm's access to that client is gone. The link says so; the connection stays.
-BOOKS_401 = {("tripletex", "statistics_import"), ("tripletex", "reload")}
+# there means the firm's access to that client is gone; Merit reads them with the client's own
+# credentials. The link says so; the firm's connection stays.
+BOOKS_401 = {
+    (vendor, job) for vendor in ("tripletex", "merit") for job in ("statistics_import", "reload")
+}
 
 
 def cells() -> Iterator[Any]:
