@@ -146,13 +146,16 @@ def _send(job: SyncJob) -> None:
         run_sync_job.delay(job.pk)
     except Exception as exc:
         logger.exception("could not queue sync job %s", job.public_id)
-        services.finish_job(
-            job,
-            error=IntegrationError(
-                _("The job could not be queued (%(error)s). Try again in a minute.")
-                % {"error": type(exc).__name__}
-            ),
-        )
+        # An on-commit callback may run after the request's scope has ended: the job is known
+        # by its id, so no scope is needed (a ScopeError here left the job queued for ever).
+        with scopes_disabled():
+            services.finish_job(
+                job,
+                error=IntegrationError(
+                    _("The job could not be queued (%(error)s). Try again in a minute.")
+                    % {"error": type(exc).__name__}
+                ),
+            )
 
 
 class LeaseLost(Exception):

@@ -42,6 +42,7 @@ from summarytasks import schedule
 from summarytasks import services as summary_services
 from summarytasks import tasks as summary_tasks
 from summarytasks.models import ImportState, MonthlyImport, SummaryTaskValue
+from tests.reliability.matrix import JOB_KEYS, WRITE_JOBS
 
 
 def run_on_commit(start: Any) -> Any:
@@ -95,7 +96,7 @@ class TripletexVendor(Vendor):
         "429_no_retry_after": ("rate_limit", {"retry_after": None}),
         "500": ("server_error", {}),
         "503_html": ("unavailable_html", {"retry_after": None}),
-        "read_timeout": ("delay", {"delay_seconds": 2.5}),
+        "read_timeout": ("delay", {"delay_seconds": 1.4}),
         "dropped_connection": ("drop", {}),
         "malformed_json": ("malformed_json", {}),
         "401": ("unauthorized", {}),
@@ -183,7 +184,7 @@ class MeritVendor(Vendor):
         "429_no_retry_after": ("rate_limit", {"retry_after": None}),
         "500": ("server_error", {}),
         "503_html": ("unavailable", {"retry_after": None}),
-        "read_timeout": ("delay", {"delay_seconds": 2.5}),
+        "read_timeout": ("delay", {"delay_seconds": 1.4}),
         "dropped_connection": ("drop", {}),
         "malformed_json": ("malformed_json", {}),
         "401": ("unauthorized", {}),
@@ -752,3 +753,6 @@ JOBS: dict[str, type[Job]] = {
         InvoiceStatus,
     )
 }
+
+assert tuple(JOBS) == JOB_KEYS, "tests/reliability/matrix.py lists the same jobs"
+assert {k for k, j in JOBS.items() if j.writes} == WRITE_JOBS

@@ -23,45 +23,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import time
+
 import pytest
 from django_scopes import scopes_disabled
+
+from integrations.http import VendorHttpClient
 
 from integrations.merit.sandbox import start_sandbox as start_merit
 from integrations.models import ConnectionStatus, IntegrationConnection, Notification
 from integrations.tripletex.client import clear_session_cache
 from integrations.tripletex.sandbox import start_sandbox as start_tripletex
 from tests.reliability.jobs import JOBS, VENDORS, Job, Vendor
+from tests.reliability.matrix import FAULTS, NOT_APPLICABLE, PERMANENT
 from tests.reliability.report import count
 
-FAULTS = (
-    "429_retry_after",
-    "429_no_retry_after",
-    "500",
-    "503_html",
-    "read_timeout",
-    "dropped_connection",
-    "malformed_json",
-    "401",
-    "lose_response",
-)
-PERMANENT = {"401"}
 TRANSIENT_TIMES = 3  # = TRIPLETEX_MAX_ATTEMPTS = MERIT_MAX_ATTEMPTS below
-READ_TIMEOUT = 1.5  # the `read_timeout` fault delays its answer beyond this
+READ_TIMEOUT = 1.0  # the `read_timeout` fault delays its answer beyond this (jobs.py)
 
-# (job, fault) -> why the cell does not apply, for every vendor.
-NOT_APPLICABLE: dict[tuple[str, str], str] = {
-    **{
-        (job, "lose_response"): "a read: a lost answer to it is a dropped connection, covered there"
-        for job in JOBS
-        if not JOBS[job].writes
-    },
-    **{
-        ("customer_confirm", fault): "the confirm calls no vendor: it imports the rows its "
-        "preview read (a fault on that read is the preview's cell); its process faults are in "
-        "test_process_faults.py"
-        for fault in FAULTS
-    },
-}
+
 # (vendor, job) whose 401 is a refusal of ONE client's books, not of the firm's credentials:
 # Tripletex reads a client's statistics inside the client's company (proxy login), and a 401
 # there means the firm's access to that client is gone; Merit reads them with the client's own
@@ -93,7 +73,7 @@ def servers() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def vendor_of(servers, settings):
+def vendor_of(servers, settings, monkeypatch):
     tx, merit = servers["tripletex"], servers["merit"]
     settings.TRIPLETEX_TEST_URL = tx.url
     settings.TRIPLETEX_CONSUMER_TOKEN_TEST = tx.store.consumer_token
@@ -104,6 +84,9 @@ def vendor_of(servers, settings):
     settings.TRIPLETEX_READ_TIMEOUT = settings.MERIT_READ_TIMEOUT = READ_TIMEOUT
     settings.UKU_STATISTICS_RETRY_SECONDS = 0
     settings.UKU_STATISTICS_POLL_SECONDS = 0.01
+    # The client's own backoff between attempts is tested in tests/integrations/test_http.py;
+    # here it only costs time.
+    monkeypatch.setattr(VendorHttpClient, "_backoff", lambda self, attempt: time.sleep(0.01))
     clear_session_cache()
 
     def make(key: str) -> Vendor:
