@@ -338,9 +338,7 @@ def _read_client_statistics(
             "%(vendor)s company to read its statistics."
         ) % {"vendor": info.label}
         return {key: StatisticValue(key, None, reason) for key in keys}
-    from integrations.services import adapter_for
-
-    from integrations.services import record_sync_failure
+    from integrations.services import adapter_for, record_sync_failure
 
     client_adapter = adapter_for(own)
     try:

@@ -65,6 +65,8 @@ PROCESS_FAULTS: dict[str, str] = {
 
 def describe() -> list[str]:
     """The cells that do not apply and the process faults, as lines for the report."""
-    lines = [f"not applicable: {job} x {fault}: {why}" for (job, fault), why in NOT_APPLICABLE.items()]
+    lines = [
+        f"not applicable: {job} x {fault}: {why}" for (job, fault), why in NOT_APPLICABLE.items()
+    ]
     lines += [f"process fault: {name}: {where}" for name, where in PROCESS_FAULTS.items()]
     return lines

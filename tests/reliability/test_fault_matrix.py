@@ -20,16 +20,14 @@ so the job's own retry (not only the client's) is what recovers. A cell that doe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
-
-import time
 
 import pytest
 from django_scopes import scopes_disabled
 
 from integrations.http import VendorHttpClient
-
 from integrations.merit.sandbox import start_sandbox as start_merit
 from integrations.models import ConnectionStatus, IntegrationConnection, Notification
 from integrations.tripletex.client import clear_session_cache
@@ -63,7 +61,7 @@ def cells() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, Any]]:
     """One sandbox of each vendor for the whole module, reset before every cell."""
-    running = {
+    running: dict[str, Any] = {
         "tripletex": start_tripletex(seed="demo", environment="test"),
         "merit": start_merit(seed="demo"),
     }

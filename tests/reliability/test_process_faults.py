@@ -49,6 +49,7 @@ def vendor_of(settings, monkeypatch):
     started: list[Any] = []
 
     def make(key: str) -> Vendor:
+        server: Any
         if key == "tripletex":
             server = start_tripletex(seed="demo", environment="test")
             settings.TRIPLETEX_TEST_URL = server.url
