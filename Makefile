@@ -39,7 +39,10 @@ test: install services chromium
 
 ## reliability: the fault, tenancy, role x plan, secrets and fuzz matrices (full fuzz budget);
 ## every figure in var/reliability.json is counted by the tests that ran
-RELIABILITY_TESTS ?= tests/reliability tests/uku/test_isolation.py tests/integrations/tripletex/test_connect.py::test_a_canary_token_never_leaks tests/integrations/merit/test_connect.py::test_a_canary_key_never_leaks
+RELIABILITY_TESTS ?= tests/reliability tests/uku/test_isolation.py \
+	tests/integrations/tripletex/test_connect.py::test_a_canary_token_never_leaks \
+	tests/integrations/merit/test_connect.py::test_a_canary_key_never_leaks \
+	tests/integrations/test_worker_kill.py tests/billing/test_export_worker_kill.py
 reliability: install services
 	rm -rf var/reliability-parts
 	UKU_RELIABILITY_PARTS=$(CURDIR)/var/reliability-parts $(PY) -m pytest -n $${PYTEST_WORKERS:-2} --dist loadgroup $(RELIABILITY_TESTS)

@@ -419,6 +419,7 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
         return "skipped"  # the invoice is gone (a firm deleted): nothing to do
     company = row.company
     with scope(company=company):
+        started = timezone.now()
         export = _claim(export_id, eager=eager)
         if export is None:
             return "skipped"
@@ -439,6 +440,8 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
                 found = adapter.find_exported_invoice(out)
                 if found is not None:
                     adopted = _finish_done(export, found, warnings, adopted=True)
+                    if adopted:
+                        integration_services.record_call_success(connection, started)
                     return "done" if adopted else "taken over"
                 maybe_written = False
             # From here until the answer is recorded, a crash leaves the outcome unknown.
@@ -471,7 +474,12 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
                     adapter.release()
                 except Exception:
                     logger.exception("closing the adapter after invoice export %s", export_id)
-        return "done" if _finish_done(export, created, warnings, adopted=False) else "taken over"
+        if not _finish_done(export, created, warnings, adopted=False):
+            return "taken over"
+        # The vendor took the invoice: an error on the connection (a refused token that has
+        # since been fixed) is over, as after any sync job that worked.
+        integration_services.record_call_success(connection, started)
+        return "done"
 
 
 def sweep_exports() -> int:

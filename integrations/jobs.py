@@ -215,13 +215,16 @@ def _send(job: SyncJob) -> None:
         run_sync_job.delay(job.pk)
     except Exception as exc:
         logger.exception("could not queue sync job %s", job.public_id)
-        services.finish_job(
-            job,
-            error=IntegrationError(
-                _("The job could not be queued (%(error)s). Try again in a minute.")
-                % {"error": type(exc).__name__}
-            ),
-        )
+        # An on-commit callback may run after the request's scope has ended: the job is known
+        # by its id, so no scope is needed (a ScopeError here left the job queued for ever).
+        with scopes_disabled():
+            services.finish_job(
+                job,
+                error=IntegrationError(
+                    _("The job could not be queued (%(error)s). Try again in a minute.")
+                    % {"error": type(exc).__name__}
+                ),
+            )
 
 
 class LeaseLost(Exception):
@@ -435,8 +438,12 @@ def run_sync_job(self: Any, job_id: int) -> str:
                 # eager propagation Celery's Retry escapes `delay()`, which left the job queued
                 # with nobody to run it (a preview "not ready yet" after one slow call). Run the
                 # retry now, as Celery itself does for eager tasks whose errors do not propagate;
-                # `attempts` still bounds how often.
-                return str(run_sync_job.apply(args=(job_id,), throw=True).get())
+                # `attempts` still bounds how often. An eager `delay()` runs its task under
+                # Celery's "no joining inside a task" guard, so the (already finished) eager
+                # result is read without it; otherwise the retry itself raised and the job
+                # ended "could not be queued".
+                retried = run_sync_job.apply(args=(job_id,), throw=True)
+                return str(retried.get(disable_sync_subtasks=False))
             raise self.retry(countdown=countdown, exc=error) from None
         # The job's end is written first: nothing that follows (closing the adapter, flagging the
         # connection, notifying) can leave it "running".

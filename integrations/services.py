@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.mail import send_mail
@@ -492,9 +492,20 @@ def record_sync_success(connection: IntegrationConnection, job: SyncJob) -> None
     made_calls = SyncJobCall.objects.filter(job=job, status__lt=400).exists()
     if not made_calls:
         return
-    IntegrationConnection.objects.filter(
+    record_call_success(connection, job.started_at)
+
+
+def record_call_success(connection: IntegrationConnection, since: datetime | None) -> None:
+    """The vendor accepted a call made with the connection's credentials (begun at `since`):
+    an earlier error is cleared. For work outside sync jobs (an invoice export, one
+    client-month of statistics) that proves the credentials work again. Conditional, like
+    `record_sync_success`: an error recorded after `since` stays."""
+    rows = IntegrationConnection.objects.filter(
         pk=connection.pk, status__in=[ConnectionStatus.CONNECTED, ConnectionStatus.ERROR]
-    ).exclude(last_error_at__gt=job.started_at).update(
+    )
+    if since is not None:
+        rows = rows.exclude(last_error_at__gt=since)
+    rows.update(
         status=ConnectionStatus.CONNECTED,
         last_success_at=timezone.now(),
         last_error="",

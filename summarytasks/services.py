@@ -374,7 +374,7 @@ def _read_client_statistics(
             "%(vendor)s company to read its statistics."
         ) % {"vendor": info.label}
         return {key: StatisticValue(key, None, reason) for key in keys}
-    from integrations.services import adapter_for
+    from integrations.services import adapter_for, record_sync_failure
 
     client_adapter = adapter_for(own)
     try:
@@ -382,6 +382,9 @@ def _read_client_statistics(
     except AuthError as exc:
         # The client's own credentials, not the firm's: this client's books are out of reach,
         # the firm's connection and the other clients are fine (a reload goes on with them).
+        # The client's connection is flagged (and the admins told); the firm's, which made no
+        # call, is left as it is.
+        record_sync_failure(own, exc)
         raise BooksAccessLost(
             _("This client's own %(vendor)s credentials were refused: %(error)s")
             % {"vendor": info.label, "error": exc.message},

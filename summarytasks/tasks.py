@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
@@ -138,6 +139,7 @@ def import_client_statistics(
         if connection is None:
             _record(company, client, vendor, period, ImportState.SKIPPED, _("Not connected."))
             return "skipped"
+        started = timezone.now()
         try:
             adapter = integration_services.adapter_for(connection)
             services.import_client_month(
@@ -164,6 +166,9 @@ def import_client_statistics(
                     integration_services.record_sync_failure(connection, exc)
             return "failed"
         _record(company, client, vendor, period, ImportState.DONE, "")
+        # The vendor answered: an earlier error on the connection (one client-month refused
+        # before the token was fixed) is over.
+        integration_services.record_call_success(connection, started)
     return "imported"
 
 

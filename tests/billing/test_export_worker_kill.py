@@ -17,6 +17,7 @@ from billing import exports, invoices
 from billing.models import ExportState, InvoiceExport
 from tests.billing.invoicing import setup_books
 from tests.integrations.test_worker_kill import REDIS, Worker, _database_url, _wait_for
+from tests.reliability.report import count
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("worker-kill")]
 
@@ -30,6 +31,7 @@ def test_a_worker_killed_mid_export_leaves_exactly_one_remote_invoice(
 
     from celery import Celery
 
+    count("fault_cells")  # a cell of the fault matrix (issue 14): worker SIGKILL mid-export
     books = setup_books(world, tmp_path)
     books.store.add_faults("export", "hang")
     queue = f"kill-export-{uuid.uuid4().hex}"
@@ -82,3 +84,6 @@ def test_a_worker_killed_mid_export_leaves_exactly_one_remote_invoice(
     assert books.store.calls("find") >= 1
     assert done.attempts == 2
     assert "Traceback" not in worker.output(), worker.output()
+    count("records_lost", 0 if done.remote_id else 1)
+    count("orders_duplicated", len(books.store.objects) - 1)
+    count("fault_cells_passed")

@@ -27,6 +27,7 @@ from clients.models import Client, CustomerImportRow, ExternalLink, ImportClassi
 from integrations import services
 from integrations.base import RemoteCustomer
 from integrations.models import SyncJob
+from tests.reliability.report import count
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = os.environ.get("UKU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -157,6 +158,7 @@ def _job(pk: int) -> SyncJob:
 def test_a_killed_worker_loses_no_row_and_imports_none_twice(
     world, saved_connection, broker, tmp_path, settings
 ) -> None:
+    count("fault_cells")  # a cell of the fault matrix (issue 14): worker SIGKILL mid-job
     env, sender = broker
     settings.UKU_JOB_STALL_SECONDS = float(env["UKU_JOB_STALL_SECONDS"])
     saved_connection()
@@ -200,3 +202,7 @@ def test_a_killed_worker_loses_no_row_and_imports_none_twice(
     assert done.resumes >= 1 and done.counts["created"] == ROWS
     assert (done.progress_done, done.progress_total) == (ROWS, ROWS)
     assert "Traceback" not in worker.output(), worker.output()
+    with scopes_disabled():
+        count("records_lost", ROWS - links.count())
+        count("orders_duplicated", links.count() - links.values("remote_id").distinct().count())
+    count("fault_cells_passed")

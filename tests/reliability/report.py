@@ -95,6 +95,10 @@ def main(argv: list[str]) -> int:
     width = max(len(key) for key in report)
     for key, value in report.items():
         print(f"{key:<{width}}  {value}")
+    from tests.reliability.matrix import describe
+
+    for line in describe():
+        print(line)
     failed = [key for key in ZERO_IS_CLEAN if report[key]]
     failed += [k for k in ("fault_cells",) if report["fault_cells_passed"] != report["fault_cells"]]
     if failed:

@@ -306,6 +306,9 @@ class SandboxApp:
             )
         if kind == "wrong_signature":
             return text_reply(401, "api-wrongsignature")
+        if kind == "unauthorized":
+            # Merit's answer to an API ID it no longer knows (a key deleted in API settings).
+            return text_reply(401, None)
         return text_reply(
             500,
             asp_net_error_page("System.Exception", "An error has occurred."),

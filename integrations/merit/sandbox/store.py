@@ -55,6 +55,7 @@ FAULT_KINDS = frozenset(
         "json_string",
         "stacktrace_200",
         "wrong_signature",
+        "unauthorized",
     }
 )
 

@@ -528,30 +528,35 @@ class SandboxApp:
                 b'{"fullResultSize": 3, "from": 0, "count": 3, "values": [{"id": 1, "name": "Fjo',
             )
         if fault.kind == "rate_limit":
-            retry = str(fault.retry_after)
+            # Without `retry_after` only the documented X-Rate-Limit-Reset says how long to wait
+            # (the fact sheet: "back off for X-Rate-Limit-Reset seconds").
+            reset = str(rate.reset if fault.retry_after is None else fault.retry_after)
+            headers = [] if fault.retry_after is None else [("Retry-After", reset)]
             return self._error(
                 TripletexError(
                     429,
                     0,
                     "Too many requests.",
                     headers=[
-                        ("Retry-After", retry),
+                        *headers,
                         ("X-Rate-Limit-Limit", str(rate.limit)),
                         ("X-Rate-Limit-Remaining", "0"),
-                        ("X-Rate-Limit-Reset", retry),
+                        ("X-Rate-Limit-Reset", reset),
                     ],
                 ),
                 request_id,
             )
+        retry_after = [] if fault.retry_after is None else [("Retry-After", str(fault.retry_after))]
         if fault.kind == "unavailable":
             return self._error(
-                TripletexError(
-                    503,
-                    0,
-                    "Service unavailable.",
-                    headers=[("Retry-After", str(fault.retry_after))],
-                ),
+                TripletexError(503, 0, "Service unavailable.", headers=retry_after),
                 request_id,
+            )
+        if fault.kind == "unavailable_html":
+            # What the load balancer in front of the API answers during maintenance: an HTML
+            # page, no Tripletex envelope, no request id in a body.
+            return Reply(
+                503, _UNAVAILABLE_PAGE, [("Content-Type", "text/html; charset=utf-8"), *retry_after]
             )
         if fault.kind == "forbidden":
             return self._error(forbidden(), request_id)
@@ -618,6 +623,13 @@ def _rate_headers(rate: RateState) -> list[tuple[str, str]]:
     ]
 
 
+_UNAVAILABLE_PAGE = (
+    b"<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>"
+    b"<body><h1>Service Temporarily Unavailable</h1><p>Tripletex is down for maintenance. "
+    b"Please try again later.</p></body></html>"
+)
+
+
 def _send(reply: Reply, request_id: str, start_response: Callable[..., Any]) -> Iterable[bytes]:
     status = f"{reply.status} {HTTPStatus(reply.status).phrase}"
     headers = [("x-tlx-request-id", request_id), *reply.headers]
@@ -629,10 +641,9 @@ def _send(reply: Reply, request_id: str, start_response: Callable[..., Any]) -> 
         if isinstance(reply.body, bytes)
         else json.dumps(reply.body, ensure_ascii=False).encode()
     )
-    headers += [
-        ("Content-Type", "application/json; charset=utf-8"),
-        ("Content-Length", str(len(payload))),
-    ]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json; charset=utf-8"))
+    headers.append(("Content-Length", str(len(payload))))
     start_response(status, headers)
     return [payload]
 

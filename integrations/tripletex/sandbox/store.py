@@ -37,6 +37,7 @@ FAULT_KINDS = frozenset(
         "rate_limit",
         "server_error",
         "unavailable",
+        "unavailable_html",
         "delay",
         "drop",
         "malformed_json",
@@ -139,7 +140,7 @@ class Fault:
     method: str = "*"
     times: int = 1
     match: str = "exact"
-    retry_after: int = 1
+    retry_after: int | None = 1  # None: no Retry-After header (429 and 503)
     delay_seconds: float = 1.0
 
     def matches(self, method: str, path: str) -> bool:
@@ -759,10 +760,11 @@ class Store:
         method: str = "*",
         times: int = 1,
         match: str = "exact",
-        retry_after: int = 1,
+        retry_after: int | None = 1,
         delay_seconds: float = 1.0,
     ) -> dict[str, Any]:
-        """Make the next ``times`` requests to ``method path`` (``/v2``-relative) fail as ``kind``."""
+        """Make the next ``times`` requests to ``method path`` (``/v2``-relative) fail as ``kind``.
+        ``retry_after=None`` sends a 429 or 503 without ``Retry-After``."""
         if kind not in FAULT_KINDS:
             raise ControlError(f"kind must be one of {sorted(FAULT_KINDS)}")
         if match not in ("exact", "prefix"):
@@ -778,7 +780,7 @@ class Store:
                 (method or "*").upper(),
                 int(times),
                 match,
-                int(retry_after),
+                None if retry_after is None else int(retry_after),
                 float(delay_seconds),
             )
             self._faults.append(fault)

@@ -195,3 +195,12 @@ def test_the_control_api_answers_unknown_operations_and_bad_bodies(
     assert control("DELETE", "/credentials/not-an-id").status_code == 404
     response = requests.post(f"{sandbox.base_url}/_sandbox/faults", data="[", timeout=5)
     assert response.status_code == 400
+
+
+def test_it_injects_a_401_with_an_empty_body_for_a_signed_call(merit: Merit, control) -> None:
+    _inject(control, kind="unauthorized", endpoint="getcustomers")
+
+    refused, then = merit.call("getcustomers"), merit.call("getcustomers")
+
+    assert (refused.status_code, refused.content) == (401, b"")
+    assert then.status_code == 200

@@ -194,3 +194,25 @@ def test_it_never_logs_tokens(api: Api, control, sandbox: SandboxServer) -> None
     assert session not in text
     assert api.token not in text
     assert "PUT /token/session/:create" in control("GET", "/requests").json()["counts"]
+
+
+def test_a_rate_limit_fault_without_retry_after_says_only_the_reset(api: Api, control) -> None:
+    _inject(control, method="GET", path="/customer", kind="rate_limit", retry_after=None)
+
+    response = api.get("/customer", count=1)
+
+    assert response.status_code == 429
+    assert "Retry-After" not in response.headers
+    assert int(response.headers["X-Rate-Limit-Reset"]) >= 1
+    assert response.headers["X-Rate-Limit-Remaining"] == "0"
+
+
+def test_it_injects_an_html_503_without_the_envelope(api: Api, control) -> None:
+    _inject(control, method="GET", path="/customer", kind="unavailable_html", retry_after=None)
+
+    response = api.get("/customer", count=1)
+
+    assert response.status_code == 503
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.text.startswith("<!DOCTYPE html>") and "Retry-After" not in response.headers
+    assert api.get("/customer", count=1).status_code == 200
