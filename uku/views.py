@@ -280,6 +280,7 @@ def _audit_events(request: FirmRequest) -> tuple[AuditFilterForm, QuerySet[Audit
     return form, events.order_by("-created_at", "-pk")
 
 
+@require_GET
 @requires_role(*ADMIN_ROLES)
 def audit_log(request: FirmRequest) -> HttpResponseBase:
     """Who did what, when: the firm's audit events, newest first, with filters and paging;

@@ -549,7 +549,14 @@ class ClientConnectionView(APIView):
     def _client(self, request: Request, public_id: str) -> Client:
         return get_object_or_404(Client, company=firm_of(request), public_id=public_id)
 
-    @extend_schema(request=ClientConnectionTestSerializer, responses=ClientConnectionSerializer)
+    @extend_schema(
+        summary="Save a client's own credentials",
+        description="Tests the credentials against the accounting system and saves them "
+        "encrypted for this client (vendors that connect per client). The answer never holds "
+        "the secret, only its last four characters.",
+        request=ClientConnectionTestSerializer,
+        responses=ClientConnectionSerializer,
+    )
     def put(self, request: Request, public_id: str) -> Response:
         client = self._client(request, public_id)
         data = ClientConnectionTestSerializer(data=request.data)
@@ -575,7 +582,18 @@ class ClientConnectionView(APIView):
         return Response(_connection_body(connection))
 
     @extend_schema(
-        parameters=[OpenApiParameter("vendor", str, required=True)], responses={204: None}
+        summary="Remove a client's own credentials",
+        description="Forgets the client's saved credentials for the vendor. Idempotent.",
+        parameters=[
+            OpenApiParameter(
+                "vendor",
+                str,
+                required=True,
+                description="The accounting system whose credentials to remove (its key, as "
+                "in `GET /api/v1/integrations/`).",
+            )
+        ],
+        responses={204: None},
     )
     def delete(self, request: Request, public_id: str) -> Response:
         client = self._client(request, public_id)
@@ -594,7 +612,11 @@ class ClientConnectionTestView(APIView):
 
     permission_classes = [HasRole(*integration_services.CLIENT_CREDENTIAL_ROLES)]
 
-    @extend_schema(request=ClientConnectionTestSerializer, responses=ConnectionTestResultSerializer)
+    @extend_schema(
+        summary="Test a client's own credentials",
+        request=ClientConnectionTestSerializer,
+        responses=ConnectionTestResultSerializer,
+    )
     def post(self, request: Request, public_id: str) -> Response:
         client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
         data = ClientConnectionTestSerializer(data=request.data)

@@ -165,6 +165,15 @@ ACTIONS: list[Action] = [
     Action("client-integration-link", "put", EDITORS, api=True),
     Action("client-integration-link", "delete", EDITORS, api=True),
     Action("client-integration-link-check", "post", EDITORS, api=True),
+    # A client's own credentials (vendors with per-client credentials): its accountants keep
+    # them on the vendor's plan; removing them works on any plan.
+    Action("client-integration-connection", "put", EDITORS, TEAM, api=True),
+    Action("client-integration-connection", "delete", EDITORS, api=True),
+    Action("client-integration-connection-test", "post", EDITORS, TEAM, api=True),
+    Action("client_own_connection", "post", EDITORS),
+    # The audit log: owners and admins, on every plan.
+    Action("audit_log", "get", ADMINS, kwargs=_none),
+    Action("audit-event-list", "get", ADMINS, api=True, kwargs=_none),
     Action(_v("api-{vendor}-customers"), "get", EDITORS, api=True, kwargs=_none),
     Action(_v("api-{vendor}-link-suggestions"), "get", EDITORS, api=True, kwargs=_none),
     Action(
