@@ -8,7 +8,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.invoices import TIME_ZONES, LineInput
+from billing.invoices import (
+    COMMENT_MAX_LENGTH,
+    NEXT_NUMBER_MAX,
+    NUMBER_PREFIX_MAX_LENGTH,
+    TIME_ZONES,
+    LineInput,
+)
 from billing.models import VAT_CODE_ORDER, BillingProduct, ExportState, InvoiceStatus, VatType
 from clients.models import Client
 from uku.models import Company, User
@@ -64,7 +70,10 @@ class InvoiceHeaderForm(forms.Form):
         label=_("Responsible member"), queryset=User.objects.none(), required=False
     )
     comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
@@ -118,7 +127,7 @@ class BulkDraftForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
     issue_date = forms.DateField(label=_("Issue date"), required=False, widget=LocalDateInput())
-    comment = forms.CharField(label=_("Comment"), required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH)
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,8 +141,12 @@ class BillingInvoiceSettingsForm(forms.Form):
         label=_("Default VAT type"), queryset=VatType.objects.none(), required=False,
         to_field_name="public_id",
     )  # fmt: skip
-    number_prefix = forms.CharField(label=_("Number prefix"), max_length=16, required=False)
-    next_number = forms.IntegerField(label=_("Next invoice number"), min_value=1)
+    number_prefix = forms.CharField(
+        label=_("Number prefix"), max_length=NUMBER_PREFIX_MAX_LENGTH, required=False
+    )
+    next_number = forms.IntegerField(
+        label=_("Next invoice number"), min_value=1, max_value=NEXT_NUMBER_MAX
+    )
     check_status_daily = forms.BooleanField(
         label=_("Check invoice status daily"),
         required=False,

@@ -53,6 +53,11 @@ TIME_ZONES = (
     "UTC",
 )
 _MAX_AMOUNT = Decimal("1e12")
+# Input limits, shared by the forms, the API and these services (issue 14, bad input): a comment
+# is printed on the invoice, and prefix + number must fit `Invoice.number` (32 characters).
+COMMENT_MAX_LENGTH = 1000
+NUMBER_PREFIX_MAX_LENGTH = 16
+NEXT_NUMBER_MAX = 999_999_999
 
 
 class InvoiceError(ConfigError):
@@ -62,6 +67,17 @@ class InvoiceError(ConfigError):
 
 def _field_error(field: str, message: str) -> InvoiceError:
     return InvoiceError(message, details={"field": field})
+
+
+def _checked_comment(comment: str) -> str:
+    """The comment stripped, refused (never cut) when longer than `COMMENT_MAX_LENGTH`."""
+    comment = comment.strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise _field_error(
+            "comment",
+            _("Enter at most %(max)d characters.") % {"max": COMMENT_MAX_LENGTH},
+        )
+    return comment
 
 
 def require_invoicing(company: Company, actor: User) -> None:
@@ -233,6 +249,7 @@ def create_draft(
         if not Membership.objects.filter(company=company, user_id=client.responsible_id).exists():
             responsible = None
     _check_responsible(company, responsible)
+    comment = _checked_comment(comment)
     if len(lines) > MAX_LINES:
         raise _field_error("lines", _("An invoice has at most %(max)d lines.") % {"max": MAX_LINES})
     with transaction.atomic():
@@ -295,7 +312,7 @@ def update_draft(
             _check_responsible(company, responsible)
             invoice.responsible = responsible
         if comment is not None:
-            invoice.comment = comment.strip()
+            invoice.comment = _checked_comment(comment)
         invoice.save()
         if lines is not None:
             if len(lines) > MAX_LINES:
@@ -521,10 +538,19 @@ def update_invoice_settings(
                 raise _field_error("default_vat_type", _("Choose a VAT type from the list."))
             settings.default_vat_type = default_vat_type
         if number_prefix is not None:
-            settings.number_prefix = number_prefix.strip()[:16]
+            number_prefix = number_prefix.strip()
+            if len(number_prefix) > NUMBER_PREFIX_MAX_LENGTH:
+                raise _field_error(
+                    "number_prefix",
+                    _("Enter at most %(max)d characters.") % {"max": NUMBER_PREFIX_MAX_LENGTH},
+                )
+            settings.number_prefix = number_prefix
         if next_number is not None:
-            if next_number < 1:
-                raise _field_error("next_number", _("Enter 1 or more."))
+            if not 1 <= next_number <= NEXT_NUMBER_MAX:
+                raise _field_error(
+                    "next_number",
+                    _("Enter a number from 1 to %(max)d.") % {"max": NEXT_NUMBER_MAX},
+                )
             settings.next_number = next_number
         if check_status_daily is not None:
             settings.check_status_daily = check_status_daily

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from billing import exports
+from billing.invoices import COMMENT_MAX_LENGTH, NEXT_NUMBER_MAX
 from billing.models import Invoice, InvoiceEvent, InvoiceExport, InvoiceLine
 
 
@@ -110,7 +111,7 @@ class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
     history = InvoiceEventSerializer(many=True, read_only=True, source="events")
     issue_date = serializers.DateField(required=False)
     due_date = serializers.DateField(required=False)
-    comment = serializers.CharField(required=False, allow_blank=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH)
 
     class Meta:
         model = Invoice
@@ -172,7 +173,7 @@ class InvoiceSettingsSerializer(serializers.Serializer):
     default_due_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
     default_vat_type = serializers.UUIDField(required=False, allow_null=True)
     number_prefix = serializers.CharField(required=False, allow_blank=True, max_length=16)
-    next_number = serializers.IntegerField(required=False, min_value=1)
+    next_number = serializers.IntegerField(required=False, min_value=1, max_value=NEXT_NUMBER_MAX)
     check_status_daily = serializers.BooleanField(required=False)
     status_check_hour = serializers.IntegerField(required=False, min_value=0, max_value=23)
     time_zone = serializers.CharField(required=False, max_length=64)
