@@ -178,12 +178,13 @@ class MeritClient(VendorHttpClient):
         return response.data
 
     def post_list(self, endpoint: str, body: Mapping[str, Any] | None = None) -> list[Any]:
-        """`post`, for endpoints answering an array; a `null` answer is an empty list, an object
-        is a malformed answer (`TransientError`)."""
+        """`post`, for endpoints answering an array of objects; a `null` answer is an empty
+        list, an object (or an array holding anything but objects) is a malformed answer
+        (`TransientError`): a skipped row would make a wrong count or a lost record."""
         data = self.post(endpoint, body)
         if data is None:
             return []
-        if not isinstance(data, list):
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
             raise TransientError(
                 f"{say('malformed')} {say('retry_later')}",
                 details={"path": f"/{endpoint}", "kind": "malformed"},

@@ -305,7 +305,9 @@ class TripletexClient(VendorHttpClient):
             query.update({"from": start, "count": page_size})
             body = self.get_raw(path, query)
             values = body.get("values")
-            if not isinstance(values, list):
+            # A list of anything but objects is as unreadable as no list: every caller reads
+            # rows as objects, and a skipped row would make a wrong count or a lost record.
+            if not isinstance(values, list) or not all(isinstance(row, dict) for row in values):
                 raise self._malformed("GET", path_template(path))
             if values:
                 yield values

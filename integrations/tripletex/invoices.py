@@ -407,8 +407,8 @@ def invoice_statuses(
             remote_id = by_invoice.get(invoice_id) or next(
                 (
                     by_order[order["id"]]
-                    for order in row.get("orders") or []
-                    if isinstance(order, dict) and order.get("id") in by_order
+                    for order in _list(row.get("orders"))
+                    if isinstance(order, dict) and _int(order.get("id")) in by_order
                 ),
                 None,
             )
@@ -471,7 +471,7 @@ def _existing_orders(client: TripletexClient, refs: Sequence[ExportedRef]) -> se
         fields=ORDER_ID_FIELDS,
         page_size=PAGE_SIZE,
     )
-    return {row["id"] for row in rows if row.get("id") in wanted}
+    return {row["id"] for row in rows if _int(row.get("id")) in wanted}
 
 
 def _status(remote_id: str, row: dict[str, Any], credited: set[int]) -> RemoteInvoiceStatus:
@@ -500,6 +500,16 @@ def _tripletex_id(value: str | int | None) -> int | None:
     """A Tripletex id (a positive number) from text, else `None`."""
     text = str(value or "").strip()
     return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def _int(value: Any) -> int | None:
+    """A JSON integer, else `None` (an id of another type matches nothing, never crashes)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array, else empty (`orders` of another type names no order)."""
+    return value if isinstance(value, list) else []
 
 
 def _decimal(value: Any) -> Decimal:

@@ -10,16 +10,32 @@ is exercised is exactly the mapping code. Counted as `fuzz_cases` / `fuzz_server
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.base import AccountingAdapter, IntegrationError
+from integrations.base import (
+    AccountingAdapter,
+    ExportedRef,
+    IntegrationError,
+    InvoiceLineOut,
+    InvoiceOut,
+    StatisticsTarget,
+    TransientError,
+)
 from integrations.merit.adapter import MeritAdapter
+from integrations.merit.client import MeritClient
+from integrations.merit.statistics import STATISTIC_KEYS as MERIT_STATISTIC_KEYS
 from integrations.tripletex.adapter import TripletexAdapter
+from integrations.tripletex.client import TripletexClient
+from integrations.tripletex.statistics import STATISTIC_KEYS as TRIPLETEX_STATISTIC_KEYS
 from tests.reliability.report import count, fuzz_budget
 
 JSON_SCALARS = st.one_of(
@@ -201,3 +217,296 @@ def test_fake_client_rows_reach_the_adapter() -> None:
     active, _inactive_pass = _drain(_tripletex([TRIPLETEX_CUSTOMER]).iter_customers())
     assert active.name == "Fjord AS"
     assert isinstance(_tripletex([]), AccountingAdapter)
+
+
+# --- Orders, invoices, statistics and Merit's lists, through the vendor clients ---------------
+#
+# These parsers read through the real `TripletexClient` / `MeritClient` list helpers (paging,
+# windows, the row guard), so the fake sits one layer lower: `TripletexClient.get_raw` / `.post`
+# and `MeritClient.post` / `.request` answer the fuzzed rows for the endpoint under test and a
+# fixed valid answer for the lookups an export makes first.
+
+TX_TOKEN = "eyJ0b2tlbiI6InRlc3QifQ=="
+MERIT_ID = "6c2f7b2a-1f3e-4c5d-9a8b-0123456789ab"
+MERIT_KEY = "c2VjcmV0LWtleQ=="
+SIH_ID = "9d0c7b7e-3a1f-4e0b-8d7c-5f4e3d2c1b0a"
+PERIOD = date(2026, 11, 1)
+
+TRIPLETEX_ORDER = {"id": 900, "number": "1001", "reference": "F-1"}
+TRIPLETEX_INVOICE = {
+    "id": 500,
+    "invoiceNumber": 77,
+    "amountOutstanding": 0,
+    "isCredited": False,
+    "isCreditNote": False,
+    "creditedInvoice": None,
+    "orders": [{"id": 900}],
+}
+TRIPLETEX_STATISTICS_ROW = {
+    "id": 1,
+    "name": "Utgående faktura",
+    "date": "2026-11-05",
+    "invoiceDate": "2026-11-05",
+    "postedDate": "2026-11-05",
+    "fromDate": "2026-11-01",
+    "toDate": "2026-11-30",
+    "isCreditNote": False,
+    "voucherType": {"id": 1},
+    "document": {"id": 4},
+    "attachment": None,
+    "ediDocument": None,
+}
+MERIT_INVOICE = {
+    "SIHId": SIH_ID,
+    "InvoiceNo": "F-1",
+    "CustomerId": MERIT_CUSTOMER["CustomerId"],
+    "TotalSum": 125,
+    "PaidAmount": 0,
+    "Paid": False,
+    "DocumentDate": "2026-11-05T00:00:00",
+}
+MERIT_EXPORT_ANSWER = {"InvoiceId": SIH_ID, "InvoiceNo": "F-1"}
+MERIT_STATISTICS_ROW = {
+    "SIHId": SIH_ID,
+    "PIHId": SIH_ID,
+    "GLBId": SIH_ID,
+    "PHId": SIH_ID,
+    "DocumentDate": "2026-11-05T00:00:00",
+    "BatchDate": "2026-11-05T00:00:00",
+    "Entries": [{"TaxId": MERIT_TAX["Id"]}],
+}
+MERIT_TAXES = [{"Id": MERIT_TAX["Id"], "Code": "22", "TaxPct": 22, "NonActive": False}]
+
+
+def _invoice_out(vat_code: str, rate: int) -> InvoiceOut:
+    line = InvoiceLineOut(
+        description="Regnskap",
+        quantity=Decimal(1),
+        unit_price=Decimal(100),
+        discount_percent=Decimal(0),
+        net_amount=Decimal(100),
+        vat_amount=Decimal(rate),
+        vat_percentage=Decimal(rate),
+        vat_code=vat_code,
+    )
+    return InvoiceOut(
+        reference="F-1",
+        customer_id="11" if vat_code == "3" else MERIT_CUSTOMER["CustomerId"],
+        issue_date=PERIOD,
+        due_date=PERIOD + timedelta(days=14),
+        currency="NOK" if vat_code == "3" else "EUR",
+        lines=(line,),
+        net_total=Decimal(100),
+        vat_total=Decimal(rate),
+        gross_total=Decimal(100 + rate),
+    )
+
+
+class VendorAnswers:
+    """What the patched vendor clients answer: `fuzzed` for the endpoint under test, `fixed`
+    (a valid answer) for the others."""
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+        self.fixed: dict[str, Any] = {}
+
+    def tripletex_get_raw(self, client: Any, path: str, params: Any = None, **kw: Any) -> Any:
+        if path in self.fixed:
+            return {"values": self.fixed[path]}
+        return {"values": self.rows, "value": self.rows[0] if self.rows else None}
+
+    def tripletex_post(self, client: Any, path: str, json: Any = None, params: Any = None) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def merit_post(self, client: Any, endpoint: str, body: Any = None) -> Any:
+        if endpoint in self.fixed:
+            return self.fixed[endpoint]
+        if endpoint == "getinvoice":
+            return self.rows[0] if self.rows else None
+        return self.rows
+
+    def merit_request(self, client: Any, method: str, path: str, **kw: Any) -> Any:
+        return SimpleNamespace(data=self.rows[0] if self.rows else None)
+
+
+ANSWERS = VendorAnswers()
+
+
+@pytest.fixture
+def vendor_answers(monkeypatch: pytest.MonkeyPatch, settings: Any) -> VendorAnswers:
+    settings.TRIPLETEX_TEST_URL = "http://127.0.0.1:9"
+    settings.TRIPLETEX_CONSUMER_TOKEN_TEST = "consumer"
+    for country in ("EE", "FI", "PL"):
+        setattr(settings, f"MERIT_{country}_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(
+        TripletexClient, "get_raw", lambda self, *a, **k: ANSWERS.tripletex_get_raw(self, *a, **k)
+    )
+    monkeypatch.setattr(
+        TripletexClient, "post", lambda self, *a, **k: ANSWERS.tripletex_post(self, *a, **k)
+    )
+    monkeypatch.setattr(
+        MeritClient, "post", lambda self, *a, **k: ANSWERS.merit_post(self, *a, **k)
+    )
+    monkeypatch.setattr(
+        MeritClient, "request", lambda self, *a, **k: ANSWERS.merit_request(self, *a, **k)
+    )
+    ANSWERS.rows, ANSWERS.fixed = [], {}
+    return ANSWERS
+
+
+def _tx() -> TripletexAdapter:
+    return TripletexAdapter(credentials={"employee_token": TX_TOKEN}, environment="test")
+
+
+def _mr() -> MeritAdapter:
+    return MeritAdapter(credentials={"api_id": MERIT_ID, "api_key": MERIT_KEY}, environment="ee")
+
+
+def _tx_export() -> Any:
+    ANSWERS.fixed = {"/ledger/vatType": [{"id": 3, "number": "3", "percentage": 25}],
+                     "/ledger/account": []}  # fmt: skip
+    return _tx().export_invoice(_invoice_out("3", 25))
+
+
+def _mr_export() -> Any:
+    ANSWERS.fixed = {"gettaxes": MERIT_TAXES}
+    return _mr().export_invoice(_invoice_out("22", 22))
+
+
+_TX_REF = [ExportedRef(remote_id="900", issue_date=PERIOD, remote_invoice_id="500")]
+_MR_REF = [ExportedRef(remote_id=SIH_ID, issue_date=PERIOD)]
+
+CLIENT_PARSERS: dict[str, tuple[dict[str, Any], Callable[[], Any]]] = {
+    "tripletex order (export answer)": (TRIPLETEX_ORDER, _tx_export),
+    "tripletex orders (find exported)": (
+        TRIPLETEX_ORDER,
+        lambda: _tx().find_exported_invoice(_invoice_out("3", 25)),
+    ),
+    "tripletex invoices (status)": (TRIPLETEX_INVOICE, lambda: _tx().invoice_statuses(_TX_REF)),
+    "tripletex statistics": (
+        TRIPLETEX_STATISTICS_ROW,
+        lambda: _tx().read_statistics(
+            StatisticsTarget(customer_id="11", books_company_id="42"),
+            PERIOD,
+            sorted(TRIPLETEX_STATISTIC_KEYS),
+        ),
+    ),
+    "merit invoice (export answer)": (MERIT_EXPORT_ANSWER, _mr_export),
+    "merit invoices (find exported)": (
+        MERIT_INVOICE,
+        lambda: _mr().find_exported_invoice(_invoice_out("22", 22)),
+    ),
+    "merit invoices (status)": (MERIT_INVOICE, lambda: _mr().invoice_statuses(_MR_REF)),
+    "merit statistics": (
+        MERIT_STATISTICS_ROW,
+        lambda: _mr().read_statistics(
+            StatisticsTarget(customer_id=""), PERIOD, sorted(MERIT_STATISTIC_KEYS)
+        ),
+    ),
+    "merit customer search": (
+        MERIT_CUSTOMER,
+        lambda: _mr().search_customers(query="Ranna", page=1, page_size=25).customers,
+    ),
+    "merit customer by id": (
+        MERIT_CUSTOMER,
+        lambda: _mr().get_customer(MERIT_CUSTOMER["CustomerId"]),
+    ),
+    "merit connection test (taxes)": (MERIT_TAX, lambda: _mr().test_connection()),
+    # The list readers of PARSERS again, here through the real clients (their row guard).
+    "tripletex customers (client)": (TRIPLETEX_CUSTOMER, lambda: _drain(_tx().iter_customers())),
+    "tripletex products (client)": (TRIPLETEX_PRODUCT, lambda: _drain(_tx().iter_products())),
+    "tripletex vat types (client)": (TRIPLETEX_VAT_TYPE, lambda: _drain(_tx().iter_vat_types())),
+    "tripletex books companies (client)": (
+        TRIPLETEX_BOOKS_COMPANY,
+        lambda: _tx().list_books_companies(),
+    ),
+    "merit customers (client)": (MERIT_CUSTOMER, lambda: _drain(_mr().iter_customers())),
+    "merit vat types (client)": (MERIT_TAX, lambda: _drain(_mr().iter_vat_types())),
+    "merit products (client)": (MERIT_ITEM, lambda: _drain(_mr().iter_products())),
+}
+# Single-object answers: a junk answer is "created or not, unknown" (looked up, never resent).
+SINGLE_ANSWERS = {"tripletex order (export answer)", "merit invoice (export answer)"}
+
+
+def _fuzz(sample: dict[str, Any], call: Callable[[], Any], rows: Any) -> None:
+    cases = 0
+    crashes: list[str] = []
+
+    @settings(
+        max_examples=fuzz_budget(),
+        deadline=None,
+        database=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
+    @given(answer=rows)
+    def run(answer: list[Any]) -> None:
+        nonlocal cases
+        cases += 1
+        ANSWERS.rows = answer
+        try:
+            call()
+        except IntegrationError:
+            pass
+        except Exception as exc:  # any other exception is the finding
+            crashes.append(f"{type(exc).__name__}: {exc!s:.200} for {answer!r:.300}")
+            raise
+
+    try:
+        run()
+    finally:
+        count("fuzz_cases", cases)
+        count("fuzz_server_errors", len(crashes))
+    assert not crashes
+
+
+@pytest.mark.parametrize("name", sorted(CLIENT_PARSERS))
+def test_vendor_answers_map_or_raise_integration_error(vendor_answers, name: str) -> None:
+    sample, call = CLIENT_PARSERS[name]
+    vendor_answers.rows = [sample]
+    assert call() is not None, "the valid sample itself must map"
+    _fuzz(sample, call, st.lists(mutated(sample), min_size=1, max_size=3))
+
+
+@pytest.mark.parametrize("name", sorted(CLIENT_PARSERS))
+def test_non_object_rows_are_a_malformed_answer(vendor_answers, name: str) -> None:
+    """A list row that is not an object (a number, a string, null, a list) is the vendor's
+    malformed answer: the integration's `TransientError` with kind "malformed" (retried later),
+    never a crash and never silently skipped into a wrong count. A single-object answer (an
+    export's) that is not an object is an unknown outcome, looked up before any resend."""
+    sample, call = CLIENT_PARSERS[name]
+    checked = 0
+    for junk in (None, 7, "row", [sample], True, 1.5):
+        vendor_answers.rows = [junk, sample] if name in SINGLE_ANSWERS else [sample, junk]
+        with pytest.raises(TransientError) as refused:
+            call()
+        details = refused.value.details
+        if name in SINGLE_ANSWERS:
+            assert details.get("outcome") == "unknown", (name, junk, details)
+        else:
+            assert details.get("kind") == "malformed", (name, junk, details)
+        checked += 1
+    count("fuzz_cases", checked)
+    count("fuzz_server_errors", 0)
+
+
+NESTED_JUNK = [{"id": {"x": 1}}, {"id": [900]}, {"id": None}, {"id": True}, 900, "900", None]
+
+
+def test_nested_ids_of_any_type_never_crash_the_status_read(vendor_answers) -> None:
+    """The order references inside an invoice row and the order ids of the existence check are
+    compared with ids uku keeps: an id of another JSON type (an object, a list) matches nothing
+    (before: `TypeError: unhashable type`)."""
+    checked = 0
+    for junk in NESTED_JUNK:
+        for orders in ([junk], junk):
+            row = {**TRIPLETEX_INVOICE, "id": 501, "orders": orders}
+            vendor_answers.rows = [row, {"id": [1]}, {"id": {"a": 1}}]
+            with contextlib.suppress(IntegrationError):
+                _tx().invoice_statuses(_TX_REF)
+            checked += 1
+    count("fuzz_cases", checked)
+    count("fuzz_server_errors", 0)
