@@ -24,3 +24,24 @@ def test_it_finds_a_secret_in_a_text_column_and_a_json_column(world) -> None:
     hits = database_hits(CANARY)
     assert "clients.Client.name" in hits
     assert any(hit.startswith("integrations.SyncJob.") for hit in hits)
+
+
+def test_the_leak_watch_finds_a_secret_in_logs_task_messages_and_pages(world) -> None:
+    """The watch of the lifecycle test is live: a secret logged (even when the handler redacts
+    it), passed to a task, or shown on a page is found."""
+    import logging
+
+    from tests.reliability.secrets import LeakWatch
+    from uku.celery import app
+
+    @app.task(name="tests.reliability.echo")
+    def echo(value: str) -> str:
+        return value
+
+    with LeakWatch() as watch:
+        assert watch.leaks(CANARY) == []
+        logging.getLogger("uku.test").info("token=%s", CANARY)
+        echo.delay(CANARY)
+        watch.see(f"<p>{CANARY}</p>")
+    where = {hit.split(":")[0] for hit in watch.leaks(CANARY)}
+    assert {"log record", "Celery message", "page, API answer or exception"} <= where
