@@ -474,7 +474,18 @@ def run_export(export_id: int, *, eager: bool = False) -> str:
                     adapter.release()
                 except Exception:
                     logger.exception("closing the adapter after invoice export %s", export_id)
-        if not _finish_done(export, created, warnings, adopted=False):
+        try:
+            finished = _finish_done(export, created, warnings, adopted=False)
+        except db.Error:
+            # The vendor took the invoice, but the database went away while uku waited for its
+            # answer: record the answer on a fresh connection, so it is not lost. (Should that
+            # fail too, the row stays marked unknown and the next attempt looks it up first.)
+            if db.connection.in_atomic_block:
+                raise
+            logger.warning("export %s: database lost after the write; recording again", export_id)
+            db.connection.close()
+            finished = _finish_done(export, created, warnings, adopted=False)
+        if not finished:
             return "taken over"
         # The vendor took the invoice: an error on the connection (a refused token that has
         # since been fixed) is over, as after any sync job that worked.

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from celery import shared_task
+from django import db
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from integrations.base import (
     BooksAccessLost,
     Capability,
     IntegrationError,
+    TransientError,
     iter_vendors,
 )
 from integrations.models import ConnectionStatus, SyncJobStatus
@@ -154,6 +156,16 @@ def import_client_statistics(
                 services.mark_books_access_lost(link, exc)
             _record(company, client, vendor, period, ImportState.SKIPPED, exc.message)
             return "skipped"
+        except (db.OperationalError, db.InterfaceError) as exc:
+            # The database went away mid-import (a restart, a dropped connection): transient.
+            # Retry on a fresh connection; the import upserts, so nothing is written twice.
+            if not db.connection.in_atomic_block:
+                db.connection.close()
+            if self.request.retries < MAX_RETRIES:
+                error = TransientError("database unavailable")  # only for the backoff
+                countdown = reload._retry_seconds(self.request.retries + 1, error)
+                raise self.retry(countdown=countdown, exc=exc) from None
+            raise
         except IntegrationError as exc:
             if not exc.permanent and self.request.retries < MAX_RETRIES:
                 countdown = reload._retry_seconds(self.request.retries + 1, exc)

@@ -52,10 +52,13 @@ PROCESS_FAULTS: dict[str, str] = {
     "worker SIGKILL mid-job": "tests/integrations/test_worker_kill.py (customer import, reload) "
     "and tests/billing/test_export_worker_kill.py (invoice export): a real Celery worker on "
     "Redis killed and restarted",
-    "database connection dropped mid-job": "tests/reliability/test_process_faults.py: "
-    "pg_terminate_backend from a side connection while a page is read / a batch is written",
-    "broker down on enqueue": "tests/reliability/test_process_faults.py: the job fails visibly "
-    "with 'could not be queued', and a new request runs",
+    "database connection dropped mid-job": "tests/reliability/test_process_faults.py, every "
+    "job x vendor: pg_terminate_backend from a side connection while uku waits for the job's "
+    "own vendor call (the export: its write), and for the confirm between two batches; each "
+    "job retries on a new connection and ends done, nothing lost or written twice",
+    "broker down on enqueue": "tests/reliability/test_process_faults.py: a sync job fails "
+    "visibly with 'could not be queued', and a new request runs; an invoice export waits "
+    "pending in its outbox row and the sweeper sends it, once, when the broker is back",
     "Redis restarted mid-job": "NOT APPLICABLE as a restart: the machine's Redis is shared by "
     "every test run, so it is never restarted; a job's truth is its database row (the broker "
     "only wakes a worker), so a lost message is the 'broker down on enqueue' cell, and a lost "

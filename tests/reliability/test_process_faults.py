@@ -1,11 +1,12 @@
 """Issue 14, section 1: faults of the process rather than the network (see
 `tests.reliability.matrix.PROCESS_FAULTS` for where each one is proved).
 
-- The database connection dropped mid-job: `pg_terminate_backend` from a side connection,
-  fired by a hook on the sandbox while the job reads a page (the preview) or between two
-  batches (the confirm). The job retries, ends done, and nothing is lost or written twice.
+- The database connection dropped mid-job, for every job and vendor: `pg_terminate_backend`
+  from a side connection, fired by a hook on the sandbox while uku waits for the job's own call
+  (the export: its write, which the vendor applies), or between two batches (the confirm). The
+  job retries, ends done, and nothing is lost or written twice.
 - The broker down when a job is queued: the job fails visibly instead of waiting forever, and
-  the next request runs.
+  the next request runs; an invoice export waits in its outbox row until the sweeper sends it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.test import TestCase
 from django_scopes import scopes_disabled
 from kombu.exceptions import OperationalError
 
@@ -24,7 +26,7 @@ from integrations.merit.sandbox import start_sandbox as start_merit
 from integrations.models import SyncJob
 from integrations.tripletex.client import clear_session_cache
 from integrations.tripletex.sandbox import start_sandbox as start_tripletex
-from tests.reliability.jobs import VENDORS, CustomerConfirm, CustomerPreview, Vendor
+from tests.reliability.jobs import JOBS, VENDORS, CustomerConfirm, CustomerPreview, Vendor
 from tests.reliability.report import count
 
 
@@ -77,21 +79,39 @@ def _assert_clean(job: Any) -> tuple[int, int]:
     return found.lost, found.duplicated
 
 
-@pytest.mark.parametrize("vendor_key", ["tripletex", "merit"])
-def test_the_database_dropped_while_a_preview_reads_a_page(
-    transactional_db, world, vendor_of, vendor_key: str
+def _matches(vendor: Vendor, target: str, args: tuple[Any, ...]) -> bool:
+    """Whether a sandbox request (`take_fault`'s arguments) is the job's call `target`."""
+    if vendor.key == "tripletex":
+        method, path = target.split(" ", 1)
+        return args[0].upper() == method and str(args[1]).rstrip("/").endswith(path)
+    return str(args[-1]).strip("/").lower() == target.lower()
+
+
+@pytest.mark.parametrize(
+    ("vendor_key", "job_key"),
+    [(vendor, job) for vendor in VENDORS for job in JOBS if job != "customer_confirm"],
+    ids=[f"{vendor}-{job}" for vendor in VENDORS for job in JOBS if job != "customer_confirm"],
+)
+def test_the_database_dropped_mid_job(
+    transactional_db, world, vendor_of, vendor_key: str, job_key: str
 ) -> None:
+    """Every job x vendor: uku's database session is ended (`pg_terminate_backend`, as a
+    database restart would) by the sandbox's thread while uku waits for the answer to the job's
+    own call (`Vendor.targets`: for the export, the write, which the vendor then applies). The
+    job ends done (retried on a new connection), nothing is lost or duplicated, nothing
+    half-written, and a later run completes. The confirm calls no vendor: its cell drops the
+    database between two batches (below)."""
     count("fault_cells")
     vendor = vendor_of(vendor_key)
-    job = CustomerPreview(world, vendor)
+    job = JOBS[job_key](world, vendor)
     job.setup()
     pid = _backend_pid()
+    target = vendor.targets[job_key]
     take = vendor.store.take_fault
     fired: list[int] = []
 
     def hook(*args: Any, **kwargs: Any) -> Any:
-        # The sandbox's thread ends uku's database session while uku waits for this answer.
-        if not fired and "customer" in " ".join(map(str, args)).lower():
+        if not fired and _matches(vendor, target, args):
             fired.append(pid)
             _terminate(pid)
         return take(*args, **kwargs)
@@ -101,20 +121,25 @@ def test_the_database_dropped_while_a_preview_reads_a_page(
         outcome = job.run()
     finally:
         vendor.store.take_fault = take
-    assert fired, "the hook never fired"
+    assert fired, f"the hook never fired on {target}"
     assert outcome.state == "done", outcome
-    assert job.last_job.attempts == 2, "the dropped connection was retried by the job"
+    if job_key == "customer_preview":
+        assert job.last_job.attempts == 2, "the dropped connection was retried by the job"
     lost, duplicated = _assert_clean(job)
-    count("records_lost", lost)
-    count("orders_duplicated", duplicated)
+    again = job.run()
+    assert again.state == "done", again
+    more_lost, more_duplicated = _assert_clean(job)
+    count("records_lost", lost + more_lost)
+    count("orders_duplicated", duplicated + more_duplicated)
     count("fault_cells_passed")
 
 
+@pytest.mark.parametrize("vendor_key", ["tripletex", "merit"])
 def test_the_database_dropped_between_two_batches_of_a_confirm(
-    transactional_db, world, vendor_of, monkeypatch
+    transactional_db, world, vendor_of, monkeypatch, vendor_key: str
 ) -> None:
     count("fault_cells")
-    vendor = vendor_of("tripletex")
+    vendor = vendor_of(vendor_key)
     job = CustomerConfirm(world, vendor)
     job.setup()
     monkeypatch.setattr(importing, "BATCH", 3)
@@ -159,6 +184,46 @@ def test_a_broker_down_on_enqueue_fails_the_job_visibly_and_the_next_request_run
     again = job.run()
     assert again.state == "done", again
     lost, duplicated = _assert_clean(job)
+    count("records_lost", lost)
+    count("orders_duplicated", duplicated)
+    count("fault_cells_passed")
+
+
+@pytest.mark.parametrize("vendor_key", ["tripletex", "merit"])
+def test_a_broker_down_at_the_invoice_export_outbox_loses_nothing(
+    world, vendor_of, monkeypatch, settings, vendor_key: str
+) -> None:
+    """Issuing an invoice while the broker refuses connections: the invoice is issued and its
+    export row waits pending (the outbox), nothing is sent; once the broker is back, the
+    sweeper resends the overdue row and the invoice is exported exactly once."""
+    from billing import exports
+    from billing.models import ExportState
+    from billing.tasks import export_invoice
+    from tests.reliability.jobs import InvoiceExportJob
+
+    count("fault_cells")
+    vendor = vendor_of(vendor_key)
+    job = InvoiceExportJob(world, vendor)
+    job.setup()
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(export_invoice, "delay", refused)
+    monkeypatch.setattr(export_invoice, "apply_async", refused)
+    outcome = job.run()
+    job.invoice.refresh_from_db()
+    assert job.invoice.status != "draft" and job.invoice.number, "the invoice is issued"
+    assert outcome.state == ExportState.PENDING, outcome
+    assert vendor.remote_invoices(job.invoice.number) == 0
+    monkeypatch.undo()
+    settings.UKU_INVOICE_EXPORT_STALL_SECONDS = 0
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert exports.sweep_exports() == 1
+    export = job.export()
+    assert export.state == ExportState.DONE, export.last_error
+    lost, duplicated = _assert_clean(job)
+    assert vendor.remote_invoices(job.invoice.number) == 1
     count("records_lost", lost)
     count("orders_duplicated", duplicated)
     count("fault_cells_passed")
