@@ -173,7 +173,10 @@ class BillingActivationView(APIView):
         data.is_valid(raise_exception=True)
         return _activate(request, data.validated_data["accounting_vendor"])
 
-    @extend_schema(summary="Turn billing off", request=None, responses=BillingActivationSerializer)
+    # Answers 200 with the new state (not the 204 drf-spectacular assumes for a DELETE).
+    @extend_schema(
+        summary="Turn billing off", request=None, responses={200: BillingActivationSerializer}
+    )
     def delete(self, request: Request) -> Response:
         return _deactivate(request)
 

@@ -72,6 +72,8 @@ class CustomerSearchView(APIView):
 
     permission_classes = [LINKERS]
     vendor = ""
+    # Reads the vendor live: its refusals (400) and outages (503) are documented answers.
+    calls_accounting_system = True
 
     @extend_schema(
         parameters=[
@@ -147,6 +149,8 @@ class BooksCompaniesView(APIView):
 
     permission_classes = [LINKERS]
     vendor = ""
+    # Reads the vendor live: its refusals (400) and outages (503) are documented answers.
+    calls_accounting_system = True
 
     @extend_schema(
         responses=inline_serializer(
@@ -282,6 +286,8 @@ class SuggestionsView(APIView):
 
     permission_classes = [LINKERS]
     vendor = ""
+    # Reads the vendor live: its refusals (400) and outages (503) are documented answers.
+    calls_accounting_system = True
 
     @extend_schema(
         responses=inline_serializer(

@@ -232,7 +232,9 @@ class SyncJobCallSerializer(serializers.ModelSerializer):
 
 class SyncJobSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    requested_by = serializers.EmailField(source="requested_by.email", default=None)
+    requested_by = serializers.EmailField(
+        source="requested_by.email", default=None, allow_null=True
+    )
     percent = serializers.IntegerField(allow_null=True)
     stalled = serializers.BooleanField(source="is_stalled", read_only=True)
 

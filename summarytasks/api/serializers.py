@@ -114,8 +114,12 @@ class SummaryTaskSerializer(serializers.ModelSerializer[SummaryTask]):
     client = serializers.UUIDField(source="client.public_id", read_only=True)
     client_name = serializers.CharField(source="client.name", read_only=True)
     period = serializers.SerializerMethodField()
-    topic = serializers.CharField(source="topic.name", default=None, read_only=True)
-    assignee = serializers.EmailField(source="assignee.email", default=None, read_only=True)
+    topic = serializers.CharField(
+        source="topic.name", default=None, read_only=True, allow_null=True
+    )
+    assignee = serializers.EmailField(
+        source="assignee.email", default=None, read_only=True, allow_null=True
+    )
     values = TaskValueSerializer(many=True, read_only=True)
 
     class Meta:

@@ -72,7 +72,9 @@ class AutoSchema(openapi.AutoSchema):
 
     Which errors apply follows from the operation: 400 when it takes a body or query parameters
     or changes state, 401 and 403 unless it is open to anonymous callers, 404 when its path names
-    an object, 413 when it takes a body, 429 always (throttling). An answer a view declares itself with
+    an object, 413 and 415 when it takes a body, 429 always (throttling), and 400 and 503 when the
+    view reads the accounting system live (`calls_accounting_system = True`: the vendor refused
+    the request, or is down or slow). An answer a view declares itself with
     `@extend_schema(responses={409: ErrorSerializer, ...})` is kept as declared.
     """
 
@@ -126,7 +128,8 @@ class AutoSchema(openapi.AutoSchema):
         changes_state = self.method not in ("GET", "HEAD", "OPTIONS")
         anonymous_allowed = not operation.get("security") or {} in operation["security"]
         statuses: list[tuple[int, str]] = []
-        if has_body or has_query or changes_state:
+        calls_remote = getattr(self.view, "calls_accounting_system", False)
+        if has_body or has_query or changes_state or calls_remote:
             statuses.append((400, "Invalid input: malformed JSON, or field errors in `fields`."))
         if not anonymous_allowed:
             statuses.append((401, "No valid credentials (an API token or a session)."))
@@ -137,7 +140,12 @@ class AutoSchema(openapi.AutoSchema):
             statuses.append((404, "No such object in the current firm."))
         if has_body:
             statuses.append((413, "The request body is larger than the server accepts."))
+            statuses.append((415, "The body's Content-Type is not one the operation accepts."))
         statuses.append((429, "Too many requests; retry after the `Retry-After` seconds."))
+        if calls_remote:
+            statuses.append(
+                (503, "The accounting system is unavailable or too slow; try again later.")
+            )
         return statuses
 
 
