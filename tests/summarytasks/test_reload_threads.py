@@ -40,3 +40,47 @@ def test_the_setting_defaults_to_four() -> None:
     from django.conf import settings
 
     assert settings.UKU_RELOAD_THREADS == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("reload-threads")
+def test_a_reload_runs_its_parts_in_threads_and_imports_the_true_counts(
+    world, saved_connection, sandbox
+) -> None:
+    import threading
+    from decimal import Decimal
+
+    from django_scopes import scopes_disabled
+
+    from integrations.models import SyncJobStatus
+    from summarytasks import schedule
+    from summarytasks.models import SummaryTaskValue
+    from tests.summarytasks.test_tripletex import link_clients, map_fields, truth
+    from tests.summarytasks.test_tripletex import reload as run_reload
+
+    saved_connection(token=sandbox.store.create_employee_token(accountant=True)["token"])
+    map_fields(world, ["sale_entries", "bank_transactions"])
+    linked = link_clients(world, sandbox, 2)
+    seen: set[str] = set()
+    original = reload.run_part
+
+    def noting(part, adapter):
+        seen.add(threading.current_thread().name)
+        return original(part, adapter)
+
+    with override_settings(UKU_RELOAD_THREADS=3), mock.patch.object(reload, "run_part", noting):
+        job = run_reload(world)
+    assert job.status == SyncJobStatus.SUCCEEDED, job.error
+    assert job.counts["done"] == 24, job.counts
+    assert len(seen) > 1 and all(name.startswith("reload") for name in seen), seen
+    periods = schedule.reload_periods(schedule.firm_today(world.firm_a.country))
+    with scopes_disabled():
+        values = {
+            (v.task.client_id, v.task.period, v.statistic_key): v.number
+            for v in SummaryTaskValue.objects.filter(company=world.firm_a).select_related("task")
+        }
+    for client, company in linked:
+        for period in periods:
+            want = truth(sandbox, company, period)
+            for key in ("sale_entries", "bank_transactions"):
+                assert values[(client.pk, period, key)] == Decimal(want[key]), (company, period)
