@@ -15,5 +15,6 @@ SECTION_MODULES = (
     "benchmarks.customers",
     "benchmarks.lists",
     "benchmarks.statistics",
+    "benchmarks.status",
     "benchmarks.export",
 )

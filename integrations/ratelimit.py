@@ -266,7 +266,14 @@ class DatabaseBudget(RateLimitBudget):
         if reset_seconds is not None:
             defaults["reset_at"] = self._dt(self.clock() + reset_seconds)
         if defaults:
-            RateLimitState.objects.update_or_create(key=key, defaults=defaults)
+            # One statement per response (an upsert on the key), not a locking read and a write:
+            # this runs after every call a vendor client makes.
+            RateLimitState.objects.bulk_create(
+                [RateLimitState(key=key, **defaults)],
+                update_conflicts=True,
+                unique_fields=["key"],
+                update_fields=[*defaults, "updated_at"],
+            )
 
     def block(self, key: str, seconds: float) -> None:
         from integrations.models import RateLimitState

@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 # The accounting systems uku offers, one package each under integrations/ (a Django app with a
 # `vendor.INFO`). Adding an accounting system is a folder and a line here.
 UKU_ACCOUNTING_SYSTEMS = ["integrations.tripletex", "integrations.merit"]
+# Client-months a reload job's runner reads at once (summarytasks.reload.reload_threads).
+UKU_RELOAD_THREADS = env.int("UKU_RELOAD_THREADS", default=4)
 INSTALLED_APPS += UKU_ACCOUNTING_SYSTEMS
 
 MIDDLEWARE = [

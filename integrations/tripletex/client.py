@@ -117,13 +117,13 @@ def _session_lock(key: str) -> threading.Lock:
 
 
 def clear_session_cache() -> None:
-    """Forget every cached session of this process, and the voucher types read through them
-    (tests; key rotation)."""
-    from integrations.tripletex.statistics import clear_voucher_type_cache
+    """Forget every cached session of this process, and the voucher types and bank statement
+    lists read through them (tests; key rotation)."""
+    from integrations.tripletex.statistics import clear_statistics_caches
 
     with _sessions_lock:
         _sessions.clear()
-    clear_voucher_type_cache()
+    clear_statistics_caches()
 
 
 @dataclass

@@ -240,6 +240,34 @@ def clear_voucher_type_cache() -> None:
         _voucher_types.clear()
 
 
+#: How long a company's bank statement list is reused in this process. The list has no date
+#: filter, so every month of a reload would list the same statements again (12 calls per
+#: client instead of 1). A statement imported meanwhile is seen once the entry expires; a
+#: reload's months run within minutes of each other.
+STATEMENT_LIST_TTL_SECONDS = 5 * 60
+
+# (credential owner, company id) -> (expires, [(statement id, from, to)]).
+StatementSpan = tuple[int, date | None, date | None]
+_statement_lists: dict[tuple[str, str], tuple[float, list[StatementSpan]]] = {}
+_statement_lists_lock = threading.Lock()
+# One fetch per key at a time: parallel months of one company wait for the first one's list
+# instead of each listing it.
+_statement_fetch_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _fetch_lock(key: tuple[str, str]) -> threading.Lock:
+    with _statement_lists_lock:
+        return _statement_fetch_locks.setdefault(key, threading.Lock())
+
+
+def clear_statistics_caches() -> None:
+    """Forget every company's voucher types and bank statement lists in this process."""
+    clear_voucher_type_cache()
+    with _statement_lists_lock:
+        _statement_lists.clear()
+        _statement_fetch_locks.clear()
+
+
 def month_range(period: date) -> tuple[date, date]:
     """The half-open month of `period`: (its first day, the first day of the next month)."""
     first = period.replace(day=1)
@@ -365,19 +393,11 @@ class StatisticsReader:
         overlapping the month (`fromDate` before the next month, `toDate`, taken as inclusive,
         on or after the 1st) are read for their transactions, one pass each: the transaction
         list has no date filter either and needs `bankStatementId`."""
-        overlapping: list[int] = []
-        seen: set[int] = set()
-        for row in self.books.iter_values(
-            BANK_STATEMENTS, fields="id,fromDate,toDate", page_size=PAGE_SIZE
-        ):
-            statement_id = _row_id(row, BANK_STATEMENTS)
-            starts = _date(row.get("fromDate"), BANK_STATEMENTS, optional=True)
-            ends = _date(row.get("toDate"), BANK_STATEMENTS, optional=True)
-            if statement_id in seen:
-                continue
-            seen.add(statement_id)
-            if (starts is None or starts < following) and (ends is None or ends >= first):
-                overlapping.append(statement_id)
+        overlapping = [
+            statement_id
+            for statement_id, starts, ends in self._statements()
+            if (starts is None or starts < following) and (ends is None or ends >= first)
+        ]
         total = 0
         counted: set[int] = set()
         for statement_id in overlapping:
@@ -396,6 +416,39 @@ class StatisticsReader:
         return {key: StatisticValue(key, Decimal(total)) for key in keys}
 
     # --- Helpers -------------------------------------------------------------------------------
+
+    def _statements(self) -> list[StatementSpan]:
+        """The company's bank statements (id, from, to), listed once per company for
+        `STATEMENT_LIST_TTL_SECONDS` and shared by every reader of the same credential in this
+        process (the reader's `voucher_types` cache names it: `owner`); a reader without one
+        lists them itself."""
+        owner = getattr(self.voucher_types, "owner", None)
+        if not isinstance(owner, str):
+            return self._list_statements()
+        key = (owner, str(self.books.company_id))
+        with _fetch_lock(key):
+            with _statement_lists_lock:
+                found = _statement_lists.get(key)
+            if found is not None and found[0] > time.monotonic():
+                return found[1]
+            spans = self._list_statements()
+            with _statement_lists_lock:
+                _statement_lists[key] = (time.monotonic() + STATEMENT_LIST_TTL_SECONDS, spans)
+            return spans
+
+    def _list_statements(self) -> list[StatementSpan]:
+        spans: list[StatementSpan] = []
+        seen: set[int] = set()
+        for row in self.books.iter_values(
+            BANK_STATEMENTS, fields="id,fromDate,toDate", page_size=PAGE_SIZE
+        ):
+            statement_id = _row_id(row, BANK_STATEMENTS)
+            starts = _date(row.get("fromDate"), BANK_STATEMENTS, optional=True)
+            ends = _date(row.get("toDate"), BANK_STATEMENTS, optional=True)
+            if statement_id not in seen:
+                seen.add(statement_id)
+                spans.append((statement_id, starts, ends))
+        return spans
 
     def _rows(
         self,
@@ -417,6 +470,14 @@ class StatisticsReader:
             yield row
 
     def _voucher_types(self) -> VoucherTypes:
+        owner = getattr(self.voucher_types, "owner", None)
+        if not isinstance(owner, str):
+            return self._list_voucher_types()
+        # One listing per company at a time: parallel months wait for the first one's.
+        with _fetch_lock((f"voucher-types:{owner}", str(self.books.company_id))):
+            return self._list_voucher_types()
+
+    def _list_voucher_types(self) -> VoucherTypes:
         key = str(self.books.company_id)
         found = self.voucher_types.get(key)
         if found is None:

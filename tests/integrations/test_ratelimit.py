@@ -150,3 +150,21 @@ def test_it_chooses_redis_when_configured_and_the_database_otherwise(settings) -
     assert isinstance(get_budget(), RedisBudget)
     settings.REDIS_URL = ""
     assert isinstance(get_budget(), DatabaseBudget)
+
+
+@pytest.mark.django_db
+def test_a_response_costs_the_database_budget_one_statement(fake) -> None:
+    """Every vendor call reports its headers: one upsert, whether the row exists or not, and a
+    block set earlier survives it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    budget = DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
+    with CaptureQueriesContext(connection) as first:
+        budget.update(KEY, limit=10, remaining=9, reset_seconds=30)
+    budget.block(KEY, 3)
+    with CaptureQueriesContext(connection) as second:
+        budget.update(KEY, limit=10, remaining=8, reset_seconds=29)
+    assert len(first.captured_queries) == len(second.captured_queries) == 1
+    row = RateLimitState.objects.get()
+    assert (row.remaining, row.limit) == (8, 10) and row.blocked_until is not None

@@ -159,3 +159,31 @@ def test_a_reload_lists_each_companys_voucher_types_once_not_once_per_month(
     assert counts.get("GET /ledger/voucherType") == len(linked), counts
     # The vouchers themselves are still read in every client-month (a pass or more each).
     assert counts.get("GET /ledger/voucher", 0) >= 24, counts
+
+
+def test_a_reload_lists_each_companys_bank_statements_once_not_once_per_month(
+    world, saved_connection, sandbox
+):
+    """Bank statements have no date filter: the list serves every month of the company, so a
+    12-month reload of two clients lists them once per company (the transactions of the
+    statements overlapping each month are still read per month), and the counts stay true."""
+    saved_connection(token=sandbox.store.create_employee_token(accountant=True)["token"])
+    map_fields(world, ["bank_transactions"])
+    linked = link_clients(world, sandbox, 2)
+    sandbox.store.clear_requests()
+    job = reload(world)
+    assert job.status == SyncJobStatus.SUCCEEDED, job.error
+    assert job.counts["done"] == 24, job.counts
+    counts = sandbox.store.request_counts()
+    assert counts.get("GET /bank/statement") == len(linked), counts
+    assert counts.get("GET /bank/statement/transaction", 0) >= 24, counts
+    periods = schedule.reload_periods(schedule.firm_today(world.firm_a.country))
+    with scopes_disabled():
+        values = {
+            (v.task.client_id, v.task.period): v.number
+            for v in SummaryTaskValue.objects.filter(company=world.firm_a).select_related("task")
+        }
+    for client, company in linked:
+        for period in periods:
+            want = truth(sandbox, company, period)["bank_transactions"]
+            assert values[(client.pk, period)] == Decimal(want), (company, period)
