@@ -29,6 +29,7 @@ from benchmarks.harness import (
     section,
     stopwatch,
 )
+from benchmarks.sandbox_process import SandboxProcess
 from integrations.base import get_vendor
 
 
@@ -38,7 +39,8 @@ class VendorBench:
 
     vendor: str
     environment: str
-    start: Callable[[int], Any]  # customers -> a running sandbox server
+    # customers -> a running sandbox server, in a process of its own (`SandboxProcess`)
+    start: Callable[[int], Any]
     credentials: Callable[[Any], dict[str, str]]
     configure: Callable[[Any], None]  # point uku's settings at the sandbox
     page_calls: Callable[[dict[str, int]], int]  # request counts -> customer page calls
@@ -56,8 +58,6 @@ class VendorBench:
 
 def _tripletex() -> VendorBench:
     from django.conf import settings
-
-    from integrations.tripletex.sandbox import start_sandbox
 
     page = 1000  # Tripletex's largest page
 
@@ -89,7 +89,7 @@ def _tripletex() -> VendorBench:
     return VendorBench(
         vendor="tripletex",
         environment="test",
-        start=lambda customers: start_sandbox(seed="demo", customers=customers),
+        start=lambda customers: SandboxProcess("tripletex", customers),
         credentials=credentials,
         configure=configure,
         page_calls=lambda counts: counts.get("GET /customer", 0),
@@ -112,7 +112,6 @@ def _tripletex() -> VendorBench:
 def _merit() -> VendorBench:
     from django.conf import settings
 
-    from integrations.merit.sandbox import start_sandbox
     from integrations.merit.signing import dump_body, signed_url
 
     def configure(server: Any) -> None:
@@ -142,7 +141,7 @@ def _merit() -> VendorBench:
     return VendorBench(
         vendor="merit",
         environment="ee",
-        start=lambda customers: start_sandbox(seed="demo", customers=customers),
+        start=lambda customers: SandboxProcess("merit", customers),
         credentials=credentials,
         configure=configure,
         page_calls=lambda counts: counts.get("EE getcustomers", 0),
@@ -323,7 +322,12 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
             ExternalLink.objects.bulk_create(
                 [
                     ExternalLink(
-                        company=firm, client=client, vendor=vendor, remote_id=row["remote_id"]
+                        company=firm,
+                        client=client,
+                        vendor=vendor,
+                        remote_id=row["remote_id"],
+                        remote_name=row["name"],
+                        remote_number=str(row["data"].get("customer_number") or ""),
                     )
                     for client, row in zip(clients, rows, strict=True)
                 ],
@@ -333,6 +337,12 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
 
 
 def measure(bench: VendorBench, sizes: Sizes) -> Result:
+    # A running web or worker process has its URLconf loaded already (the end-of-job
+    # notification reverses a URL): load it before timing, or the first section's preview pays
+    # the import of every view module (0.6 s) once.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - loading it is the point
     large = _import(bench, sizes.customers, memory=False)
     small = _import(bench, sizes.customers_small, memory=False)
     large_memory = _import(bench, sizes.customers, memory=True)
@@ -401,17 +411,18 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
             "10,007); a long UPDATE was seen in PostgreSQL during it, not investigated (issue 15)",
         ),
     ]
-    if bench.pages_results:
-        targets.append(
-            Target(
-                "peak memory at the large size <= 1.5x the small",
-                large_memory["peak_memory_mb"] <= 1.5 * small_memory["peak_memory_mb"],
-                f"{small_memory['peak_memory_mb']} MB -> {large_memory['peak_memory_mb']} MB",
-                counts_only=False,
-                known_miss="not fixed yet: probably the sandbox, which runs in the measured "
-                "process, so its customers count in the peak (issue 15)",
-            )
+    targets.append(
+        Target(
+            "peak memory at the large size <= 1.5x the small",
+            large_memory["peak_memory_mb"] <= 1.5 * small_memory["peak_memory_mb"],
+            f"{small_memory['peak_memory_mb']} MB -> {large_memory['peak_memory_mb']} MB",
+            counts_only=False,
+            known_miss=""
+            if bench.pages_results
+            else "the vendor answers every customer in one call (no paging), so the decoded "
+            "answer grows with the firm",
         )
+    )
     return Result(key="", figures=figures, targets=targets)
 
 
