@@ -58,7 +58,7 @@ document.addEventListener("click", (event) => {
 });
 // Buttons with data-confirm="question" ask in the shared dialog before submitting their form
 // with the button's own name and value; data-confirm-count names the checkboxes whose checked
-// count a bulk action needs (none checked: nothing to confirm, the dialog says so).
+// count the question states: "{n}" in data-confirm (data-confirm-one when one is checked).
 let confirmedButton = null;
 function confirmDialog() {
   let dialog = document.getElementById("uku-confirm-dialog");
@@ -89,7 +89,15 @@ document.addEventListener("click", (event) => {
   if (!button || button === confirmedButton) return;
   event.preventDefault();
   const dialog = confirmDialog();
-  dialog.querySelector("#uku-confirm-text").textContent = button.getAttribute("data-confirm");
+  let question = button.getAttribute("data-confirm");
+  const countName = button.getAttribute("data-confirm-count");
+  if (countName) {
+    const scope = button.form || document;
+    const n = scope.querySelectorAll(`input[type=checkbox][name="${countName}"]:checked`).length;
+    if (n === 1 && button.hasAttribute("data-confirm-one")) question = button.getAttribute("data-confirm-one");
+    question = question.replace("{n}", String(n));
+  }
+  dialog.querySelector("#uku-confirm-text").textContent = question;
   dialog.querySelector("[data-dialog-close]").textContent = document.documentElement.lang === "nb" ? "Avbryt" : "Cancel";
   const ok = dialog.querySelector("[data-uku-confirm-ok]");
   ok.textContent = button.getAttribute("data-confirm-ok") || button.textContent.trim();
