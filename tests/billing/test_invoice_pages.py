@@ -221,7 +221,7 @@ def test_the_print_view_pdf_and_admin_show_organisation_numbers_grouped(
     written: list[str] = []
     original = FPDF.cell
 
-    def cell(self, w=None, h=None, text="", *args, **kwargs):  # type: ignore[no-untyped-def]
+    def cell(self, w=None, h=None, text="", *args, **kwargs):
         written.append(str(text))
         return original(self, w, h, text, *args, **kwargs)
 
@@ -232,14 +232,20 @@ def test_the_print_view_pdf_and_admin_show_organisation_numbers_grouped(
 
 
 def test_the_admin_groups_organisation_numbers_and_prices_say_their_currency(db) -> None:
-    from django.contrib.admin.sites import site
-
+    from billing.admin import BillingProductAdmin
     from billing.models import BillingProduct
+    from uku.admin import CompanyAdmin
     from uku.models import Company
 
     firm = Company(name="Fjord", country="NO", organisation_number="923609016")
-    assert site._registry[Company].registry_number(firm) == "923\xa0609\xa0016"
+    from django.contrib.admin.sites import site
+
+    company_admin = site._registry[Company]
+    product_admin = site._registry[BillingProduct]
+    assert isinstance(company_admin, CompanyAdmin)
+    assert isinstance(product_admin, BillingProductAdmin)
+    assert company_admin.registry_number(firm) == "923\xa0609\xa0016"
     product = BillingProduct(name="Time", unit_price=Decimal("1200"))
-    assert site._registry[BillingProduct].price(product) == "NOK\xa01,200.00"
-    assert "price" in site._registry[BillingProduct].list_display
-    assert "registry_number" in site._registry[Company].list_display
+    assert product_admin.price(product) == "NOK\xa01,200.00"
+    assert "price" in product_admin.list_display
+    assert "registry_number" in company_admin.list_display
