@@ -142,3 +142,30 @@ document.addEventListener("click", (event) => {
   });
   updateBulkBars();
 });
+// Phones show every table's rows as cards (static/css/uku.css): each cell is labelled by its
+// column's header, unless the template labelled it already (data-label).
+function labelTableCells(root) {
+  (root || document).querySelectorAll("main table").forEach((table) => {
+    const headerRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headerRow) return;
+    const labels = [];
+    Array.from(headerRow.cells).forEach((th) => {
+      const text = th.textContent.replace(/[▲▼↑↓↕]/g, "").replace(/\s+/g, " ").trim();
+      for (let i = 0; i < (th.colSpan || 1); i += 1) labels.push(text);
+    });
+    Array.from(table.tBodies).forEach((body) => {
+      Array.from(body.rows).forEach((row) => {
+        let column = 0;
+        Array.from(row.cells).forEach((cell) => {
+          const label = labels[column];
+          if (label && (cell.colSpan || 1) === 1 && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", label);
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => labelTableCells(document));
+document.addEventListener("htmx:afterSwap", () => labelTableCells(document));
