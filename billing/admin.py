@@ -1,8 +1,10 @@
 """Staff views of billing data (the admin runs with scopes disabled, see uku.middleware)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingProduct, BillingSettings, VatType
+from uku.templatetags.uku_tags import money
 
 
 @admin.register(BillingSettings)
@@ -24,9 +26,14 @@ class VatTypeAdmin(admin.ModelAdmin):
 
 @admin.register(BillingProduct)
 class BillingProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "number", "unit_price", "vat_type", "active", "company", "vendor"]
+    list_display = ["name", "number", "price", "vat_type", "active", "company", "vendor"]
     list_filter = ["active", "vendor"]
     search_fields = ["name", "number", "company__name", "remote_id"]
     raw_id_fields = ["company", "vat_type"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
     list_select_related = ["vat_type", "company"]
+
+    @admin.display(description=_("unit price excluding VAT"), ordering="unit_price")
+    def price(self, product: BillingProduct) -> str:
+        """With its currency ("NOK 1,200.00"): products are priced in NOK (see the model)."""
+        return money(product.unit_price, "NOK")

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from billing import invoices
 from billing.models import Invoice
 from uku.models import Company
+from uku.registry_numbers import display_number
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -49,12 +50,21 @@ def invoice_pdf(invoice: Invoice, company: Company) -> bytes:
     pdf.cell(0, 10, text(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
     pdf.cell(0, 6, text(company.name), new_x="LMARGIN", new_y="NEXT")
+    if company.organisation_number:
+        number = display_number(company.country, company.organisation_number)
+        pdf.cell(0, 5, text(f"{_('Organisation number')} {number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     client = invoice.client
     for address in (
         client.name,
         client.address_line,
         f"{client.postal_code} {client.city}".strip(),
+        (
+            f"{_('Organisation number')} "
+            f"{display_number(client.registry_country, client.organisation_number)}"
+            if client.organisation_number
+            else ""
+        ),
     ):
         if address:
             pdf.cell(0, 5, text(address), new_x="LMARGIN", new_y="NEXT")

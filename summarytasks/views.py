@@ -412,14 +412,15 @@ def month_view(request: FirmRequest) -> HttpResponseBase:
     )
 
 
-def _total(field: CustomTaskField, total: Decimal | None) -> str:
+def _total(field: CustomTaskField, total: Decimal | None) -> Decimal | None:
+    """The column's total, for the page to format the language's way (money as money)."""
     if total is None:
-        return ""
+        return None
     if field.type == FieldType.WHOLE_NUMBER:
-        return str(int(total))
+        return Decimal(int(total))
     if field.type == FieldType.MONEY:
-        return f"{total.quantize(Decimal('0.01')):f}"
-    return f"{total.normalize():f}"
+        return total.quantize(Decimal("0.01"))
+    return total.normalize()
 
 
 class _Echo:

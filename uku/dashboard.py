@@ -7,6 +7,7 @@ systems are named through the integrations registry (`integrations.base`), never
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,8 +28,9 @@ from integrations.models import (
     SyncJob,
     SyncJobStatus,
 )
-from summarytasks.models import CustomTaskField, SummaryTask, TaskStatus
-from uku.models import Company, Invitation, Membership
+from summarytasks.models import FieldMapping, SummaryTask, TaskStatus
+from uku.audit import action_label, object_type_label
+from uku.models import AuditEvent, Company, Invitation, Membership
 
 # A credential is "expiring soon" this many days ahead: the first of the expiry warnings.
 EXPIRY_WARNING_DAYS = 14
@@ -95,8 +97,13 @@ def _vendor_url(key: str, tab: str = "") -> str:
     return f"{url}?tab={tab}" if tab else url
 
 
-def build(company: Company, today: date | None = None) -> Dashboard:
-    """The dashboard of `company` on `today` (the firm's local date by default)."""
+# Actions only owners and admins see (as on the audit log page): the team, tokens, log-ins.
+ADMIN_ONLY_ACTIONS = ("member.", "api_token.", "auth.")
+
+
+def build(company: Company, today: date | None = None, *, admin: bool = False) -> Dashboard:
+    """The dashboard of `company` on `today` (the firm's local date by default). `admin`: the
+    viewer is an owner or admin, who also sees the team's, tokens' and log-ins' activity."""
     today = today or timezone.localdate()
     period = today.replace(day=1)
     now = timezone.now()
@@ -117,7 +124,8 @@ def build(company: Company, today: date | None = None) -> Dashboard:
     )
     clients["unlinked"] = clients["total"] - clients["linked"]
 
-    # 3. This month's summary tasks by status, and whether any task field is configured.
+    # 3. This month's summary tasks by status, and whether summary tasks are configured: a custom
+    # field alone imports nothing, so the step is done once a statistic is mapped to one.
     by_status = dict(
         SummaryTask.objects.filter(company=company, period=period)
         .values_list("status")
@@ -126,7 +134,7 @@ def build(company: Company, today: date | None = None) -> Dashboard:
     )
     tasks = {status.value: by_status.get(status.value, 0) for status in TaskStatus}
     tasks["total"] = sum(by_status.values())
-    fields_configured = CustomTaskField.objects.filter(company=company).exists()
+    fields_configured = FieldMapping.objects.filter(company=company).exists()
 
     # 4. Open and overdue invoices.
     open_q = Q(status__in=OPEN_INVOICE_STATUSES)
@@ -170,12 +178,12 @@ def build(company: Company, today: date | None = None) -> Dashboard:
     )
     expiring = [c for c in expiring if c.environment == c.connection.environment]
 
-    # 7. Recent activity: the latest sync jobs.
-    recent = list(
-        SyncJob.objects.filter(company=company)
-        .select_related("requested_by")
-        .order_by("-created_at")[:RECENT_ACTIVITY]
-    )
+    # 7. Recent activity: the latest entries of the firm's audit log, each linking to its object.
+    events = AuditEvent.objects.filter(company=company)
+    if not admin:
+        for prefix in ADMIN_ONLY_ACTIONS:
+            events = events.exclude(action__startswith=prefix)
+    recent = list(events.order_by("-created_at", "-pk")[:RECENT_ACTIVITY])
 
     # 8. The team.
     member_count = Membership.objects.filter(company=company).count()
@@ -252,18 +260,80 @@ def build(company: Company, today: date | None = None) -> Dashboard:
         period=period,
         invoices=invoices,
         attention=attention,
-        activity=[
-            {
-                "job": job,
-                "label": job_label(job.kind),
-                "vendor_label": _vendor_label(job.vendor),
-                "url": _job_url(job),
-            }
-            for job in recent
-        ],
+        activity=_activity(company, recent),
         member_count=member_count,
         pending_invitations=pending_invitations,
     )
+
+
+def _activity(company: Company, events: list[AuditEvent]) -> list[dict[str, Any]]:
+    """The rows of "Recent activity": what happened, by whom, and a link to the object when it
+    still exists (one query per kind of object that can be gone, whatever the number of rows)."""
+    ids: dict[str, set[str]] = {"client": set(), "invoice": set(), "sync_job": set()}
+    for event in events:
+        if event.object_type in ids and event.object_id:
+            ids[event.object_type].add(event.object_id)
+    existing: dict[str, dict[str, Any]] = {kind: {} for kind in ids}
+    if ids["client"]:
+        existing["client"] = {
+            str(pk): pk
+            for pk in Client.objects.filter(
+                company=company, public_id__in=_uuids(ids["client"])
+            ).values_list("public_id", flat=True)
+        }
+    if ids["invoice"]:
+        existing["invoice"] = {
+            str(pk): pk
+            for pk in Invoice.objects.filter(
+                company=company, public_id__in=_uuids(ids["invoice"])
+            ).values_list("public_id", flat=True)
+        }
+    if ids["sync_job"]:
+        existing["sync_job"] = {
+            str(job.public_id): job
+            for job in SyncJob.objects.filter(
+                company=company, public_id__in=_uuids(ids["sync_job"])
+            ).only("public_id", "vendor")
+        }
+    rows = []
+    for event in events:
+        rows.append(
+            {
+                "event": event,
+                "label": action_label(event.action),
+                "object_type": object_type_label(event.object_type) if event.object_type else "",
+                "url": _event_url(event, existing),
+            }
+        )
+    return rows
+
+
+def _uuids(values: set[str]) -> list[str]:
+    found = []
+    for value in values:
+        try:
+            found.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    return found
+
+
+def _event_url(event: AuditEvent, existing: dict[str, dict[str, Any]]) -> str:
+    """Where the object of `event` is seen now (blank: gone, or nothing to show)."""
+    kind, object_id = event.object_type, event.object_id
+    if kind == "client" and object_id in existing["client"]:
+        return reverse("client_detail", args=[existing["client"][object_id]])
+    if kind == "invoice" and object_id in existing["invoice"]:
+        return reverse("invoice_detail", args=[existing["invoice"][object_id]])
+    if kind == "sync_job" and object_id in existing["sync_job"]:
+        return _job_url(existing["sync_job"][object_id])
+    if kind == "integration" and object_id in REGISTRY:
+        return _vendor_url(object_id)
+    if kind in ("membership", "invitation"):
+        return reverse("members")
+    if kind == "api_token":
+        return reverse("api_tokens")
+    return ""
 
 
 def _job_url(job: SyncJob) -> str:

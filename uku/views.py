@@ -51,7 +51,9 @@ def home(request: FirmRequest) -> HttpResponse:
     item linking to where it is dealt with (`uku.dashboard`)."""
     from uku import dashboard  # the apps' models: imported when used, not at URL loading
 
-    return render(request, "uku/home.html", {"board": dashboard.build(request.company)})
+    admin = request.membership.role in ADMIN_ROLES
+    board = dashboard.build(request.company, admin=admin)
+    return render(request, "uku/home.html", {"board": board})
 
 
 @login_required

@@ -58,7 +58,7 @@ document.addEventListener("click", (event) => {
 });
 // Buttons with data-confirm="question" ask in the shared dialog before submitting their form
 // with the button's own name and value; data-confirm-count names the checkboxes whose checked
-// count a bulk action needs (none checked: nothing to confirm, the dialog says so).
+// count the question states: "{n}" in data-confirm (data-confirm-one when one is checked).
 let confirmedButton = null;
 function confirmDialog() {
   let dialog = document.getElementById("uku-confirm-dialog");
@@ -89,7 +89,15 @@ document.addEventListener("click", (event) => {
   if (!button || button === confirmedButton) return;
   event.preventDefault();
   const dialog = confirmDialog();
-  dialog.querySelector("#uku-confirm-text").textContent = button.getAttribute("data-confirm");
+  let question = button.getAttribute("data-confirm");
+  const countName = button.getAttribute("data-confirm-count");
+  if (countName) {
+    const scope = button.form || document;
+    const n = scope.querySelectorAll(`input[type=checkbox][name="${countName}"]:checked`).length;
+    if (n === 1 && button.hasAttribute("data-confirm-one")) question = button.getAttribute("data-confirm-one");
+    question = question.replace("{n}", String(n));
+  }
+  dialog.querySelector("#uku-confirm-text").textContent = question;
   dialog.querySelector("[data-dialog-close]").textContent = document.documentElement.lang === "nb" ? "Avbryt" : "Cancel";
   const ok = dialog.querySelector("[data-uku-confirm-ok]");
   ok.textContent = button.getAttribute("data-confirm-ok") || button.textContent.trim();
@@ -134,3 +142,30 @@ document.addEventListener("click", (event) => {
   });
   updateBulkBars();
 });
+// Phones show every table's rows as cards (static/css/uku.css): each cell is labelled by its
+// column's header, unless the template labelled it already (data-label).
+function labelTableCells(root) {
+  (root || document).querySelectorAll("main table").forEach((table) => {
+    const headerRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headerRow) return;
+    const labels = [];
+    Array.from(headerRow.cells).forEach((th) => {
+      const text = th.textContent.replace(/[▲▼↑↓↕]/g, "").replace(/\s+/g, " ").trim();
+      for (let i = 0; i < (th.colSpan || 1); i += 1) labels.push(text);
+    });
+    Array.from(table.tBodies).forEach((body) => {
+      Array.from(body.rows).forEach((row) => {
+        let column = 0;
+        Array.from(row.cells).forEach((cell) => {
+          const label = labels[column];
+          if (label && (cell.colSpan || 1) === 1 && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", label);
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => labelTableCells(document));
+document.addEventListener("htmx:afterSwap", () => labelTableCells(document));

@@ -197,3 +197,55 @@ def _unlinked(world):
 
     with world.scope_a():
         return Client.objects.create(company=world.firm_a, name="Norsk Uten Lenke AS")
+
+
+def test_the_print_view_pdf_and_admin_show_organisation_numbers_grouped(
+    books, world, as_user, monkeypatch
+) -> None:
+    from fpdf import FPDF
+
+    from billing import pdf as invoice_pdf
+
+    with world.scope_a():
+        world.firm_a.country = "NO"
+        world.firm_a.organisation_number = "923609016"
+        world.firm_a.save()
+        books.client.registry_country = "NO"
+        books.client.organisation_number = "974760673"
+        books.client.save()
+    invoice = books.issue(books.draft())
+    client = as_user(world.billing)
+    printed = client.get(reverse("invoice_print", args=[invoice.public_id])).content.decode()
+    assert "923\xa0609\xa0016" in printed and "974\xa0760\xa0673" in printed
+    assert invoice.issue_date.strftime("%d/%m/%Y") in printed  # day first, not "Dec. 3, 2026"
+    written: list[str] = []
+    original = FPDF.cell
+
+    def cell(self, w=None, h=None, text="", *args, **kwargs):
+        written.append(str(text))
+        return original(self, w, h, text, *args, **kwargs)
+
+    monkeypatch.setattr(invoice_pdf.FPDF, "cell", cell)
+    assert client.get(reverse("invoice_pdf", args=[invoice.public_id])).status_code == 200
+    assert "Organisation number 923\xa0609\xa0016" in written
+    assert "Organisation number 974\xa0760\xa0673" in written
+
+
+def test_the_admin_groups_organisation_numbers_and_prices_say_their_currency(db) -> None:
+    from billing.admin import BillingProductAdmin
+    from billing.models import BillingProduct
+    from uku.admin import CompanyAdmin
+    from uku.models import Company
+
+    firm = Company(name="Fjord", country="NO", organisation_number="923609016")
+    from django.contrib.admin.sites import site
+
+    company_admin = site._registry[Company]
+    product_admin = site._registry[BillingProduct]
+    assert isinstance(company_admin, CompanyAdmin)
+    assert isinstance(product_admin, BillingProductAdmin)
+    assert company_admin.registry_number(firm) == "923\xa0609\xa0016"
+    product = BillingProduct(name="Time", unit_price=Decimal("1200"))
+    assert product_admin.price(product) == "NOK\xa01,200.00"
+    assert "price" in product_admin.list_display
+    assert "registry_number" in company_admin.list_display

@@ -326,3 +326,48 @@ def test_the_import_table_puts_its_decisions_first_on_a_phone(open_context, firm
     status_cell = page.locator("#import-confirm-form table tbody tr").first.locator("td").nth(1)
     box = status_cell.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390  # visible without scrolling
+
+
+def _list_pages(firm: dict[str, Any]) -> dict[str, str]:
+    """Every page with a table, beside the walk's: the lists of the settings and the logs."""
+    client = firm["client"].public_id
+    return {
+        **{name: url for name, url in _pages(firm).items() if name != "18-api-docs"},
+        "19-suggestions": reverse("link_suggestions", args=["tripletex"]),
+        "20-catalogue": "/settings/apps/billing/?tab=products",
+        "21-api-tokens": reverse("api_tokens"),
+        "22-audit-log": reverse("audit_log"),
+        "23-client-tasks": f"/clients/{client}/summary-tasks/",
+        "24-mapping": "/settings/apps/tripletex/?tab=settings",
+    }
+
+
+# A table wider than its scrolling box: on a phone a person must scroll it sideways to see
+# what the row says. Every table must fit (deciding columns first, or rows as cards).
+TABLES_SCROLLING_SIDEWAYS = """() => Array.from(document.querySelectorAll("main table"))
+  .filter((t) => t.offsetParent !== null)
+  .map((t) => {
+    const box = t.closest(".table-responsive") || t.parentElement;
+    const right = t.getBoundingClientRect().right;
+    return {id: t.id || (t.querySelector("caption") || {}).textContent || t.className,
+            over: Math.max(box.scrollWidth - box.clientWidth, Math.ceil(right - innerWidth))};
+  })
+  .filter((t) => t.over > 1)"""
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_no_table_scrolls_sideways_on_a_phone(open_context, firm, language) -> None:
+    page, _messages = open_context(390, 844, language)
+    folder = SCREENSHOTS / "tables-390" / language
+    folder.mkdir(parents=True, exist_ok=True)
+    scrolling: dict[str, Any] = {}
+    for name, url in _list_pages(firm).items():
+        response = page.goto(url)
+        assert response is not None and response.status == 200, (name, url)
+        page.wait_for_load_state("networkidle")
+        found = page.evaluate(TABLES_SCROLLING_SIDEWAYS)
+        if found:
+            scrolling[name] = found
+        assert _page_width(page) <= 390, (name, _page_width(page))
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    assert scrolling == {}

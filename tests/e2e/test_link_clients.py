@@ -69,6 +69,10 @@ def test_an_accountant_creates_a_client_links_it_and_accepts_two_suggestions(
     expect(page.locator("[data-bulk-count]")).to_have_text("2 selected")  # the bulk-action bar
     screenshot("4-suggestions")
     page.get_by_role("button", name="Accept selected").click()
+    # Asked first, in the shared dialog, with the count.
+    dialog = page.locator("#uku-confirm-dialog")
+    expect(dialog).to_contain_text("Link the 2 selected clients to their suggested customers?")
+    dialog.get_by_role("button", name="Accept selected").click()
     expect(page.get_by_text("2 clients linked.")).to_be_visible()
     expect(page.get_by_text("No suggestions")).to_be_visible()
     screenshot("5-accepted")

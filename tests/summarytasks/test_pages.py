@@ -287,3 +287,36 @@ def test_after_a_relink_the_integration_column_offers_reload_data(world, linked,
     assert f'action="/settings/apps/{VENDOR}/summary/reload/"' in cell
     assert f'name="client" value="{client.public_id}"' in cell
     assert "summary/reload" not in quiet
+
+
+def test_the_month_totals_are_formatted_the_languages_way(world, as_user) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from summarytasks.models import SummaryTaskValue
+
+    period = date(2024, 3, 1)
+    with world.scope_a():
+        turnover = services.create_task_field(
+            company=world.firm_a, actor=world.admin, name="Turnover", type="money"
+        )
+        vouchers = services.create_task_field(
+            company=world.firm_a, actor=world.admin, name="Vouchers", type="whole_number"
+        )
+        for i, name in enumerate(["Fjord AS", "Nord AS"]):
+            client = Client.objects.create(company=world.firm_a, name=name)
+            task = SummaryTask.objects.create(
+                company=world.firm_a, client=client, period=period, title="Avstemming"
+            )
+            for field, number in ((turnover, Decimal("600000.25")), (vouchers, 600 + i * 1000)):
+                SummaryTaskValue.objects.create(
+                    company=world.firm_a, task=task, field=field, number=number
+                )
+    client = as_user(world.accountant)
+    page = client.get("/summary-tasks/?period=2024-03").content.decode()
+    totals = page[page.index('id="month-totals"') :]
+    assert "NOK\xa01,200,000.50" in totals and "2,200" in totals
+    client.post("/i18n/setlang/", {"language": "nb", "next": "/"})
+    page = client.get("/summary-tasks/?period=2024-03").content.decode()
+    totals = page[page.index('id="month-totals"') :]
+    assert "kr\xa01\xa0200\xa0000,50" in totals and "2\xa0200" in totals

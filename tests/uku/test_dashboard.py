@@ -20,13 +20,15 @@ from integrations.models import (
     SyncJob,
     SyncJobStatus,
 )
-from summarytasks.models import CustomTaskField, SummaryTask, TaskStatus
+from summarytasks.models import CustomTaskField, FieldMapping, SummaryTask, TaskStatus
 from tests.factories import MembershipFactory, UserFactory
-from uku import dashboard
+from uku import audit, dashboard
+from uku.models import AuditEvent
 
 # The whole page: session, user, firm and membership, the shell (nav, notification bell) and the
-# dashboard's own aggregates and bounded lists. The same at 3 and at 30 clients.
-QUERIES = 18
+# dashboard's own aggregates and bounded lists (recent activity: the audit events, and one query
+# per kind of object they name). The same at 3 and at 30 clients.
+QUERIES = 19
 
 
 def vendor_key() -> str:
@@ -88,6 +90,14 @@ def fill(world, size: int) -> None:
                 error="boom",
                 requested_by=world.owner,
             )
+            audit.record(
+                company=firm,
+                actor=world.owner,
+                action="client.link_changed",
+                object_type="client",
+                obj=client,
+                object_label=client.name,
+            )
 
 
 def test_a_new_firm_sees_the_getting_started_steps_each_linking_where_it_is_done(
@@ -108,7 +118,12 @@ def test_a_new_firm_sees_the_getting_started_steps_each_linking_where_it_is_done
 def test_steps_are_done_from_the_firms_data_and_the_checklist_goes_away(world, as_user) -> None:
     fill(world, 2)
     with scopes_disabled():
-        CustomTaskField.objects.create(company=world.firm_a, name="Bilag")
+        field = CustomTaskField.objects.create(company=world.firm_a, name="Bilag")
+        # A field alone imports nothing: the step is done once a statistic feeds it.
+        assert not next(s for s in dashboard.build(world.firm_a).steps if s.key == "summary").done
+        FieldMapping.objects.create(
+            company=world.firm_a, vendor=vendor_key(), statistic_key="vouchers", field=field
+        )
         board = dashboard.build(world.firm_a)
     assert board.setup_done
     # The import step points at the connected system's Import tab.
@@ -140,7 +155,7 @@ def test_the_work_counts_and_what_needs_attention(world, as_user) -> None:
     assert "the token expires in 5 days" in html
     assert "NOK\xa04,800.00 outstanding" in html
     assert f'href="{reverse("client_list")}?link=unlinked"' in html
-    assert len(board.activity) == 5 and 'class="py-1 activity-row"' in html
+    assert len(board.activity) == 4 and 'class="py-1 activity-row"' in html
 
 
 def test_the_dashboard_speaks_norwegian_formats(world, as_user) -> None:
@@ -180,3 +195,89 @@ def test_the_team_step_counts_a_pending_invitation(db) -> None:
     with scopes_disabled():
         board = dashboard.build(firm)
     assert not next(s for s in board.steps if s.key == "team").done
+
+
+def test_recent_activity_is_the_firms_audit_log_linking_to_each_object(world, as_user) -> None:
+    fill(world, 2)
+    with scopes_disabled():
+        clients = list(Client.objects.filter(company=world.firm_a).order_by("pk"))
+        invoice = Invoice.objects.filter(company=world.firm_a).first()
+        assert invoice is not None
+        audit.record(
+            company=world.firm_a,
+            actor=world.owner,
+            action="invoice.issued",
+            object_type="invoice",
+            obj=invoice,
+        )
+        audit.record(
+            company=world.firm_a,
+            actor=None,
+            action="integration.enabled",
+            object_type="integration",
+            object_id=vendor_key(),
+            object_label="Books",
+        )
+        audit.record(
+            company=world.firm_a, actor=world.owner, action="member.invited", object_label="x@y.no"
+        )
+        audit.record(  # another firm's event is never shown
+            company=world.firm_b,
+            actor=None,
+            action="client.link_changed",
+            object_type="client",
+            object_id=str(clients[0].public_id),
+            object_label="Other firm's client",
+        )
+        gone = Client.objects.create(company=world.firm_a, name="Gone AS")
+        audit.record(
+            company=world.firm_a,
+            actor=world.owner,
+            action="client.link_changed",
+            object_type="client",
+            obj=gone,
+            object_label=gone.name,
+        )
+        gone.delete()  # a deleted object is named, not linked
+        board = dashboard.build(world.firm_a, admin=True)
+        member_board = dashboard.build(world.firm_a)
+    actions = [row["event"].action for row in board.activity]
+    assert actions[:4] == [
+        "client.link_changed",
+        "member.invited",
+        "integration.enabled",
+        "invoice.issued",
+    ]
+    assert all(row["event"].company_id == world.firm_a.pk for row in board.activity)
+    urls = {row["event"].object_label: row["url"] for row in board.activity}
+    assert urls[str(invoice)] == reverse("invoice_detail", args=[invoice.public_id])
+    assert urls["Books"] == reverse("integration_detail", args=[vendor_key()])
+    assert urls[clients[0].name] == reverse("client_detail", args=[clients[0].public_id])
+    assert urls["Gone AS"] == ""
+    # Members who are not admins do not see the team's events (the audit log is admins' only).
+    assert "member.invited" not in [row["event"].action for row in member_board.activity]
+    html = as_user(world.owner).get(reverse("home")).content.decode()
+    assert f'href="{reverse("invoice_detail", args=[invoice.public_id])}"' in html
+    assert "Other firm&#x27;s client" not in html and "Other firm's client" not in html
+    assert "(the system)" in html
+
+
+def test_recent_activity_costs_one_query_per_kind_of_object_whatever_the_rows(
+    world, django_assert_num_queries
+) -> None:
+    fill(world, 2)
+    with scopes_disabled():
+        for _ in range(10):
+            for invoice in Invoice.objects.filter(company=world.firm_a):
+                audit.record(
+                    company=world.firm_a,
+                    actor=None,
+                    action="invoice.issued",
+                    object_type="invoice",
+                    obj=invoice,
+                )
+        assert AuditEvent.objects.filter(company=world.firm_a).count() > dashboard.RECENT_ACTIVITY
+        events = list(AuditEvent.objects.filter(company=world.firm_a)[: dashboard.RECENT_ACTIVITY])
+        with django_assert_num_queries(1):
+            rows = dashboard._activity(world.firm_a, events)
+    assert len(rows) == dashboard.RECENT_ACTIVITY and all(row["url"] for row in rows)

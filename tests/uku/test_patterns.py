@@ -130,3 +130,60 @@ def test_after_connecting_the_connect_tab_names_the_next_step(
     )
     step = page.split('id="next-step"')[1].split("</div>")[0]
     assert "Next step:" in step and 'href="/settings/apps/tripletex/?tab=import"' in step
+
+
+def test_no_template_or_script_asks_with_the_browsers_confirm() -> None:
+    """Every confirmation goes through the shared <dialog> (static/js/uku.js), which is
+    accessible and traps focus; the native confirm() is neither."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    native = re.compile(r"(?<![\w.-])confirm\s*\(|hx-confirm|onclick=")
+    found = [
+        str(path.relative_to(root))
+        for folder in ("templates", "static/js")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".html", ".js"}
+        and ".min." not in path.name
+        and native.search(re.sub(r"//.*", "", path.read_text()))
+    ]
+    assert found == []
+
+
+def test_every_bulk_action_bar_is_the_shared_one_and_its_actions_ask_first() -> None:
+    """A form over many rows (checkboxes) shows the shared bar with a count, and each of its
+    submitting actions opens the confirmation dialog (data-confirm / data-confirm-modal)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    bars = {
+        "billing/invoice_list.html": "billing/_invoice_bulk_actions.html",
+        "clients/suggestions.html": "clients/_suggestion_actions.html",
+        "clients/_import_panel.html": "clients/_import_actions.html",
+    }
+    for page, actions in bars.items():
+        assert '"includes/bulk_bar.html" with name=' in (root / page).read_text(), page
+        for line in (root / actions).read_text().splitlines():
+            if 'type="submit"' in line and "formaction" not in line:
+                assert "data-confirm" in line, (actions, line)
+    draft_many = (root / "billing/invoice_bulk.html").read_text()
+    assert "data-confirm=" in draft_many
+
+
+def test_the_import_tab_counts_its_selection_in_the_shared_bar(world, as_user) -> None:
+    from django.template.loader import render_to_string
+
+    html = render_to_string(
+        "includes/bulk_bar.html",
+        {
+            "name": "remote_id",
+            "actions": "includes/empty.html",
+            "count_id": "import-selected-top",
+            "selected_count": 3,
+            "live": True,
+        },
+    )
+    assert 'data-bulk-bar="remote_id"' in html and 'id="import-selected-top"' in html
+    assert "3 selected" in html and 'role="status"' in html
+    assert "data-check-all" not in html  # the server keeps this selection, across pages
