@@ -436,7 +436,10 @@ def _money(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _malformed()
     try:
-        return merit_round(Decimal(str(value)))
+        amount = Decimal(str(value))
+        if not amount.is_finite():  # "Infinity", "NaN": no amount (inf - inf would raise)
+            raise _malformed()
+        return merit_round(amount)
     except InvalidOperation:
         raise _malformed() from None
 

@@ -525,7 +525,10 @@ def _money(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _malformed()
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value))
+        if not amount.is_finite():  # NaN would pass quantize and fail the first comparison
+            raise _malformed()
+        return amount.quantize(Decimal("0.01"))
     except InvalidOperation:
         raise _malformed() from None
 

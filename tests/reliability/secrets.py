@@ -87,8 +87,10 @@ class LeakWatch:
         self.keep = Keep(level=logging.DEBUG)
         root = logging.getLogger()
         self.old_level = root.level
+        # The raw records before any handler: a redaction filter (uku's console handler's, the
+        # JSON handler's) edits a record in place.
+        root.handlers.insert(0, self.keep)
         root.addHandler(self.handler)
-        root.addHandler(self.keep)
         root.setLevel(logging.DEBUG)
 
         def published(sender=None, body=None, headers=None, **_):

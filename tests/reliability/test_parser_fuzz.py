@@ -510,3 +510,20 @@ def test_nested_ids_of_any_type_never_crash_the_status_read(vendor_answers) -> N
             checked += 1
     count("fuzz_cases", checked)
     count("fuzz_server_errors", 0)
+
+
+@pytest.mark.parametrize("amount", ["NaN", float("nan"), "Infinity", float("-inf"), "sNaN"])
+@pytest.mark.parametrize("name", ["tripletex invoices (status)", "merit invoices (status)"])
+def test_an_amount_that_is_not_a_number_is_a_malformed_answer(
+    vendor_answers, name: str, amount: Any
+) -> None:
+    """NaN passes `Decimal.quantize` quietly and fails the first comparison (before: a crash
+    with `decimal.InvalidOperation`); infinities and NaN are malformed answers."""
+    sample, call = CLIENT_PARSERS[name]
+    field_ = "amountOutstanding" if name.startswith("tripletex") else "PaidAmount"
+    vendor_answers.rows = [{**sample, field_: amount}]
+    with pytest.raises(TransientError) as refused:
+        call()
+    assert refused.value.details.get("kind") == "malformed"
+    count("fuzz_cases")
+    count("fuzz_server_errors", 0)
