@@ -65,7 +65,7 @@ def budget() -> int:
     if os.environ.get("UKU_FUZZ_EXAMPLES"):
         return int(os.environ["UKU_FUZZ_EXAMPLES"])
     full = os.environ.get("UKU_FUZZ_BUDGET") == "full" or os.environ.get("UKU_RELIABILITY_PARTS")
-    return 25 if full else 1
+    return 10 if full else 1
 
 
 @contextmanager
