@@ -1,4 +1,4 @@
-"""Request id and tenant middleware."""
+"""Request id, bad query string and tenant middleware."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, cast
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django_scopes import scope, scopes_disabled
 
@@ -43,6 +43,26 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class NulInQueryMiddleware:
+    """A NUL character in the query string (`?search=%00`) answers 400, for every page and API
+    route: filtering a text column on it would make PostgreSQL raise (a 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            from uku.api.errors import NulInQuery, error_response
+
+            if request.path.startswith("/api/"):
+                return error_response(NulInQuery())
+            return HttpResponseBadRequest(str(NulInQuery.default_detail))
+        return self.get_response(request)
 
 
 class CompanyMiddleware:

@@ -113,6 +113,7 @@ INSTALLED_APPS += UKU_ACCOUNTING_SYSTEMS
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "uku.middleware.RequestIdMiddleware",
+    "uku.middleware.NulInQueryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

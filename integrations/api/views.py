@@ -362,7 +362,7 @@ class VendorRouteNotFoundView(APIView):
             raise exceptions.NotFound()
         error = CapabilityMissing(info, capability)
         return Response(
-            {"code": "capability_missing", "detail": error.message, "capability": str(capability)},
+            {"code": "capability_missing", "detail": error.message},
             status=status.HTTP_404_NOT_FOUND,
         )
 

@@ -74,3 +74,29 @@ def test_a_live_read_of_the_accounting_system_documents_400_and_503(schema, path
 )
 def test_a_field_that_can_be_null_is_documented_nullable(schema, component, field) -> None:
     assert schema["components"]["schemas"][component]["properties"][field].get("nullable")
+
+
+@pytest.mark.parametrize(
+    "query", [{"status": "\x00"}, {"search": "a\x00b"}, {"\x00": "x"}, {"page": "1\x00"}]
+)
+def test_a_nul_in_the_query_string_is_a_400_in_the_error_shape(world, api_as, query) -> None:
+    response = api_as(world.owner).get("/api/v1/sync-jobs/", query)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert set(response.json()) == {"code", "detail"}
+
+
+def test_a_nul_in_a_page_query_is_a_plain_400(world, as_user) -> None:
+    response = as_user(world.owner).get("/clients/", {"q": "\x00"})
+    assert response.status_code == 400
+
+
+def test_a_query_without_nul_is_served(world, api_as) -> None:
+    assert api_as(world.owner).get("/api/v1/sync-jobs/", {"status": "done"}).status_code == 200
+
+
+def test_a_missing_capability_answers_in_the_one_error_shape(world, api_as) -> None:
+    response = api_as(world.owner).get("/api/v1/integrations/statbooks/customers/")
+    assert response.status_code == 404
+    assert set(response.json()) == {"code", "detail"}
+    assert response.json()["code"] == "capability_missing"

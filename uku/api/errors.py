@@ -33,6 +33,15 @@ class RequestTooLarge(exceptions.APIException):
     default_detail = _("The request body is too large. Send less data in one request.")
 
 
+class NulInQuery(exceptions.APIException):
+    """A query string with a NUL character: no field can hold one (PostgreSQL refuses it in
+    text), so the request is refused before any view filters on it."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = _("The query string contains a NUL character, which no field accepts.")
+
+
 class ServerError(exceptions.APIException):
     """An unhandled exception: only a generic sentence, never the exception or a traceback."""
 
