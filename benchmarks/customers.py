@@ -49,7 +49,7 @@ class VendorBench:
     raw_fetch: Callable[[Any, list[dict[str, Any]]], None]  # replay the page calls plainly
     is_page_call: Callable[[dict[str, Any]], bool]  # a request-log entry -> is it a page call
     # False when the vendor answers every customer at once (Merit): memory then grows with the
-    # answer, which no client can avoid, so the memory target does not apply.
+    # answer, and the memory target is reported as a known miss.
     pages_results: bool = True
     # The calls an export batch makes once, whatever its size (lookups, the session), by
     # request-log key; every other call is per invoice.
@@ -239,6 +239,9 @@ def _import(bench: VendorBench, customers: int, *, memory: bool) -> dict[str, An
                 "failed": confirm.counts.get("failed"),
                 "pages": pages,
                 "rows": preview.counts.get("total"),
+                # Customers sharing a registry number (the sandbox seeds a few): the review
+                # shows them as conflicts and "all" does not import them until resolved.
+                "conflicts": preview.counts.get("conflict", 0),
                 "api_calls": sum(counts.values()),
                 "min_api_calls": bench.min_pages(*_customer_counts(preview))
                 + bench.auth_calls(counts),
@@ -353,6 +356,7 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
         "preview": large["preview_status"],
         "created": large["created"],
         "failed": large["failed"],
+        "conflicts": large["conflicts"],
         "pages": large["pages"],
         "api_calls": large["api_calls"],
         "min_api_calls": large["min_api_calls"],
@@ -380,9 +384,10 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
     }
     targets = [
         Target(
-            "every customer imported",
-            large["created"] == large["rows"] and not large["failed"],
-            f"{large['rows']} customers, created {large['created']}, failed {large['failed']}",
+            "every customer without a conflict imported",
+            large["created"] == large["rows"] - large["conflicts"] and not large["failed"],
+            f"{large['rows']} customers, {large['conflicts']} conflicts, created "
+            f"{large['created']}, failed {large['failed']}",
         ),
         Target(
             "api_calls == min_api_calls",
@@ -400,15 +405,14 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
             figures["preview_ratio"] <= 1.5,
             str(figures["preview_ratio"]),
             counts_only=False,
-            known_miss="not fixed yet, cause not investigated (issue 15)",
         ),
         Target(
             "confirm_ratio <= 2",
             figures["confirm_ratio"] <= 2,
             str(figures["confirm_ratio"]),
             counts_only=False,
-            known_miss="not fixed yet: grows faster than the plain insert with the firm (31x at "
-            "10,007); a long UPDATE was seen in PostgreSQL during it, not investigated (issue 15)",
+            known_miss="~2.0-2.1x: beyond the plain insert the confirm reads each batch back "
+            "(JSON decode), builds the instances and writes every row's outcome",
         ),
     ]
     targets.append(
