@@ -197,7 +197,9 @@ def _import(bench: VendorBench, customers: int, *, memory: bool) -> dict[str, An
     server = bench.start(customers)
     try:
         bench.configure(server)
-        company, owner = new_firm(f"Bench {bench.vendor} {customers} {'m' if memory else 't'}")
+        company, owner = new_firm(
+            f"Bench {bench.vendor} {customers} {'m' if memory else 't'} {uuid.uuid4().hex[:6]}"
+        )
         with scope(company=company):
             services.enable_integration(company=company, actor=owner, vendor=bench.vendor)
             services.save_connection(
@@ -339,6 +341,15 @@ def _raw_confirm_insert(preview: Any, vendor: str) -> float:
     return elapsed[0]
 
 
+TIMED = (
+    "preview_seconds",
+    "raw_paging_seconds",
+    "raw_insert_seconds",
+    "confirm_seconds",
+    "raw_confirm_seconds",
+)
+
+
 def measure(bench: VendorBench, sizes: Sizes) -> Result:
     # A running web or worker process has its URLconf loaded already (the end-of-job
     # notification reverses a URL): load it before timing, or the first section's preview pays
@@ -346,7 +357,13 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - loading it is the point
-    large = _import(bench, sizes.customers, memory=False)
+    # Timed twice at the large size, each time beside its floors, and the fastest of each
+    # kept (uku's times and the floors alike): on a shared machine one sample is mostly the
+    # neighbours' load. A quick run asserts no time, so it times once.
+    runs = [_import(bench, sizes.customers, memory=False) for _ in range(1 if sizes.quick else 2)]
+    large = dict(runs[0])
+    for key in TIMED:
+        large[key] = min(run[key] for run in runs)
     small = _import(bench, sizes.customers_small, memory=False)
     large_memory = _import(bench, sizes.customers, memory=True)
     small_memory = _import(bench, sizes.customers_small, memory=True)
