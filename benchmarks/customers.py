@@ -422,14 +422,16 @@ def measure(bench: VendorBench, sizes: Sizes) -> Result:
             figures["preview_ratio"] <= 1.5,
             str(figures["preview_ratio"]),
             counts_only=False,
+            known_miss="met on a quiet machine (1.1-1.3); at load 5-7 uku's own Python "
+            "(classifying, cleaning, building rows) slows more than the floor's insert (up to 1.8)",
         ),
         Target(
             "confirm_ratio <= 2",
             figures["confirm_ratio"] <= 2,
             str(figures["confirm_ratio"]),
             counts_only=False,
-            known_miss="~2.0-2.1x: beyond the plain insert the confirm reads each batch back "
-            "(JSON decode), builds the instances and writes every row's outcome",
+            known_miss="2.0 quiet, 2.7-3.4 at load 5-7: beyond the plain insert the confirm reads "
+            "each batch back (JSON decode), builds the instances and writes every row's outcome",
         ),
     ]
     targets.append(
