@@ -17,6 +17,7 @@ Two background jobs:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import fields
@@ -570,7 +571,8 @@ def run_confirm(*, job: SyncJob, adapter: AccountingAdapter) -> dict[str, Any]:
     while True:
         # After the last batch by primary key: each batch reads its rows by the index instead
         # of skipping past the rows already processed.
-        batch = list(pending.filter(pk__gt=last).order_by("pk")[:BATCH])
+        # `changes` (what the review showed) is not applied: not decoded either.
+        batch = list(pending.filter(pk__gt=last).defer("changes").order_by("pk")[:BATCH])
         if not batch:
             break
         last = batch[-1].pk
@@ -731,11 +733,9 @@ def copy_remote(client: Client, data: dict[str, Any], *, number: bool = True) ->
     """Copy non-blank remote fields (and, unless not `number`, the registry number with its
     country) onto the client; True when something changed."""
     changed = False
-    for field in FIELDS:
+    for field, max_length in _max_lengths().items():
         value = str(data.get(field) or "")
         if value and value != (getattr(client, field) or ""):
-            model_field = Client._meta.get_field(field)
-            max_length = model_field.max_length if isinstance(model_field, Field) else None
             setattr(client, field, value[: max_length or None])
             changed = True
     for field, value in (registry_fields(data) if number else {}).items():
@@ -744,6 +744,16 @@ def copy_remote(client: Client, data: dict[str, Any], *, number: bool = True) ->
             changed = True
     client.updated_at = timezone.now()
     return changed
+
+
+@functools.cache
+def _max_lengths() -> dict[str, int | None]:
+    """Each copied field's maximum length (looked up once, not once per field per client)."""
+    lengths = {}
+    for field in FIELDS:
+        model_field = Client._meta.get_field(field)
+        lengths[field] = model_field.max_length if isinstance(model_field, Field) else None
+    return lengths
 
 
 def _link(company: Company, client: Client, row: CustomerImportRow, job: SyncJob) -> ExternalLink:

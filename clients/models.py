@@ -81,7 +81,11 @@ class Client(models.Model):
     """A client of the accounting firm (in Tripletex: a customer of the firm's company)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: every query by firm is served by the (company, ...) indexes below, and
+    # one index less is one less to write per imported client.
+    company = models.ForeignKey(
+        "uku.Company", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     name = models.CharField(_("name"), max_length=255)
     # The number's country: the number is checked by its rule and is unique per firm and country
     # (the same eight digits are an Estonian registry code and a Finnish Y-tunnus).
@@ -268,8 +272,14 @@ class ExternalLink(models.Model):
     """A client's record in an accounting system (for Tripletex: the customer id), and, for
     vendors with accountant access, the client's own company there (its books)."""
 
-    company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="links")
+    # Neither indexed alone: the unique constraints below lead with them (one index less each
+    # to write per link an import makes).
+    company = models.ForeignKey(
+        "uku.Company", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="links", db_index=False
+    )
     vendor = models.CharField(max_length=32)
     remote_id = models.CharField(max_length=64)
     remote_name = models.CharField(max_length=255, blank=True)
@@ -373,8 +383,12 @@ class CustomerImportRow(models.Model):
     """
 
     company = models.ForeignKey("uku.Company", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: the (job, ...) index and unique constraint below lead with it.
     job = models.ForeignKey(
-        "integrations.SyncJob", on_delete=models.CASCADE, related_name="customer_rows"
+        "integrations.SyncJob",
+        on_delete=models.CASCADE,
+        related_name="customer_rows",
+        db_index=False,
     )
     vendor = models.CharField(max_length=32)
     remote_id = models.CharField(max_length=64)
