@@ -41,6 +41,13 @@ class RegistryNumberForm(forms.ModelForm):
         assert isinstance(country, forms.ChoiceField)  # a model field with choices makes one
         country.required = True
         country.choices = registry_numbers.Country.choices
+        # The stored number shown as people read it ("923 609 016"); compacted again on save.
+        instance = self.instance
+        if instance.pk and instance.organisation_number:
+            shown = registry_numbers.display_number(
+                instance.registry_country, instance.organisation_number
+            )
+            self.initial["organisation_number"] = shown.replace("\xa0", " ")
 
     def clean_organisation_number(self) -> str:
         country = self.cleaned_data.get("registry_country") or self.instance.registry_country

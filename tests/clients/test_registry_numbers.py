@@ -369,3 +369,26 @@ def test_the_import_warning_speaks_norwegian(world) -> None:
         warning = registry_warning(data)
     assert "12345678 er ikke et gyldig norsk organisasjonsnummer" in warning
     assert "brukes ikke til å finne klienter" in warning
+
+
+def test_the_edit_form_shows_the_number_grouped_and_saves_it_compact(world, as_user) -> None:
+    from django.urls import reverse
+
+    from clients.forms import RegistryNumberForm
+    from clients.models import Client
+
+    with world.scope_a():
+        client = Client.objects.create(
+            company=world.firm_a, name="Fjord AS", registry_country="NO",
+            organisation_number="923609016",
+        )  # fmt: skip
+        form = RegistryNumberForm(instance=client)
+        assert form["organisation_number"].value() == "923 609 016"
+        posted = RegistryNumberForm(
+            {"registry_country": "NO", "organisation_number": "923 609 016"}, instance=client
+        )
+        assert posted.is_valid(), posted.errors
+        assert posted.cleaned_data["organisation_number"] == "923609016"
+        assert not posted.has_changed()
+    page = as_user(world.admin).get(reverse("client_detail", args=[client.public_id]))
+    assert 'value="923 609 016"' in page.content.decode()

@@ -6,9 +6,12 @@ land in test-artifacts/screenshots/every-page/<language>-<width>/."""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -371,3 +374,106 @@ def test_no_table_scrolls_sideways_on_a_phone(open_context, firm, language) -> N
         assert _page_width(page) <= 390, (name, _page_width(page))
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     assert scrolling == {}
+
+
+# Issue 16's "Done when": at 1366 px and 390 px, in English and Norwegian, the dashboard, a
+# client, the import, the month of summary tasks, an invoice and History show dates, times,
+# money and organisation numbers the language's way (nb: dd.mm.åååå, 24-hour, "kr 1 200,00";
+# en: day first, 24-hour, "NOK 1,200.00"), no page is wider than its viewport and the console
+# shows no CSP violation. Screenshots: var/shots/done-when/ in the repository (not committed)
+# and, when UKU_NOTES_SHOTS names a folder, there too.
+REPO = Path(__file__).resolve().parents[2]
+SHOT_DIRS = [REPO / "var" / "shots" / "done-when"] + (
+    [Path(os.environ["UKU_NOTES_SHOTS"])] if os.environ.get("UKU_NOTES_SHOTS") else []
+)
+
+FORMATS: dict[str, dict[str, Any]] = {
+    "en": {
+        "date": "%d/%m/%Y",
+        "date_re": r"\b\d{2}/\d{2}/\d{4}\b",
+        "money": lambda whole, cents: f"NOK {whole:,}.{cents:02d}",
+        "orgnr": "923 609 016",
+    },
+    "nb": {
+        "date": "%d.%m.%Y",
+        "date_re": r"\b\d{2}\.\d{2}\.\d{4}\b",
+        "money": lambda whole, cents: "kr " + f"{whole:,}".replace(",", " ") + f",{cents:02d}",
+        "orgnr": "923 609 016",
+    },
+}
+TWELVE_HOUR = re.compile(r"\b\d{1,2}(:\d{2})?\s*(a\.m\.|p\.m\.|am|pm|AM|PM)(?!\w)")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+TIME_24 = re.compile(r"\b([01]\d|2[0-3]):[0-5]\d\b")
+
+
+def _walk(firm: dict[str, Any]) -> dict[str, str]:
+    return {
+        "1-dashboard": "/",
+        "2-client": f"/clients/{firm['client'].public_id}/",
+        "3-import": "/settings/apps/tripletex/?tab=import",
+        "4-summary-month": f"/summary-tasks/?period={firm['period']:%Y-%m}",
+        "5-invoice": f"/invoices/{firm['invoice'].public_id}/",
+        "6-history": "/settings/apps/tripletex/?tab=history",
+    }
+
+
+def _expected(firm: dict[str, Any], language: str) -> dict[str, list[str]]:
+    f = FORMATS[language]
+    money = f["money"]
+    today = timezone.localdate()
+    invoice = firm["invoice"]
+    started = timezone.localtime(firm["preview"].created_at)
+    return {
+        "1-dashboard": [f["orgnr"], (today + timedelta(days=10)).strftime(f["date"])],
+        "2-client": [f["orgnr"]],
+        "4-summary-month": [money(1_200_000, 50), money(3_600_001, 50)],
+        "5-invoice": [
+            money(1200, 0),
+            money(9700, 0),
+            invoice.issue_date.strftime(f["date"]),
+            invoice.due_date.strftime(f["date"]),
+        ],
+        "6-history": [started.strftime(f"{f['date']} %H:%M")],
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_done_when_walk(open_context, firm, world, width, language) -> None:
+    with world.scope_a():
+        world.firm_a.country = "NO"
+        world.firm_a.organisation_number = "923609016"
+        world.firm_a.save()
+    page, messages = open_context(width, 900 if width > 500 else 844, language)
+    expected = _expected(firm, language)
+    problems: dict[str, list[str]] = {}
+    for name, url in _walk(firm).items():
+        messages.clear()
+        response = page.goto(url)
+        assert response is not None and response.status == 200, (name, url)
+        page.wait_for_load_state("networkidle")
+        # What a person reads: the text, and the values in the form fields.
+        values = page.eval_on_selector_all(
+            "main input:not([type=hidden]):not([type=checkbox])", "els => els.map(e => e.value)"
+        )
+        text = " ".join([page.locator("main").inner_text(), *values])
+        text = text.replace("\xa0", " ").replace("\u202f", " ")
+        found: list[str] = []
+        for wanted in expected.get(name, []):
+            if wanted not in text:
+                found.append(f"missing {wanted!r}")
+        found += [f"12-hour time {m.group(0)!r}" for m in TWELVE_HOUR.finditer(text)]
+        found += [f"ISO date {m!r}" for m in ISO_DATE.findall(text)]
+        other = FORMATS["nb" if language == "en" else "en"]["date_re"]
+        found += [f"the other language's date {m!r}" for m in re.findall(other, text)]
+        if name == "6-history" and not TIME_24.search(text):
+            found.append("no 24-hour time")
+        if _page_width(page) > width:
+            found.append(f"{_page_width(page)} px wide in a {width} px viewport")
+        found += _csp_violations(messages)
+        for folder in SHOT_DIRS:
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / f"{language}-{width}-{name}.png"), full_page=True)
+        if found:
+            problems[name] = found
+    assert problems == {}
