@@ -31,7 +31,7 @@ from billing.pdf import invoice_pdf
 from integrations import services as integration_services
 from integrations.base import get_vendor
 from integrations.models import SyncJob
-from uku.http import FirmRequest
+from uku.http import FirmRequest, as_uuid
 from uku.tenancy import company_required, has_role, requires_role
 
 INVOICES_PER_PAGE = 25
@@ -85,7 +85,7 @@ def invoice_list(request: FirmRequest) -> HttpResponse:
     keep.pop("job", None)
     vendor = statuses.status_vendor(request.company)
     job = None
-    if _is_uuid(request.GET.get("job", "")):
+    if as_uuid(request.GET.get("job", "")) is not None:
         job = SyncJob.objects.filter(
             company=request.company, kind=statuses.STATUS_JOB, public_id=request.GET["job"]
         ).first()
@@ -110,7 +110,7 @@ def invoice_list(request: FirmRequest) -> HttpResponse:
 @requires_role(*INVOICE_ROLES)
 def invoice_refresh_status(request: FirmRequest) -> HttpResponse:
     """*Update status*: a background job for the selected invoices (all open ones if none)."""
-    ids = [i for i in request.POST.getlist("selected") if _is_uuid(i)]
+    ids = [i for i in request.POST.getlist("selected") if as_uuid(i) is not None]
     known = [
         str(i)
         for i in Invoice.objects.filter(company=request.company, public_id__in=ids).values_list(
@@ -352,7 +352,7 @@ def product_defaults(request: FirmRequest) -> HttpResponse:
             BillingProduct.objects.filter(company=request.company, public_id=product_id)
             .select_related("vat_type")
             .first()
-            if _is_uuid(product_id)
+            if as_uuid(product_id) is not None
             else None
         )
     initial: dict[str, Any] = {"quantity": request.GET.get(f"{prefix}-quantity") or 1}
@@ -365,16 +365,6 @@ def product_defaults(request: FirmRequest) -> HttpResponse:
         )
     form = LineForm(company=request.company, prefix=prefix, initial=initial)
     return render(request, "billing/_line_fields.html", {"form": form})
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @require_POST

@@ -33,7 +33,7 @@ from summarytasks.models import (
     TaskStatus,
     TaskTopic,
 )
-from uku.http import FirmRequest
+from uku.http import FirmRequest, as_uuid
 from uku.models import Membership
 from uku.tenancy import ADMIN_ROLES, company_required, requires_role
 
@@ -149,12 +149,18 @@ def mapping_save(request: FirmRequest, vendor: str) -> HttpResponse:
             except ValidationError as exc:
                 errors[key] = " ".join(exc.messages)
                 chosen[key] = ""
+    ids = [as_uuid(v) for v in chosen.values()]
     fields = {
         str(f.public_id): f
         for f in CustomTaskField.objects.filter(
-            company=request.company, public_id__in=[v for v in chosen.values() if v]
+            company=request.company, public_id__in=[i for i in ids if i is not None]
         )
     }
+    # A choice that names none of the firm's fields (a stale page, another firm's id, a forged
+    # post) is an error on its row, never a silent "not imported".
+    for key, value in chosen.items():
+        if value and key not in errors and str(as_uuid(value)) not in fields:
+            errors[key] = _("Choose one of the firm's custom fields.")
     if not errors:
         try:
             services.save_field_mapping(
@@ -562,7 +568,7 @@ def task_value(request: FirmRequest, public_id: str) -> HttpResponse:
     """Type a value by hand into one field of a task."""
     task = _task_or_404(request, public_id)
     field = get_object_or_404(
-        CustomTaskField, company=request.company, public_id=request.POST.get("field", "")
+        CustomTaskField, company=request.company, public_id=as_uuid(request.POST.get("field"))
     )
     try:
         services.set_task_value(

@@ -30,6 +30,7 @@ from integrations.models import (
 )
 from summarytasks.models import FieldMapping, SummaryTask, TaskStatus
 from uku.audit import action_label, object_type_label
+from uku.http import as_uuid
 from uku.models import AuditEvent, Company, Invitation, Membership
 
 # A credential is "expiring soon" this many days ahead: the first of the expiry warnings.
@@ -308,14 +309,8 @@ def _activity(company: Company, events: list[AuditEvent]) -> list[dict[str, Any]
     return rows
 
 
-def _uuids(values: set[str]) -> list[str]:
-    found = []
-    for value in values:
-        try:
-            found.append(str(uuid.UUID(value)))
-        except ValueError:
-            continue
-    return found
+def _uuids(values: set[str]) -> list[uuid.UUID]:
+    return [parsed for value in values if (parsed := as_uuid(value)) is not None]
 
 
 def _event_url(event: AuditEvent, existing: dict[str, dict[str, Any]]) -> str:

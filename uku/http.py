@@ -17,6 +17,7 @@ These are annotations only: no request is ever constructed from these classes.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, TypeGuard, cast
 
 from django.http import HttpRequest
@@ -90,3 +91,17 @@ def actor_of(request: Request) -> User:
     so this is `request.user`, typed as uku's `User`.
     """
     return firm_request(request).user
+
+
+def as_uuid(value: object) -> uuid.UUID | None:
+    """The UUID *value* spells, or None when it spells none.
+
+    Ids in URLs, forms and JSON bodies come from users; one that is not a UUID names no object. Check
+    it with this before it reaches a UUID column's lookup, which raises instead of matching nothing.
+    """
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

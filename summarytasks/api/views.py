@@ -35,7 +35,7 @@ from summarytasks.models import CustomTaskField, SummaryTask, SummaryTaskValue
 from uku.api.permissions import HasRole, IsCompanyMember
 from uku.api.schema import ErrorSerializer
 from uku.api.views import as_drf_error
-from uku.http import actor_of, firm_of
+from uku.http import actor_of, as_uuid, firm_of
 from uku.models import Membership
 from uku.permissions import ADMIN_ROLES
 
@@ -324,16 +324,22 @@ class SummaryTaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                     {"assignee": ["No member of this firm has that e-mail."]}
                 )
             changes["assignee"] = membership.user
-        fields = (
+        # The keys are custom task field ids; one that is not even a UUID names no field (and must
+        # not reach the UUID column's lookup, which would raise instead of matching nothing).
+        keys = {key: as_uuid(key) for key in values}
+        by_id = (
             {
-                str(f.public_id): f
-                for f in CustomTaskField.objects.filter(company=company, public_id__in=list(values))
+                f.public_id: f
+                for f in CustomTaskField.objects.filter(
+                    company=company, public_id__in=[k for k in keys.values() if k is not None]
+                )
             }
             if values
             else {}
         )
-        if unknown := [k for k in values if k not in fields]:
+        if unknown := [key for key, parsed in keys.items() if parsed not in by_id]:
             raise exceptions.ValidationError({"values": [f"No custom task field {unknown[0]}."]})
+        fields = {key: by_id[parsed] for key, parsed in keys.items() if parsed is not None}
         try:
             with transaction.atomic():
                 services.update_task(company=company, actor=actor, task=task, **changes)

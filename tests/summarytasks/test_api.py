@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import time_machine
 
 from summarytasks.models import SummaryTask
@@ -191,3 +193,35 @@ def test_summary_tasks_are_listed_with_values_and_changed(world, api_as, linked,
     assert billing.status_code == 403
     with world.scope_a():
         assert SummaryTask.objects.get(pk=task.pk).status == "done"
+
+
+def test_a_value_keyed_by_something_that_is_not_a_field_id_is_a_field_error(
+    world, api_as, linked, mapped
+):
+    """Found by the schema fuzz: a key that is not a UUID reached the UUID lookup and gave a 500."""
+    client = linked("Fjord Bakeri AS", "c1")
+    fields = mapped(documents="Docs")
+    books("c1", MARCH, documents=1)
+    task = _import(world, client).task
+    member = api_as(world.accountant)
+    field_id = str(fields["documents"].public_id)
+    for key in ["not-a-uuid", "9\U00101c34\u00a1", "", str(uuid.uuid4())]:
+        answer = member.patch(
+            f"/api/v1/summary-tasks/{task.public_id}/",
+            {"comment": "kept?", "values": {field_id: "7", key: "1"}},
+            format="json",
+        )
+        assert answer.status_code == 400, (key, answer.content)
+        assert list(answer.json()["fields"]) == ["values"]
+    with world.scope_a():
+        task.refresh_from_db()
+        assert task.comment != "kept?"
+        assert str(task.values.get(field=fields["documents"]).value) == "1"
+    upper = member.patch(
+        f"/api/v1/summary-tasks/{task.public_id}/",
+        {"values": {field_id.upper(): "7"}},
+        format="json",
+    )
+    assert upper.status_code == 200, upper.content
+    docs = next(v for v in upper.json()["values"] if v["field_name"] == "Docs")
+    assert docs["value"] == "7"

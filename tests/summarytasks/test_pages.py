@@ -320,3 +320,29 @@ def test_the_month_totals_are_formatted_the_languages_way(world, as_user) -> Non
     page = client.get("/summary-tasks/?period=2024-03").content.decode()
     totals = page[page.index('id="month-totals"') :]
     assert "kr\xa01\xa0200\xa0000,50" in totals and "2\xa0200" in totals
+
+
+def test_a_mapping_to_something_that_is_not_a_field_of_the_firm_is_refused(
+    world, as_user, stat_connection
+):
+    """A forged or stale choice (not a UUID, or no field of this firm) is a row error, not a 500
+    and not a silent unmapping."""
+    with world.scope_a():
+        field = services.create_task_field(company=world.firm_a, actor=world.admin, name="F")
+    admin = as_user(world.admin)
+    admin.post(f"/settings/apps/{VENDOR}/summary/fields/", {"map:documents": str(field.public_id)})
+    for choice in ["not-a-uuid", "00000000-0000-0000-0000-000000000000"]:
+        response = admin.post(f"/settings/apps/{VENDOR}/summary/fields/", {"map:documents": choice})
+        assert response.status_code == 422, choice
+        assert "Choose one of the firm&#x27;s custom fields." in response.content.decode()
+    with world.scope_a():
+        assert services.field_mapping(world.firm_a, VENDOR) == {"documents": field}
+
+
+def test_typing_a_value_into_a_field_id_that_is_not_a_uuid_is_a_404(world, as_user, linked):
+    client = linked("Fjord Bakeri AS", "c1")
+    task = _import(world, client).task
+    response = as_user(world.accountant).post(
+        f"/summary-tasks/{task.public_id}/value/", {"field": "not-a-uuid", "value": "7"}
+    )
+    assert response.status_code == 404
