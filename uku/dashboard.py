@@ -275,20 +275,14 @@ def _activity(company: Company, events: list[AuditEvent]) -> list[dict[str, Any]
         if event.object_type in ids and event.object_id:
             ids[event.object_type].add(event.object_id)
     existing: dict[str, dict[str, Any]] = {kind: {} for kind in ids}
-    if ids["client"]:
-        existing["client"] = {
-            str(pk): pk
-            for pk in Client.objects.filter(
-                company=company, public_id__in=_uuids(ids["client"])
-            ).values_list("public_id", flat=True)
-        }
-    if ids["invoice"]:
-        existing["invoice"] = {
-            str(pk): pk
-            for pk in Invoice.objects.filter(
-                company=company, public_id__in=_uuids(ids["invoice"])
-            ).values_list("public_id", flat=True)
-        }
+    for kind, model in (("client", Client), ("invoice", Invoice)):
+        if ids[kind]:
+            existing[kind] = {
+                str(pk): pk
+                for pk in model.objects.filter(
+                    company=company, public_id__in=_uuids(ids[kind])
+                ).values_list("public_id", flat=True)
+            }
     if ids["sync_job"]:
         existing["sync_job"] = {
             str(job.public_id): job
