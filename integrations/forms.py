@@ -88,10 +88,10 @@ class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("What"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     date_from = forms.DateField(
-        label=_("Started from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Started from"), required=False, widget=LocalDateInput()
     )
     date_to = forms.DateField(
-        label=_("Started until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Started until"), required=False, widget=LocalDateInput()
     )
 
     def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:

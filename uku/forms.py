@@ -17,6 +17,7 @@ from uku import registry_numbers
 from uku.client_ip import client_ip
 from uku.models import ApiToken, Company, Membership, Role, User
 from uku.validators import EMAIL_MAX_LENGTH, single_line
+from uku.widgets import LocalDateInput
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +167,10 @@ class AuditFilterForm(forms.Form):
         help_text=_("Part of its name, or its id."),
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=LocalDateInput()
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=LocalDateInput()
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -231,3 +231,38 @@ def test_the_bell_opens_the_latest_notifications_and_unread_is_not_green(world, 
     with scopes_disabled():
         other = world.outsider
     assert "220 created" not in as_user(other).get(reverse("notifications_menu")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "shown"),
+    [
+        ("nb", "01.11.2026", "01.11.2026"),
+        ("en", "01/11/2026", "01/11/2026"),
+        ("nb", "2026-11-01", "2026-11-01"),  # a link or script may send ISO
+    ],
+)
+def test_the_date_filter_is_typed_and_shown_the_way_the_language_writes_dates(
+    world, saved_connection, as_user, language, typed, shown
+) -> None:
+    saved_connection()
+    with world.scope_a():
+        job, _ = services.start_job(
+            company=world.firm_a, actor=world.admin, vendor="tripletex", kind="product_import"
+        )
+        services.finish_job(job, counts={})
+    client = as_user(world.admin)
+    client.cookies.load({"django_language": language})
+    page = client.get(
+        reverse("integration_detail", args=["tripletex"]),
+        {"tab": "history", "date_from": typed},
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
+    date_from = (
+        page.split('name="date_from"')[0].rsplit("<input", 1)[1]
+        + page.split('name="date_from"')[1].split(">")[0]
+    )
+    # A native date picker follows the browser's locale (mm/dd/yyyy in an English browser), not
+    # the page's language.
+    assert 'type="date"' not in page
+    assert f'value="{shown}"' in date_from
+    assert "is-invalid" not in date_from

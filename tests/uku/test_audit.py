@@ -679,3 +679,16 @@ def test_an_event_outlives_its_actors_account(world) -> None:
     event = only("api_token.created")
     assert event.actor is None and event.actor_label == "member@fjord.no"
     assert event.object_id == str(token.public_id)
+
+
+@pytest.mark.parametrize(("language", "shown"), [("nb", "01.11.2026"), ("en", "01/11/2026")])
+def test_the_date_filters_follow_the_language(world, log, as_user, language, shown) -> None:
+    web = as_user(world.admin)
+    web.cookies.load({"django_language": language})
+    page = web.get(
+        reverse("audit_log"), {"date_from": shown}, HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    # A native date picker follows the browser's locale, not the page's language.
+    assert 'type="date"' not in page
+    date_from = page.split('id="id_date_from"')[0].rsplit("<input", 1)[1]
+    assert f'value="{shown}"' in date_from and "is-invalid" not in date_from
