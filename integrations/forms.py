@@ -87,12 +87,8 @@ class HistoryFilterForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("What"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    date_from = forms.DateField(
-        label=_("Started from"), required=False, widget=LocalDateInput()
-    )
-    date_to = forms.DateField(
-        label=_("Started until"), required=False, widget=LocalDateInput()
-    )
+    date_from = forms.DateField(label=_("Started from"), required=False, widget=LocalDateInput())
+    date_to = forms.DateField(label=_("Started until"), required=False, widget=LocalDateInput())
 
     def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
         from integrations.models import SyncJobStatus

@@ -59,6 +59,7 @@ from requests.structures import CaseInsensitiveDict
 
 from integrations.base import CallRecord, CallRecorder, IntegrationError, TransientError
 from integrations.ratelimit import RateLimitBudget, get_budget, rate_limited
+from uku.i18n import every_language
 from uku.logging import redact
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -503,11 +504,12 @@ class VendorHttpClient:
         vendor's codes) for a refused request. Returned, not raised. The message is shown to
         users: the vendor's own texts are fine after `scrub`, a URL or credential never.
         Default: a permanent `IntegrationError` naming method, template and status."""
-        text = FAILURE_TEXTS["refused"] % {
+        values = {
             "vendor": self.vendor, "method": call.method, "path": call.template,
             "status": response.status,
         }  # fmt: skip
-        return IntegrationError(str(text), details=self._details(call, response))
+        text = every_language(lambda: FAILURE_TEXTS["refused"] % values)
+        return IntegrationError(text, details=self._details(call, response))
 
     def failure_error(
         self, kind: str, call: HttpCall, *, write: bool, response: HttpResponse | None
@@ -519,8 +521,8 @@ class VendorHttpClient:
         `TransientError` (a vendor may return a permanent error, e.g. for a 5xx that says the
         payload is invalid). Default: the generic texts of `FAILURE_TEXTS`."""
         values = {"vendor": self.vendor, "status": response.status if response else None}
-        text = f"{FAILURE_TEXTS[kind] % values} "
-        text += str(FAILURE_TEXTS["write_unsure" if write else "retry_later"] % values)
+        then = FAILURE_TEXTS["write_unsure" if write else "retry_later"]
+        text = every_language(lambda: f"{FAILURE_TEXTS[kind] % values} {then % values}")
         details: dict[str, Any] = {
             "method": call.method, "path": call.template, "kind": kind, "write": write,
         }  # fmt: skip

@@ -59,6 +59,7 @@ from integrations.models import (
     SyncJobStatus,
     stalled_before,
 )
+from uku.i18n import every_language
 from uku.models import Company, User
 from uku.permissions import ADMIN_ROLES, require
 
@@ -631,26 +632,31 @@ def _notify_end(job: SyncJob) -> None:
     if job.requested_by is None:
         return
     vendor = get_vendor(job.vendor).label
-    outcome = describe_result(job)
-    if job.status == SyncJobStatus.SUCCEEDED:
-        text = _("%(vendor)s: %(job)s finished.") % {"vendor": vendor, "job": job_label(job.kind)}
-        if outcome:
-            text = f"{text} {outcome}"
-        failed = job.counts.get("failed") if isinstance(job.counts, dict) else None
-        level = (
-            NotificationLevel.WARNING
-            if isinstance(failed, int) and failed > 0
-            else NotificationLevel.SUCCESS
-        )
+    failed = job.counts.get("failed") if isinstance(job.counts, dict) else None
+    if job.status != SyncJobStatus.SUCCEEDED:
+        level = NotificationLevel.ERROR
+    elif isinstance(failed, int) and failed > 0:
+        level = NotificationLevel.WARNING
     else:
+        level = NotificationLevel.SUCCESS
+
+    def render() -> str:
+        outcome = describe_result(job)
+        if job.status == SyncJobStatus.SUCCEEDED:
+            text = _("%(vendor)s: %(job)s finished.") % {
+                "vendor": vendor,
+                "job": job_label(job.kind),
+            }
+            return f"{text} {outcome}" if outcome else text
         text = _("%(vendor)s: %(job)s failed: %(error)s") % {
             "vendor": vendor,
             "job": job_label(job.kind),
-            "error": job.error,
+            "error": job.error_shown,
         }
-        if outcome:
-            text = f"{text} ({outcome})"
-        level = NotificationLevel.ERROR
+        return f"{text} ({outcome})" if outcome else text
+
+    # In every language: the person reads it later, in their own.
+    text = every_language(render)
     services.notify(
         company=job.company,
         users=[job.requested_by],

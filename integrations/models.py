@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from uku.i18n import in_active_language
+
 if TYPE_CHECKING:
     from django_scopes import ScopedManagerType
 
@@ -56,6 +58,8 @@ class IntegrationConnection(models.Model):
     remote_employee_name = models.CharField(max_length=255, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # `last_error` in every language, so a page shows it in its reader's (uku/i18n.py).
+    last_error_texts = models.JSONField(default=dict, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +83,11 @@ class IntegrationConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vendor} for {self.company_id}"
+
+    @property
+    def last_error_shown(self) -> str:
+        """`last_error` in the active language, when it was recorded in it."""
+        return in_active_language(self.last_error, self.last_error_texts)
 
     @property
     def active_credential(self) -> IntegrationCredential | None:
@@ -176,6 +185,8 @@ class SyncJob(models.Model):
     progress_total = models.PositiveIntegerField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # `error` in every language, so a page shows it in its reader's (uku/i18n.py).
+    error_texts = models.JSONField(default=dict, blank=True)
     error_details = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -204,6 +215,12 @@ class SyncJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vendor}/{self.kind} {self.status}"
+
+    @property
+    def error_shown(self) -> str:
+        """`error` in the active language, when it was recorded in it (a job fails in the
+        worker, in the site's default language; it is read in the reader's)."""
+        return in_active_language(self.error, self.error_texts)
 
     @property
     def is_active(self) -> bool:
@@ -283,6 +300,8 @@ class Notification(models.Model):
         max_length=8, choices=NotificationLevel.choices, default=NotificationLevel.INFO
     )
     text = models.TextField()
+    # `text` in every language, so the bell shows it in its reader's (uku/i18n.py).
+    texts = models.JSONField(default=dict, blank=True)
     link = models.CharField(max_length=500, blank=True)
     key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -304,6 +323,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @property
+    def text_shown(self) -> str:
+        """`text` in the active language, when it was made in it."""
+        return in_active_language(self.text, self.texts)
 
 
 class RateLimitState(models.Model):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -43,6 +43,7 @@ from integrations.models import (
     SyncJobStatus,
 )
 from uku import audit
+from uku.i18n import every_language, texts_of
 from uku.models import Company, Membership, Role, User
 
 if TYPE_CHECKING:
@@ -418,6 +419,7 @@ def save_connection(
         connection.remote_employee_name = result.remote.employee_name
         connection.last_success_at = now
         connection.last_error = ""
+        connection.last_error_texts = {}
         connection.last_error_at = None
         connection.save()
         # What was saved, never with what: no credential value, not even its last characters.
@@ -456,6 +458,7 @@ def disconnect(
         connection.remote_company_id = ""
         connection.remote_employee_name = ""
         connection.last_error = ""
+        connection.last_error_texts = {}
         connection.last_error_at = None
         connection.save()
     return connection
@@ -481,8 +484,11 @@ def _flag_connection_error(connection: IntegrationConnection, error: Integration
     """The connection stops showing "Connected": its status and headline become the error."""
     connection.status = ConnectionStatus.ERROR
     connection.last_error = error.message
+    connection.last_error_texts = texts_of(error.message)
     connection.last_error_at = timezone.now()
-    connection.save(update_fields=["status", "last_error", "last_error_at", "updated_at"])
+    connection.save(
+        update_fields=["status", "last_error", "last_error_texts", "last_error_at", "updated_at"]
+    )
 
 
 def record_sync_success(connection: IntegrationConnection, job: SyncJob) -> None:
@@ -509,6 +515,7 @@ def record_call_success(connection: IntegrationConnection, since: datetime | Non
         status=ConnectionStatus.CONNECTED,
         last_success_at=timezone.now(),
         last_error="",
+        last_error_texts={},
         last_error_at=None,
         updated_at=timezone.now(),
     )
@@ -592,8 +599,11 @@ def finish_job(
             job.error = error.message
             job.error_details = {k: str(v) for k, v in error.details.items()}
         else:
-            job.error = _("An unexpected error stopped the job. It has been logged.")
+            job.error = every_language(
+                lambda: _("An unexpected error stopped the job. It has been logged.")
+            )
             logger.exception("sync job %s failed", job.public_id, exc_info=error)
+        job.error_texts = texts_of(job.error)
     return bool(
         SyncJob.objects.filter(
             pk=job.pk, attempts=job.attempts, status__in=ACTIVE_JOB_STATUSES
@@ -602,6 +612,7 @@ def finish_job(
             finished_at=job.finished_at,
             counts=job.counts,
             error=job.error,
+            error_texts=job.error_texts,
             error_details=job.error_details,
         )
     )
@@ -641,7 +652,13 @@ def notify(
             with transaction.atomic():
                 created.append(
                     Notification.objects.create(
-                        company=company, recipient=user, level=level, text=text, link=link, key=key
+                        company=company,
+                        recipient=user,
+                        level=level,
+                        text=text,
+                        texts=texts_of(text),
+                        link=link,
+                        key=key,
                     )
                 )
         except IntegrityError:
@@ -676,10 +693,12 @@ def mark_job_seen(*, company: Company, actor: User, job: SyncJob) -> bool:
         return False
     from integrations.jobs import describe_result, job_label  # jobs imports this module
 
-    outcome = describe_result(job)
-    text = f"{job_label(job.kind)}: {job.get_status_display()}"
-    if outcome:
-        text = f"{text}. {outcome}"
+    def render() -> str:
+        outcome = describe_result(job)
+        text = f"{job_label(job.kind)}: {job.get_status_display()}"
+        return f"{text}. {outcome}" if outcome else text
+
+    text = every_language(render)
     try:
         with transaction.atomic():
             Notification.objects.create(
@@ -687,6 +706,7 @@ def mark_job_seen(*, company: Company, actor: User, job: SyncJob) -> bool:
                 recipient=actor,
                 level=NotificationLevel.INFO,
                 text=text,
+                texts=texts_of(text),
                 link=reverse("integration_job", args=[job.vendor, job.public_id]),
                 key=key,
                 read_at=timezone.now(),
@@ -741,28 +761,33 @@ def warn_expiring_tokens(*, company: Company, today: date) -> int:
         if threshold in already:
             continue
         label = get_vendor(connection.vendor).label
-        if days < 0:
-            text = _(
-                "The %(vendor)s token expired on %(date)s. Syncing has stopped: paste a new "
-                "token under Settings & Apps → %(vendor)s → Connect."
-            )
-            level = NotificationLevel.ERROR
-        elif days == 0:
-            text = _(
-                "The %(vendor)s token expires today (%(date)s). Create a new one in %(vendor)s "
-                "and paste it under Settings & Apps → %(vendor)s → Connect."
-            )
-            level = NotificationLevel.ERROR
-        else:
-            text = ngettext(
-                "The %(vendor)s token expires tomorrow (%(date)s). Replace it under Settings & "
-                "Apps → %(vendor)s → Connect.",
-                "The %(vendor)s token expires in %(days)d days (%(date)s). Replace it under "
-                "Settings & Apps → %(vendor)s → Connect.",
-                days,
-            )
-            level = NotificationLevel.WARNING
-        text = text % {"vendor": label, "date": expires_on.isoformat(), "days": days}
+        level = NotificationLevel.ERROR if days <= 0 else NotificationLevel.WARNING
+
+        def render(expires_on: date = expires_on, days: int = days, label: str = label) -> str:
+            if days < 0:
+                message = _(
+                    "The %(vendor)s token expired on %(date)s. Syncing has stopped: paste a "
+                    "new token under Settings & Apps → %(vendor)s → Connect."
+                )
+            elif days == 0:
+                message = _(
+                    "The %(vendor)s token expires today (%(date)s). Create a new one in "
+                    "%(vendor)s and paste it under Settings & Apps → %(vendor)s → Connect."
+                )
+            else:
+                message = ngettext(
+                    "The %(vendor)s token expires tomorrow (%(date)s). Replace it under "
+                    "Settings & Apps → %(vendor)s → Connect.",
+                    "The %(vendor)s token expires in %(days)d days (%(date)s). Replace it "
+                    "under Settings & Apps → %(vendor)s → Connect.",
+                    days,
+                )
+            # The date as the reader's language writes it, not ISO.
+            shown = formats.date_format(expires_on, "SHORT_DATE_FORMAT")
+            return message % {"vendor": label, "date": shown, "days": days}
+
+        # In every language: the notification is read in each admin's language.
+        text = every_language(render)
         sent += len(
             notify(
                 company=company,

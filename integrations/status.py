@@ -69,7 +69,7 @@ def describe(
     elif connection is None or not connection.enabled:
         state, headline = "not_enabled", _("Not enabled")
     elif connection.status == ConnectionStatus.ERROR:
-        state, headline = "error", connection.last_error or _("The last sync failed.")
+        state, headline = "error", connection.last_error_shown or _("The last sync failed.")
     elif credential is None or connection.status != ConnectionStatus.CONNECTED:
         state, headline = "not_connected", _("Enabled, not connected")
     else:

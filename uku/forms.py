@@ -166,12 +166,8 @@ class AuditFilterForm(forms.Form):
         max_length=255,
         help_text=_("Part of its name, or its id."),
     )
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=LocalDateInput()
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=LocalDateInput()
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=LocalDateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=LocalDateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from uku import audit

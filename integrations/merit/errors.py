@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from integrations.base import ConfigError
 from integrations.merit.vendor import API_SETTINGS_PATH, INFO
+from uku.i18n import every_language
 
 
 class MeritRequestError(ConfigError):
@@ -170,10 +171,16 @@ def say(key: str, **values: Any) -> str:
     """The message `key` in the active language, filled with `values` (plus `where`, Merit's
     menu path). An `environment` or `country` value that is a country key ("ee") is shown by
     its translated name ("Estonia")."""
-    for name in ("country", "found"):
-        if name in values:
-            values[name] = INFO.environment_name(values[name])
-    return str(MESSAGES[key]) % {"where": API_SETTINGS_PATH, **values}
+
+    def render() -> str:
+        shown = dict(values)
+        for name in ("country", "found"):
+            if name in shown:
+                shown[name] = INFO.environment_name(shown[name])
+        return str(MESSAGES[key]) % {"where": API_SETTINGS_PATH, **shown}
+
+    # In every language: a job's error is read later, in the reader's language (uku/i18n.py).
+    return every_language(render)
 
 
 __all__ = ["MESSAGES", "MeritRequestError", "say"]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from integrations.base import AuthError, ConfigError
+from uku.i18n import every_language
 
 
 class TripletexRequestError(ConfigError):
@@ -195,9 +196,15 @@ def say(key: str, **values: Any) -> str:
     """The message `key` in the active language, filled with `values` (and `where`). An
     `environment` value of "production" or "test" is shown by its translated name."""
     environment = values.get("environment")
-    if environment in ("production", "test"):
-        values["environment"] = _("Production") if environment == "production" else _("Test")
-    return str(MESSAGES[key]) % {"where": TOKEN_MENU_PATH, **values}
+
+    def render() -> str:
+        shown = dict(values)
+        if environment in ("production", "test"):
+            shown["environment"] = _("Production") if environment == "production" else _("Test")
+        return str(MESSAGES[key]) % {"where": TOKEN_MENU_PATH, **shown}
+
+    # In every language: a job's error is read later, in the reader's language (uku/i18n.py).
+    return every_language(render)
 
 
 __all__ = ["MESSAGES", "TOKEN_MENU_PATH", "TripletexForbidden", "TripletexRequestError", "say"]

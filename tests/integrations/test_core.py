@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from integrations import crypto, services
@@ -175,7 +176,9 @@ def test_expiry_warnings_fire_once_per_threshold(
     notes = _notifications(world)
     assert {n.recipient.email for n in notes} == {"owner@fjord.no", "admin@fjord.no"}
     assert len(notes) == 2
-    assert "2027-03-01" in notes[0].text
+    assert "01/03/2027" in notes[0].text  # the date as the language writes it, not ISO
+    with translation.override("nb"):
+        assert "01.03.2027" in notes[0].text_shown and "Tokenet" in notes[0].text_shown
     assert len(mail.outbox) == 1 and set(mail.outbox[0].to) == {"owner@fjord.no", "admin@fjord.no"}
 
 
@@ -207,7 +210,7 @@ def test_a_token_saved_close_to_expiry_warns_once_for_where_it_is(world, saved_c
             Notification.objects.filter(recipient=world.owner).values_list("text", flat=True)
         )
     assert texts == [
-        "The Tripletex token expires in 5 days (2027-03-01). Replace it under Settings & Apps → Tripletex → Connect."
+        "The Tripletex token expires in 5 days (01/03/2027). Replace it under Settings & Apps → Tripletex → Connect."
     ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django_scopes import scopes_disabled
 
 from integrations import jobs, services
@@ -266,3 +266,47 @@ def test_the_date_filter_is_typed_and_shown_the_way_the_language_writes_dates(
     assert 'type="date"' not in page
     assert f'value="{shown}"' in date_from
     assert "is-invalid" not in date_from
+
+
+def expired_token_runner(*, job: SyncJob, adapter: Any) -> dict[str, Any]:
+    """Fails as a Tripletex token that expired would, in the worker's (default) language."""
+    from integrations.base import AuthError
+    from integrations.tripletex.errors import say
+
+    raise AuthError(say("token_expired"))
+
+
+def test_a_job_error_is_shown_in_the_readers_language(world, saved_connection, as_user) -> None:
+    saved_connection()
+    jobs.register_job_kind("expired_test", f"{__name__}.expired_token_runner", "Expiry test")
+    try:
+        with world.scope_a():
+            job, _ = services.start_job(
+                company=world.firm_a, actor=world.admin, vendor="tripletex", kind="expired_test"
+            )
+        jobs.run_sync_job.apply(args=[job.pk]).get()  # the worker speaks the default language
+    finally:
+        jobs.JOB_KINDS.pop("expired_test", None)
+    job.refresh_from_db()
+    assert job.status == SyncJobStatus.FAILED
+    assert job.error.startswith("The Tripletex employee token has expired.")
+    norwegian = "Ansatt-tokenet fra Tripletex har utløpt."
+    client = as_user(world.admin)
+    client.cookies.load({"django_language": "nb"})
+    nb = {"HTTP_ACCEPT_LANGUAGE": "nb"}
+    listed = client.get(
+        reverse("integration_detail", args=["tripletex"]), {"tab": "history"}, **nb
+    ).content.decode()
+    detail = client.get(reverse("integration_job", args=["tripletex", job.public_id]), **nb)
+    overview = client.get(reverse("integration_detail", args=["tripletex"]), **nb)
+    assert norwegian in listed and "has expired" not in listed
+    assert norwegian in detail.content.decode()
+    assert norwegian in overview.content.decode()  # the connection's error headline
+    with scopes_disabled():
+        note = Notification.objects.get(recipient=world.admin, link__contains=str(job.public_id))
+    with translation.override("nb"):
+        assert norwegian in note.text_shown
+    assert "has expired" in note.text
+    client.cookies.load({"django_language": "en"})
+    english = client.get(reverse("integration_job", args=["tripletex", job.public_id]))
+    assert "The Tripletex employee token has expired." in english.content.decode()
