@@ -36,9 +36,11 @@ def firm(world, saved_connection) -> dict[str, Any]:
     from clients.models import Client, CustomerImportRow, ExternalLink
     from integrations import jobs, services
     from integrations.base import TransientError
+    from integrations.http import FAILURE_TEXTS
     from integrations.models import SyncJobCall
     from summarytasks import schedule
     from summarytasks.models import CustomTaskField, SummaryTask, SummaryTaskValue
+    from uku.i18n import every_language
 
     saved_connection(expires_on=timezone.localdate() + timedelta(days=10))
     with world.scope_a():
@@ -104,7 +106,9 @@ def firm(world, saved_connection) -> dict[str, Any]:
         failed, _ = services.start_job(
             company=world.firm_a, actor=world.admin, vendor="tripletex", kind="product_import"
         )
-        services.finish_job(failed, error=TransientError("Tripletex did not answer in time."))
+        # The seam's own timeout text, made in every language as a real failure's is.
+        timeout = every_language(lambda: FAILURE_TEXTS["timeout"] % {"vendor": "Tripletex"})
+        services.finish_job(failed, error=TransientError(timeout))
         jobs._notify_end(preview)
         jobs._notify_end(failed)
 
@@ -174,7 +178,12 @@ EXPECTED = {
         "05-import": ["New", "Existing"],
         "06-summary-month": ["Done", "In progress", "Open"],
         "08-invoice": ["Draft"],
-        "09-history": ["2 read, 1 new, 1 existing", "1 failed call", "Failed"],
+        "09-history": [
+            "2 read, 1 new, 1 existing",
+            "1 failed call",
+            "Failed",
+            "Tripletex did not answer in time.",
+        ],
         "10-job": ["2 read, 1 new, 1 existing"],
         "11-notifications": ["Unread"],
         "12-settings-apps": ["Last sync", "Linked clients", "Token expires"],
@@ -183,7 +192,11 @@ EXPECTED = {
         "05-import": ["Ny", "Eksisterende"],
         "06-summary-month": ["Ferdig", "Åpen"],
         "08-invoice": ["Utkast"],
-        "09-history": ["2 lest inn, 1 ny, 1 eksisterende", "1 kall feilet"],
+        "09-history": [
+            "2 lest inn, 1 ny, 1 eksisterende",
+            "1 kall feilet",
+            "Tripletex svarte ikke i tide.",
+        ],
         "10-job": ["2 lest inn, 1 ny, 1 eksisterende"],
         "11-notifications": ["Ulest"],
         "12-settings-apps": ["Siste synkronisering", "Koblede klienter", "Tokenet utløper"],
