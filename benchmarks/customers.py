@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from benchmarks.harness import (
+    RawMerit,
     Result,
     Sizes,
     StatementCounter,
@@ -112,8 +113,6 @@ def _tripletex() -> VendorBench:
 def _merit() -> VendorBench:
     from django.conf import settings
 
-    from integrations.merit.signing import dump_body, signed_url
-
     def configure(server: Any) -> None:
         settings.MERIT_EE_URL = server.urls["EE"]
 
@@ -125,18 +124,10 @@ def _merit() -> VendorBench:
     def raw_fetch(server: Any, calls: list[dict[str, Any]]) -> None:
         # Merit answers every customer in one `getcustomers` (no paging); uku asks with an
         # empty filter for a full import.
-        creds, body = server.bench_credentials, dump_body({})
-        with requests.Session() as http:
+        creds = server.bench_credentials
+        with RawMerit(server.urls["EE"], creds["api_id"], creds["api_key"]) as merit:
             for _call in calls:
-                url = signed_url(
-                    server.urls["EE"], "getcustomers", creds["api_id"], creds["api_key"], body
-                )
-                http.post(
-                    url,
-                    data=body.encode(),
-                    headers={"Content-Type": "application/json"},
-                    timeout=60,
-                ).json()
+                merit.call("getcustomers", {})
 
     return VendorBench(
         vendor="merit",

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
+from integrations.merit.signing import dump_body, signed_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -147,6 +151,49 @@ def setup_django(database: str = "uku_bench") -> str:
     settings.DEBUG = False
     call_command("migrate", verbosity=0)
     return label
+
+
+# --- Raw vendor calls (the floors) -------------------------------------------------------------
+
+
+class RawMerit:
+    """Plain Merit Aktiva v1 calls with `requests`, none of uku's client: the floor uku's Merit
+    adapter is timed against. Use as `with RawMerit(url, api_id, api_key) as merit:` so every
+    call shares one HTTP session, as uku's client does.
+
+    `call` serialises the payload once, signs those exact bytes with a fresh timestamp (the
+    vendor fact sheet, section 2), POSTs them and returns the parsed answer. It does not retry;
+    an answer that is not JSON (Merit's 401 is plain text) raises from `Response.json`, so a
+    floor never silently times error answers.
+    """
+
+    def __init__(self, base_url: str, api_id: str, api_key: str, timeout: float = 60) -> None:
+        self.base_url = base_url
+        self.api_id = api_id
+        self.api_key = api_key
+        self.timeout = timeout
+        self._http: requests.Session | None = None
+
+    def __enter__(self) -> RawMerit:
+        self._http = requests.Session()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def call(self, endpoint: str, payload: Any) -> Any:
+        if self._http is None:
+            raise RuntimeError("RawMerit.call outside `with RawMerit(...)`")
+        body = dump_body(payload)
+        url = signed_url(self.base_url, endpoint, self.api_id, self.api_key, body)
+        return self._http.post(
+            url,
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+            timeout=self.timeout,
+        ).json()
 
 
 # --- Measuring -----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from unittest import mock
 import requests
 
 from benchmarks.harness import (
+    RawMerit,
     Result,
     Sizes,
     Target,
@@ -331,7 +332,6 @@ def _merit_bench(clients: int) -> StatisticsBench:
 
     from integrations import crypto, services
     from integrations.merit.sandbox import start_sandbox
-    from integrations.merit.signing import dump_body, signed_url
     from integrations.models import ConnectionStatus, IntegrationConnection, IntegrationCredential
 
     server = start_sandbox(seed="demo")
@@ -377,21 +377,12 @@ def _merit_bench(clients: int) -> StatisticsBench:
     def raw_replay(calls: list[dict[str, Any]]) -> None:
         # Merit's log keeps no bodies: each call is sent again with a month's period (the
         # answer's size is that of a month, as uku's was).
-        with requests.Session() as http:
+        with RawMerit(server.urls["EE"], creds["api_id"], creds["api_key"]) as merit:
             for call in calls:
                 payload: dict[str, Any] = {"PeriodStart": "20260101", "PeriodEnd": "20260131"}
                 if call["endpoint"] == "getglbatchesfull":
                     payload.update(WithLines=1, DateType=0)
-                body = dump_body(payload)
-                url = signed_url(
-                    server.urls["EE"], call["endpoint"], creds["api_id"], creds["api_key"], body
-                )
-                http.post(
-                    url,
-                    data=body.encode(),
-                    headers={"Content-Type": "application/json"},
-                    timeout=60,
-                ).json()
+                merit.call(call["endpoint"], payload)
 
     return StatisticsBench(
         vendor="merit",

@@ -315,13 +315,12 @@ def _finish_done(
 
 
 def _audit(export: InvoiceExport, actor: User | None, action: str, details: dict[str, Any]) -> None:
-    invoice = Invoice.objects.only("public_id", "number").get(pk=export.invoice_id)
-    audit.record(
+    invoice = Invoice.objects.only("public_id", "number", "company_id").get(pk=export.invoice_id)
+    audit.record_for(
+        invoice,
         company=Company.objects.get(pk=export.company_id),
         actor=actor,
         action=action,
-        object_type="invoice",
-        obj=invoice,
         details=details,
     )
 

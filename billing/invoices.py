@@ -455,12 +455,11 @@ def issue_invoice(*, company: Company, actor: User, invoice: Invoice) -> tuple[I
             actor=actor,
         )
         export = exports.queue_exports(invoice)
-        audit.record(
+        audit.record_for(
+            invoice,
             company=company,
             actor=actor,
             action="invoice.issued",
-            object_type="invoice",
-            obj=invoice,
             details={
                 "number": invoice.number,
                 "client": invoice.client.name,

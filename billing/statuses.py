@@ -100,13 +100,11 @@ def request_status_refresh(
             options={"ids": wanted, "source": "daily" if daily else "manual"},
         )
         if created:  # a request that joins the running update starts nothing new
-            audit.record(
+            audit.record_for(
+                job,
                 company=company,
                 actor=actor,
                 action="invoice.status_refreshed",
-                object_type="sync_job",
-                object_id=str(job.public_id),
-                object_label=str(get_vendor(vendor).label),
                 details={
                     "vendor": vendor,
                     "source": "daily" if daily else "manual",

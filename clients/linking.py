@@ -344,13 +344,11 @@ def _audit_link(
     previous: str | None,
 ) -> None:
     """The audit event of a link made, replaced (`previous` is the old customer) or removed."""
-    audit.record(
+    audit.record_for(
+        client,
         company=company,
         actor=actor,
         action="client.link_changed",
-        object_type="client",
-        obj=client,
-        object_label=client.name,
         details={
             "vendor": vendor,
             "change": "unlinked" if now is None else ("relinked" if previous else "linked"),

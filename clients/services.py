@@ -91,13 +91,11 @@ def confirm_customer_import(
             raise ValidationError(_("Select at least one customer that is not imported yet."))
         job, created = confirm_job()
         if created:
-            audit.record(
+            audit.record_for(
+                job,
                 company=company,
                 actor=actor,
                 action="import.confirmed",
-                object_type="sync_job",
-                object_id=str(job.public_id),
-                object_label=str(get_vendor(preview.vendor).label),
                 details={
                     "vendor": preview.vendor,
                     "preview": str(preview.public_id),

@@ -154,14 +154,22 @@ def _audit(
     client: Client | None = None,
 ) -> None:
     """An audit event about the firm's summary tasks of `vendor` (or of one client)."""
-    label = str(get_vendor(vendor).label)
+    if client is not None:
+        audit.record_for(
+            client,
+            company=company,
+            actor=actor,
+            action=action,
+            details={"vendor": vendor, **details},
+        )
+        return
     audit.record(
         company=company,
         actor=actor,
         action=action,
-        object_type="client" if client is not None else "integration",
-        object_id=str(client.public_id) if client is not None else vendor,
-        object_label=client.name if client is not None else label,
+        object_type="integration",
+        object_id=vendor,
+        object_label=str(get_vendor(vendor).label),
         details={"vendor": vendor, **details},
     )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
@@ -31,6 +31,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrations.base import get_vendor
 from uku.logging import MASK, redact
 from uku.models import AuditEvent, Company, User
 
@@ -69,6 +70,23 @@ OBJECT_TYPES: dict[str, Any] = {
     "invitation": _("Invitation"),
     "api_token": _("API token"),
     "user": _("User"),
+}
+
+
+def _vendor_name(job: Any) -> str:
+    return str(get_vendor(job.vendor).label)
+
+
+# The rows `record_for` knows, by model (`_meta.label_lower`): the object type their events carry
+# and the text the log shows for the row (its e-mail for a member, its name for a token, its
+# vendor's name for a job). A new kind of row joins by adding its line here.
+OBJECT_MODELS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "uku.membership": ("membership", lambda membership: membership.user.email),
+    "uku.invitation": ("invitation", lambda invitation: invitation.email),
+    "uku.apitoken": ("api_token", lambda token: token.name),
+    "clients.client": ("client", str),
+    "billing.invoice": ("invoice", str),
+    "integrations.syncjob": ("sync_job", _vendor_name),
 }
 
 # A details key that names a credential is dropped whatever its value (also nested).
@@ -125,11 +143,15 @@ def sanitise(value: Any, depth: int = 0) -> Any:
     return _text(str(value))
 
 
+def _object_id(obj: models.Model) -> str:
+    public_id = getattr(obj, "public_id", None)
+    return str(public_id or obj.pk)
+
+
 def _object_fields(obj: models.Model | None) -> tuple[str, str]:
     if obj is None:
         return "", ""
-    public_id = getattr(obj, "public_id", None)
-    return str(public_id or obj.pk), _text(str(obj), 255)
+    return _object_id(obj), _text(str(obj), 255)
 
 
 def record(
@@ -169,6 +191,41 @@ def record(
         details=sanitise(dict(details or {})),
         ip=_valid_ip(ip) if ip is not None else request_ip_var.get(),
         created_at=timezone.now(),
+    )
+
+
+def record_for(
+    obj: models.Model,
+    *,
+    company: Company,
+    actor: User | None,
+    action: str,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Record that `actor` did `action` to one row of the firm: `record` with the object's type,
+    public id and text taken from the row as `OBJECT_MODELS` says, so every event about a kind of
+    row names it the same way.
+
+    Call it inside the transaction of the change, as `record`. Raises `ValueError` for a model
+    `OBJECT_MODELS` does not list, and for a row of another firm than `company` (its text would
+    be shown in a log it does not belong to); nothing is written then.
+    """
+    kind = OBJECT_MODELS.get(obj._meta.label_lower)
+    if kind is None:
+        raise ValueError(f"no audit object type for {obj._meta.label}")
+    if getattr(obj, "company_id", None) != company.pk:
+        raise ValueError(f"the {obj._meta.label} is not the firm's")
+    object_type, label = kind
+    # The id and text are passed, not the row: `record` would otherwise build `str(obj)`, which
+    # for some rows reads their firm (a query) only to be thrown away.
+    return record(
+        company=company,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=_object_id(obj),
+        object_label=label(obj),
+        details=details,
     )
 
 

@@ -128,13 +128,11 @@ def update_membership(
         except IntegrityError as exc:  # a colleague took the same id at the same moment
             raise ValidationError({"external_id": _external_id_taken(locked.external_id)}) from exc
         if locked.role != old_role:
-            audit.record(
+            audit.record_for(
+                locked,
                 company=company,
                 actor=actor,
                 action="member.role_changed",
-                object_type="membership",
-                object_id=str(locked.public_id),
-                object_label=locked.user.email,
                 details={"old": old_role, "new": locked.role},
             )
     return locked
@@ -158,13 +156,11 @@ def remove_member(*, company: Company, actor: User, membership: Membership) -> N
         revoked = ApiToken.objects.filter(
             company=company, user=membership.user_id, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
-        audit.record(
+        audit.record_for(
+            membership,
             company=company,
             actor=actor,
             action="member.removed",
-            object_type="membership",
-            object_id=str(membership.public_id),
-            object_label=membership.user.email,
             details={"role": membership.role, "api_tokens_revoked": revoked},
         )
         membership.delete()  # apps holding references to the member react to post_delete
@@ -229,13 +225,11 @@ def invite_member(
                 expires_at=timezone.now() + timedelta(days=settings.UKU_INVITATION_DAYS),
             )
             # The link's token is the invitation's secret: only the address and role go in.
-            audit.record(
+            audit.record_for(
+                invitation,
                 company=company,
                 actor=actor,
                 action="member.invited",
-                object_type="invitation",
-                object_id=str(invitation.public_id),
-                object_label=email,
                 details={"role": role},
             )
             send_mail(subject, body, None, [email])
@@ -319,13 +313,11 @@ def create_api_token(
             expires_at=timezone.now() + timedelta(days=expires_in_days),
         )
         # The token's name only: neither the raw token nor its hash.
-        audit.record(
+        audit.record_for(
+            token,
             company=company,
             actor=actor,
             action="api_token.created",
-            object_type="api_token",
-            object_id=str(token.public_id),
-            object_label=token.name,
             details={"expires_at": token.expires_at},
         )
     return token, raw
@@ -339,11 +331,4 @@ def revoke_api_token(*, company: Company, actor: User, token: ApiToken) -> None:
         if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         ):
-            audit.record(
-                company=company,
-                actor=actor,
-                action="api_token.revoked",
-                object_type="api_token",
-                object_id=str(token.public_id),
-                object_label=token.name,
-            )
+            audit.record_for(token, company=company, actor=actor, action="api_token.revoked")

@@ -200,35 +200,74 @@ def _vendor_key(value: str) -> str:
         raise exceptions.ValidationError({"vendor": [_("Unknown accounting system.")]}) from None
 
 
-class ClientLinkView(APIView):
+def _firm_client(request: Request, public_id: str) -> Client:
+    """The client of the request's firm with `public_id`; another firm's client is a 404, the
+    same answer as one that does not exist."""
+    return get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+
+
+class _ClientAttachmentView(APIView):
+    """What ties one client to an accounting system, at `clients/<public_id>/...`: `PUT` makes
+    or replaces it, `DELETE ?vendor=` removes it (204, also when there was none).
+
+    The flow is shared: DRF checks `permission_classes` first (403), then the client is looked
+    up in the request's firm only (404 for another firm's), then the body (`write_serializer`)
+    or the `vendor` parameter (`vendor_key`) is validated (400), and the service runs; the
+    errors the services raise on purpose come out in the API's error shape. A subclass sets
+    `permission_classes` and `write_serializer` and implements `save` and `remove`. It also
+    overrides `put` and `delete`, only to give them its `extend_schema` and docstring before
+    calling the base's: the schema takes an operation's summary from the handler's own
+    docstring (`uku.api.schema.AutoSchema`).
+    """
+
+    write_serializer: type[serializers.Serializer]
+
+    def vendor_key(self, value: str) -> str:
+        """The vendor key from the request (400 when it names none this view accepts)."""
+        return _vendor_key(value)
+
+    def save(self, request: Request, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        """Make or replace the attachment from the validated body and return the answer's body.
+        May raise a DRF `ValidationError` (400) or any of `SERVICE_ERRORS` (mapped by `_raise`)."""
+        raise NotImplementedError
+
+    def remove(self, request: Request, client: Client, vendor: str) -> None:
+        """Remove the client's attachment to `vendor`. Idempotent: none to remove is no error.
+        May raise any of `SERVICE_ERRORS`."""
+        raise NotImplementedError
+
+    def put(self, request: Request, public_id: str) -> Response:
+        client = _firm_client(request, public_id)
+        data = self.write_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            body = self.save(request, client, data.validated_data)
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(body)
+
+    def delete(self, request: Request, public_id: str) -> Response:
+        client = _firm_client(request, public_id)
+        vendor = self.vendor_key(request.query_params.get("vendor", ""))
+        try:
+            self.remove(request, client, vendor)
+        except SERVICE_ERRORS as exc:
+            _raise(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientLinkView(_ClientAttachmentView):
     """`PUT` links (or relinks) a client to a customer; `DELETE ?vendor=` unlinks."""
 
     permission_classes = [LINKERS]
-
-    def _client(self, request: Request, public_id: str) -> Client:
-        return get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+    write_serializer = LinkWriteSerializer
 
     @extend_schema(request=LinkWriteSerializer, responses=ExternalLinkSerializer)
     def put(self, request: Request, public_id: str) -> Response:
         """Link the client to `remote_id` of `vendor` and resolve its books (by organisation
         number, or `books_company_id`). 409 `link_taken` when another client holds it; its id is
         in `fields.client`."""
-        client = self._client(request, public_id)
-        data = LinkWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            link = linking.link_client(
-                company=firm_of(request),
-                actor=actor_of(request),
-                client=client,
-                vendor=_vendor_key(data.validated_data["vendor"]),
-                remote_id=data.validated_data["remote_id"],
-                books_company_id=data.validated_data.get("books_company_id") or None,
-            )
-        except SERVICE_ERRORS as exc:
-            _raise(exc)
-        body: dict[str, Any] = dict(ExternalLinkSerializer(link).data)
-        return Response(body)
+        return super().put(request, public_id)
 
     @extend_schema(
         parameters=[
@@ -240,15 +279,23 @@ class ClientLinkView(APIView):
     )
     def delete(self, request: Request, public_id: str) -> Response:
         """Remove the client's link to `vendor` (204 also when there was none)."""
-        client = self._client(request, public_id)
-        vendor = _vendor_key(request.query_params.get("vendor", ""))
-        try:
-            linking.unlink_client(
-                company=firm_of(request), actor=actor_of(request), client=client, vendor=vendor
-            )
-        except SERVICE_ERRORS as exc:
-            _raise(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return super().delete(request, public_id)
+
+    def save(self, request: Request, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        link = linking.link_client(
+            company=firm_of(request),
+            actor=actor_of(request),
+            client=client,
+            vendor=self.vendor_key(data["vendor"]),
+            remote_id=data["remote_id"],
+            books_company_id=data.get("books_company_id") or None,
+        )
+        return dict(ExternalLinkSerializer(link).data)
+
+    def remove(self, request: Request, client: Client, vendor: str) -> None:
+        linking.unlink_client(
+            company=firm_of(request), actor=actor_of(request), client=client, vendor=vendor
+        )
 
 
 class LinkCheckSerializer(serializers.Serializer):
@@ -268,7 +315,7 @@ class ClientLinkCheckView(APIView):
         """Read the linked customer live: deleted or inactive marks the link `stale` (fix:
         relink or unlink), found active clears it; books no longer reachable become
         `access_lost`. 400 (on `vendor`) when the client is not linked there."""
-        client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+        client = _firm_client(request, public_id)
         data = LinkCheckSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vendor = _vendor_key(data.validated_data["vendor"])
@@ -546,14 +593,12 @@ def _connection_body(connection: IntegrationConnection) -> dict[str, Any]:
     )
 
 
-class ClientConnectionView(APIView):
+class ClientConnectionView(_ClientAttachmentView):
     """`PUT` tests and saves a client's own credentials (its books open only with them);
     `DELETE ?vendor=` removes them."""
 
     permission_classes = [HasRole(*integration_services.CLIENT_CREDENTIAL_ROLES)]
-
-    def _client(self, request: Request, public_id: str) -> Client:
-        return get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+    write_serializer = ClientConnectionTestSerializer
 
     @extend_schema(
         summary="Save a client's own credentials",
@@ -564,28 +609,7 @@ class ClientConnectionView(APIView):
         responses=ClientConnectionSerializer,
     )
     def put(self, request: Request, public_id: str) -> Response:
-        client = self._client(request, public_id)
-        data = ClientConnectionTestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        vendor = _client_connection_vendor(data.validated_data["vendor"])
-        if data.validated_data["credentials"] is None:
-            first = get_vendor(vendor).credential_fields[0]
-            raise exceptions.ValidationError(
-                {"credentials": [_("Enter the %(field)s.") % {"field": str(first.label)}]}
-            )
-        try:
-            connection = integration_services.save_connection(
-                company=firm_of(request),
-                actor=actor_of(request),
-                vendor=vendor,
-                environment=data.validated_data.get("environment")
-                or get_vendor(vendor).default_environment,
-                credentials=data.validated_data["credentials"],
-                client=client,
-            )
-        except SERVICE_ERRORS as exc:
-            _raise(exc)
-        return Response(_connection_body(connection))
+        return super().put(request, public_id)
 
     @extend_schema(
         summary="Remove a client's own credentials",
@@ -602,15 +626,32 @@ class ClientConnectionView(APIView):
         responses={204: None},
     )
     def delete(self, request: Request, public_id: str) -> Response:
-        client = self._client(request, public_id)
-        vendor = _client_connection_vendor(request.query_params.get("vendor", ""))
-        try:
-            integration_services.disconnect(
-                company=firm_of(request), actor=actor_of(request), vendor=vendor, client=client
+        return super().delete(request, public_id)
+
+    def vendor_key(self, value: str) -> str:
+        return _client_connection_vendor(value)
+
+    def save(self, request: Request, client: Client, data: dict[str, Any]) -> dict[str, Any]:
+        vendor = self.vendor_key(data["vendor"])
+        if data["credentials"] is None:
+            first = get_vendor(vendor).credential_fields[0]
+            raise exceptions.ValidationError(
+                {"credentials": [_("Enter the %(field)s.") % {"field": str(first.label)}]}
             )
-        except SERVICE_ERRORS as exc:
-            _raise(exc)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        connection = integration_services.save_connection(
+            company=firm_of(request),
+            actor=actor_of(request),
+            vendor=vendor,
+            environment=data.get("environment") or get_vendor(vendor).default_environment,
+            credentials=data["credentials"],
+            client=client,
+        )
+        return _connection_body(connection)
+
+    def remove(self, request: Request, client: Client, vendor: str) -> None:
+        integration_services.disconnect(
+            company=firm_of(request), actor=actor_of(request), vendor=vendor, client=client
+        )
 
 
 class ClientConnectionTestView(APIView):
@@ -624,7 +665,7 @@ class ClientConnectionTestView(APIView):
         responses=ConnectionTestResultSerializer,
     )
     def post(self, request: Request, public_id: str) -> Response:
-        client = get_object_or_404(Client, company=firm_of(request), public_id=public_id)
+        client = _firm_client(request, public_id)
         data = ClientConnectionTestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vendor = _client_connection_vendor(data.validated_data["vendor"])

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.test import TestCase
 from django.urls import reverse
@@ -414,6 +415,47 @@ def test_an_unknown_action_or_object_type_is_refused(world) -> None:
         audit.record(
             company=world.firm_a, actor=None, action="member.invited", object_type="memberr"
         )
+
+
+def test_record_for_names_a_row_by_its_kind_id_and_text(world, django_assert_num_queries) -> None:
+    membership = world.membership(world.accountant)
+    assert membership.user.email == "member@fjord.no"  # loaded first, as the services have it
+    with world.scope_a(), django_assert_num_queries(1):  # the insert only: no read of the firm
+        event = audit.record_for(
+            membership,
+            company=world.firm_a,
+            actor=world.owner,
+            action="member.role_changed",
+            details={"old": "member", "new": "billing"},
+        )
+    assert (event.company_id, event.actor, event.object_type) == (
+        world.firm_a.pk,
+        world.owner,
+        "membership",
+    )
+    assert (event.object_id, event.object_label) == (str(membership.public_id), "member@fjord.no")
+    assert event.details == {"old": "member", "new": "billing"}
+
+
+def test_record_for_refuses_another_firms_row_and_writes_nothing(world) -> None:
+    theirs = world.membership(world.outsider, world.firm_b)
+    with world.scope_a(), pytest.raises(ValueError, match="not the firm's"):
+        audit.record_for(theirs, company=world.firm_a, actor=world.owner, action="member.removed")
+    assert not events()
+
+
+def test_record_for_refuses_a_model_without_an_object_type(world) -> None:
+    with world.scope_a(), pytest.raises(ValueError, match="no audit object type"):
+        audit.record_for(
+            world.firm_a, company=world.firm_a, actor=world.owner, action="member.invited"
+        )
+    assert not events()
+
+
+def test_every_model_record_for_knows_is_a_model_with_a_known_object_type() -> None:
+    for model, (object_type, _label) in audit.OBJECT_MODELS.items():
+        assert apps.get_model(model)._meta.get_field("company")
+        assert object_type in audit.OBJECT_TYPES
 
 
 # --- No secret gets in ---------------------------------------------------------------------------
