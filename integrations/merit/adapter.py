@@ -184,8 +184,8 @@ class MeritAdapter(AccountingAdapter):
     def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
         """One page of `getcustomers` filtered on Merit's side: a query of digits (spaces and
         dashes allowed) is a registry code (`RegNo`, exact), anything else a name (`Name`, broad
-        match); empty lists every customer. Merit has no paging, so the filtered answer is cut
-        into pages here. Read-only and idempotent."""
+        match); empty lists every customer. Merit has no paging, so the filtered answer is read
+        streamed and only the asked page kept. Read-only and idempotent."""
         page, page_size = max(1, page), max(1, min(page_size, 100))
         text = query.strip()
         body: dict[str, Any] = {}
@@ -193,15 +193,22 @@ class MeritAdapter(AccountingAdapter):
             body["RegNo"] = re.sub(r"[\s-]", "", text)
         elif text:
             body["Name"] = text
-        rows = self.client.post_list("getcustomers", body)
         start = (page - 1) * page_size
         country = self.environment.upper()
+        # Streamed: only the asked page's rows are kept (an empty query lists every customer).
+        kept: list[RemoteCustomer] = []
+        total = 0
+        for rows in self.client.iter_list("getcustomers", body, size=PAGE_SIZE):
+            first = max(0, start - total)
+            last = max(0, start + page_size - total)
+            kept.extend(_customer(row, country) for row in rows[first:last])
+            total += len(rows)
         return RemoteCustomerPage(
-            customers=[_customer(row, country) for row in rows[start : start + page_size]],
+            customers=kept,
             page=page,
             page_size=page_size,
-            has_next=len(rows) > start + page_size,
-            total=len(rows),
+            has_next=total > start + page_size,
+            total=total,
         )
 
     def get_customer(self, remote_id: str) -> RemoteCustomer | None:
@@ -232,15 +239,15 @@ class MeritAdapter(AccountingAdapter):
     def iter_products(self) -> Iterator[list[RemoteProduct]]:
         """`getitems`, every item. Merit gives an item's VAT rate by name (`VatTaxName`), so
         `gettaxes` is read first to find its id (an active rate wins over an inactive namesake).
-        Merit has no inactive flag for items. Read-only."""
+        The items are streamed in pages of `PAGE_SIZE`, as customers are. Merit has no inactive
+        flag for items. Read-only."""
         taxes = self.client.post_list("gettaxes")
         tax_ids: dict[str, str] = {}
         for tax in sorted(taxes, key=lambda t: bool(t.get("NonActive")), reverse=True):
             for name in (tax.get("Name"), tax.get("Code")):
                 if name:
                     tax_ids[str(name).strip().casefold()] = str(tax.get("Id") or "")
-        rows = self.client.post_list("getitems")
-        for start in range(0, len(rows), PAGE_SIZE):
+        for rows in self.client.iter_list("getitems", size=PAGE_SIZE):
             yield [
                 RemoteProduct(
                     id=str(row.get("ItemId") or ""),
@@ -252,7 +259,7 @@ class MeritAdapter(AccountingAdapter):
                         str(row.get("VatTaxName") or "").strip().casefold(), ""
                     ),
                 )
-                for row in rows[start : start + PAGE_SIZE]
+                for row in rows
                 if row.get("ItemId")
             ]
 

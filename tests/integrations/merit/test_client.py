@@ -329,3 +329,24 @@ def test_a_large_list_is_never_held_whole_in_memory(monkeypatch) -> None:
         tracemalloc.stop()
     assert seen == 10_000
     assert peak < len(body), f"peak {peak / 1e6:.1f} MB for an answer of {len(body) / 1e6:.1f} MB"
+
+
+def test_customer_search_and_items_read_the_streamed_list(merit, make_client, many_customers):
+    """The integration column's search keeps only the asked page of a streamed answer (here a
+    page across the stream's batch boundary at 500), with the right total; items stream too."""
+    from integrations.merit.adapter import MeritAdapter
+
+    creds = merit.store.demo_credentials("EE")
+    adapter = MeritAdapter(
+        credentials={"api_id": creds["api_id"], "api_key": creds["api_key"]}, environment="ee"
+    )
+    adapter._client = make_client()
+    everyone = list(merit.store.firm("EE").customers)
+    found = adapter.search_customers(query="", page=17, page_size=30)  # rows 480-509
+    assert [c.id for c in found.customers] == everyone[480:510]
+    assert (found.total, found.has_next) == (1200, True)
+    last = adapter.search_customers(query="", page=40, page_size=30)
+    assert [c.id for c in last.customers] == everyone[1170:] and not last.has_next
+    assert adapter.search_customers(query="", page=41, page_size=30).customers == []
+    items = [p for page in adapter.iter_products() for p in page]
+    assert len(items) == len(merit.store.firm("EE").items) and items[0].vat_type_id
