@@ -26,6 +26,7 @@ vendor's client. Hooks, in the order one attempt meets them:
     template_for(path)               -> the path template for call records and errors
     authenticate(call)               -> sign / authenticate this attempt (every attempt)
     parse_response(raw)              -> decode the answer (unwrap what the vendor wraps)
+    parse_stream(raw, body)          -> a streamed 2xx answer (`send(..., stream=True)`)
     rate_limit_info(response)        -> what the rate-limit headers say (names in
                                         `rate_limit_headers`; the reset in seconds)
     retry_after(response)            -> how long a 429 asks us to wait (default:
@@ -46,13 +47,15 @@ import json as jsonlib
 import logging
 import random
 import re
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 from urllib.parse import quote
 
+import ijson
 import requests
 from django.utils.translation import gettext_lazy
 from requests.structures import CaseInsensitiveDict
@@ -67,6 +70,10 @@ DEFAULT_RETRY_AFTER = 2.0  # seconds, when a 429 names no wait
 MIN_RETRY_AFTER = 0.5  # never hammer a vendor that said "0"
 REDACTED = "[REDACTED]"
 _NUMERIC = re.compile(r"^\d+$")
+# A streamed answer (`send(..., stream=True)`) is read from the socket in chunks of this size
+# into a temporary file that stays in memory up to `STREAM_SPOOL_BYTES`, then moves to disk.
+STREAM_CHUNK_BYTES = 64 * 1024
+STREAM_SPOOL_BYTES = 1024 * 1024
 
 
 # A request line's query string: `"GET /path?a=1&b=2 HTTP/1.1"` keeps `/path`.
@@ -119,6 +126,8 @@ class HttpCall:
     authenticate: bool = True
     credential: str | None = field(default=None, repr=False)
     attempt: int = 1
+    # Read a 2xx answer as a stream (`send(..., stream=True)`; see `parse_stream`).
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,66 @@ class HttpResponse:
     def error(self) -> dict[str, Any]:
         """The body when it is a JSON object (an error envelope, usually), else empty."""
         return self.data if isinstance(self.data, dict) else {}
+
+
+class StreamedArray:
+    """The items of a 2xx answer that is one JSON array of objects, decoded one at a time from
+    the spooled body (`send(..., stream=True)`): the whole array is never in memory at once, and
+    neither is its text. The body was read to the end and checked well-formed before this was
+    made (see `VendorHttpClient.parse_stream`), so iterating it cannot meet a cut answer.
+    Iterable once (a second pass, or a body unreadable after all, raises `ValueError`); the
+    spooled body is closed when the items run out, or by `close()`."""
+
+    def __init__(self, body: IO[bytes], count: int) -> None:
+        self._body: IO[bytes] | None = body
+        #: How many items the array holds (counted when the body was checked).
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Any]:
+        body = self._body
+        if body is None:
+            raise ValueError("a streamed answer is read once")
+        try:
+            body.seek(0)
+            # use_float: numbers as json.loads gives them (int or float), not Decimal.
+            yield from ijson.items(body, "item", use_float=True)
+        except ijson.JSONError as exc:  # checked whole before; the file changed under us
+            raise ValueError("the streamed answer is no longer readable") from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the spooled body (deleting its file). Safe to call twice."""
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def __repr__(self) -> str:
+        return f"<StreamedArray of {self.count}>"
+
+
+def spooled_array(body: IO[bytes]) -> StreamedArray | None:
+    """`body` (rewound) as a `StreamedArray` when it is one well-formed JSON array of objects
+    (UTF-8, nothing after it), else `None`. One pass over the body with ijson; each item is
+    decoded and dropped, so memory stays that of the largest item. Leaves `body` open."""
+    body.seek(0)
+    head = body.read(64).lstrip()
+    if not head.startswith(b"["):
+        return None
+    body.seek(0)
+    count = 0
+    try:
+        for item in ijson.items(body, "item", use_float=True):
+            if not isinstance(item, dict):
+                return None
+            count += 1
+    except (ijson.JSONError, ValueError):
+        return None
+    body.seek(0)
+    return StreamedArray(body, count)
 
 
 @dataclass(frozen=True)
@@ -204,6 +273,30 @@ def header_seconds(headers: Mapping[str, str], name: str) -> float | None:
             return max(0.0, when.timestamp() - time.time())
         except (TypeError, ValueError):
             return None
+
+
+def _spool(raw: requests.Response) -> IO[bytes] | None:
+    """A streamed answer's body: a 2xx body read in chunks into a temporary file (rewound),
+    else `None` after reading the (small) body as requests would. Raises what reading the body
+    raises (requests' exceptions: a read timeout, a dropped or cut connection)."""
+    if not 200 <= raw.status_code < 300 or raw.status_code == 204:
+        raw.content  # noqa: B018 - read now, inside the attempt
+        return None
+    spool = tempfile.SpooledTemporaryFile(max_size=STREAM_SPOOL_BYTES)  # noqa: SIM115
+    try:
+        for chunk in raw.iter_content(STREAM_CHUNK_BYTES):
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _discard(response: HttpResponse) -> None:
+    """Close a streamed answer that is not returned (a retry, a renewal)."""
+    if isinstance(response.data, StreamedArray):
+        response.data.close()
 
 
 def _maybe_sent(exc: requests.ConnectionError) -> bool:
@@ -294,11 +387,13 @@ class VendorHttpClient:
         headers: Mapping[str, str] | None = None,
         *,
         idempotent: bool | None = None,
+        stream: bool = False,
     ) -> HttpResponse:
         """Send one call and return the answer when it is a 2xx or 304; raise `error_for`'s
         error for any other answer, and what `send` raises. Reads are retried; a write is sent
-        at most once unless the vendor said 429/503 (see `send`)."""
+        at most once unless the vendor said 429/503 (see `send`, and there `stream`)."""
         call = self._new_call(method, path, params, json, headers, idempotent)
+        call.stream = stream
         response = self._loop(call, None)
         if response.ok:
             return response
@@ -317,6 +412,7 @@ class VendorHttpClient:
         authenticate: bool = True,
         credential: str | None = None,
         attempts: int | None = None,
+        stream: bool = False,
     ) -> HttpResponse:
         """One logical call with retries; the loop every vendor shares.
 
@@ -326,6 +422,15 @@ class VendorHttpClient:
         hooks on `HttpCall.credential`. `template` overrides `template_for(path)` (a path that
         holds a token needs one); `attempts` overrides `max_attempts` (1: no retry).
 
+        `stream=True` is for an answer that may be large and is one JSON array of objects (a
+        vendor's unpaged list): a 2xx body is read in chunks into a temporary file (on disk past
+        `STREAM_SPOOL_BYTES`), never held as bytes, text and objects at once, and handed to
+        `parse_stream`, whose answer's `data` is then a `StreamedArray` (decoded item by item
+        when iterated; the caller closes it if it stops early). The body is read to its end
+        inside the attempt, so a timeout, a dropped connection or a cut or malformed body is
+        met, retried and reported exactly as without `stream`; any other answer (an error,
+        `null`, an object) is decoded whole as `parse_response` decodes it.
+
         Returns the final answer when it is a 2xx, 3xx or 4xx other than 429 (after at most
         one renewal when `renew_authentication` asks for it). Raises `RateLimited` (the 429
         persists, or the shared budget's wait is too long), `failure_error(...)` for a
@@ -334,6 +439,7 @@ class VendorHttpClient:
         call = self._new_call(
             method, path, params, json, headers, idempotent, template, authenticate, credential
         )
+        call.stream = stream
         return self._loop(call, attempts)
 
     def _loop(self, first: HttpCall, attempts: int | None) -> HttpResponse:
@@ -357,6 +463,8 @@ class VendorHttpClient:
             started = time.monotonic()
             failure: str | None = None
             maybe_sent = True
+            raw: requests.Response | None = None
+            body: IO[bytes] | None = None
             try:
                 raw = self._http.request(
                     call.method,
@@ -367,7 +475,11 @@ class VendorHttpClient:
                     auth=call.auth,
                     timeout=self._timeout,
                     allow_redirects=False,
+                    stream=call.stream,
                 )
+                if call.stream:
+                    # Read to the end here, so the body's failures are this attempt's.
+                    body = _spool(raw)
             except requests.ConnectTimeout:
                 failure, maybe_sent = "timeout", False
             except requests.Timeout:
@@ -380,6 +492,8 @@ class VendorHttpClient:
             # credentials in the query string) and must not become the `__context__` of ours.
             duration = int((time.monotonic() - started) * 1000)
             if failure is not None:
+                if raw is not None:  # the body of a streamed answer failed half-way
+                    raw.close()
                 self._record(CallRecord(method, call.template, None, duration))
                 if (idempotent or not maybe_sent) and attempt < max_attempts:
                     self._backoff(attempt)
@@ -387,12 +501,14 @@ class VendorHttpClient:
                 raise self.failure_error(
                     failure, call, write=not idempotent and maybe_sent, response=None
                 )
-            response = self.parse_response(raw)
+            assert raw is not None  # set whenever there was no failure
+            response = self.parse_response(raw) if body is None else self.parse_stream(raw, body)
             raw.close()
             self._record(self.call_record(call, response, duration))
             self._observe_rate_limit(response)
             status = response.status
             if not renewed and self.renew_authentication(call, response):
+                _discard(response)
                 renewed = True  # one fresh try; it does not count as an attempt
                 attempt -= 1
                 continue
@@ -471,6 +587,28 @@ class VendorHttpClient:
             malformed=malformed,
             text=text,
         )
+
+    def parse_stream(self, raw: requests.Response, body: IO[bytes]) -> HttpResponse:
+        """Decode a 2xx answer of `send(..., stream=True)`, whose body was read into `body` (a
+        temporary file, rewound). Default: one JSON array of objects becomes a `StreamedArray`
+        over `body` (checked well-formed to its end first, so a cut answer is malformed here
+        and retried, never half-read later); any other body is read into memory and decoded
+        by `parse_response`, exactly as without `stream` (its quirks, `malformed` included).
+        Must not raise; owns `body` (keeps it in the answer or closes it)."""
+        items = spooled_array(body)
+        if items is not None:
+            return HttpResponse(
+                status=raw.status_code,
+                data=items,
+                request_id=raw.headers.get("x-request-id", ""),
+                headers=CaseInsensitiveDict(raw.headers),
+            )
+        # Not a plain array of objects: what `parse_response` knows how to read (a JSON string
+        # holding JSON, null, an object, an error page), from the body as requests would hold it.
+        body.seek(0)
+        raw._content = body.read()  # requests keeps a read body there
+        body.close()
+        return self.parse_response(raw)
 
     def rate_limit_info(self, response: HttpResponse) -> RateLimitInfo | None:
         """What the response's `rate_limit_headers` say, or `None` when it has none; the reset
@@ -634,6 +772,7 @@ __all__ = [
     "HttpCall",
     "HttpResponse",
     "RateLimitInfo",
+    "StreamedArray",
     "VendorHttpClient",
     "encode_path",
     "encode_query",

@@ -105,10 +105,16 @@ def schedule_monthly_imports() -> dict[str, int]:
 
 def _send_imports(batch: list[tuple[int, int, str, str]]) -> None:
     """Queue one import per client-month through one broker connection: a firm of thousands
-    of clients is queued in about a second instead of a connection checkout per message."""
+    of clients is queued in about a second instead of a connection checkout per message.
+
+    The arguments' display form (`argsrepr`, shown by monitors) is given as `repr(args)`,
+    which is what Celery's `saferepr` makes of four short ids and dates anyway: working it out
+    per message was a third of the enqueue time of a 1,000-client firm."""
     with import_client_statistics.app.producer_or_acquire() as producer:
         for args in batch:
-            import_client_statistics.apply_async(args, producer=producer)
+            import_client_statistics.apply_async(
+                args, producer=producer, argsrepr=repr(args), kwargsrepr="{}"
+            )
 
 
 def _record(company: Company, client: Client, vendor: str, period: date, state: str, reason: str):

@@ -45,8 +45,9 @@ _GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4
 # The key is signed as its ASCII bytes; Merit's keys are Base64 text (44 characters). The bound
 # is generous: the point is to stop a pasted sentence or half a key before anything is signed.
 API_KEY_MAX_LENGTH = 512
-# Merit has no paging (fact sheet §3): a list comes whole. It is handed to the jobs in pages of
-# this size so their batches and progress stay as they are for paged vendors.
+# Merit has no paging (fact sheet §3): a list comes whole. It is read streamed
+# (`MeritClient.iter_list`) and handed to the jobs in pages of this size, so their batches and
+# progress stay as they are for paged vendors and memory does not grow with the list.
 PAGE_SIZE = 500
 # Refusals Merit gives only to an API ID it knows (the key or the licence is what is wrong).
 _KNOWN_ID_REFUSALS = frozenset({errors.WRONG_SIGNATURE, errors.WRONG_LICENCE})
@@ -165,8 +166,10 @@ class MeritAdapter(AccountingAdapter):
     def iter_customers(
         self, *, changed_since: datetime | None = None
     ) -> Iterator[list[RemoteCustomer]]:
-        """`getcustomers`, every customer in one answer (Merit has no paging), in pages of
-        `PAGE_SIZE`. `changed_since` maps to Merit's `ChangedDate` (a date: customers changed or
+        """`getcustomers`, every customer in one answer (Merit has no paging), streamed and
+        handed out in pages of `PAGE_SIZE` (`MeritClient.iter_list`: the answer is checked
+        whole first, so a cut one fails before the first page, and only one page of decoded
+        rows is held at a time). `changed_since` maps to Merit's `ChangedDate` (a date: customers changed or
         created on or after it), one day earlier than asked since Merit's day boundary and time
         zone are not documented: reading a day too much is harmless, missing one is not.
         Merit has no inactive flag for customers, so every one is active. Read-only."""
@@ -174,16 +177,15 @@ class MeritAdapter(AccountingAdapter):
         if changed_since is not None:
             day = timezone.localtime(changed_since).date() - timedelta(days=1)
             body["ChangedDate"] = day.strftime("%Y%m%d")
-        rows = self.client.post_list("getcustomers", body)
         country = self.environment.upper()
-        for start in range(0, len(rows), PAGE_SIZE):
-            yield [_customer(row, country) for row in rows[start : start + PAGE_SIZE]]
+        for rows in self.client.iter_list("getcustomers", body, size=PAGE_SIZE):
+            yield [_customer(row, country) for row in rows]
 
     def search_customers(self, *, query: str, page: int, page_size: int) -> RemoteCustomerPage:
         """One page of `getcustomers` filtered on Merit's side: a query of digits (spaces and
         dashes allowed) is a registry code (`RegNo`, exact), anything else a name (`Name`, broad
-        match); empty lists every customer. Merit has no paging, so the filtered answer is cut
-        into pages here. Read-only and idempotent."""
+        match); empty lists every customer. Merit has no paging, so the filtered answer is read
+        streamed and only the asked page kept. Read-only and idempotent."""
         page, page_size = max(1, page), max(1, min(page_size, 100))
         text = query.strip()
         body: dict[str, Any] = {}
@@ -191,15 +193,22 @@ class MeritAdapter(AccountingAdapter):
             body["RegNo"] = re.sub(r"[\s-]", "", text)
         elif text:
             body["Name"] = text
-        rows = self.client.post_list("getcustomers", body)
         start = (page - 1) * page_size
         country = self.environment.upper()
+        # Streamed: only the asked page's rows are kept (an empty query lists every customer).
+        kept: list[RemoteCustomer] = []
+        total = 0
+        for rows in self.client.iter_list("getcustomers", body, size=PAGE_SIZE):
+            first = max(0, start - total)
+            last = max(0, start + page_size - total)
+            kept.extend(_customer(row, country) for row in rows[first:last])
+            total += len(rows)
         return RemoteCustomerPage(
-            customers=[_customer(row, country) for row in rows[start : start + page_size]],
+            customers=kept,
             page=page,
             page_size=page_size,
-            has_next=len(rows) > start + page_size,
-            total=len(rows),
+            has_next=total > start + page_size,
+            total=total,
         )
 
     def get_customer(self, remote_id: str) -> RemoteCustomer | None:
@@ -230,15 +239,15 @@ class MeritAdapter(AccountingAdapter):
     def iter_products(self) -> Iterator[list[RemoteProduct]]:
         """`getitems`, every item. Merit gives an item's VAT rate by name (`VatTaxName`), so
         `gettaxes` is read first to find its id (an active rate wins over an inactive namesake).
-        Merit has no inactive flag for items. Read-only."""
+        The items are streamed in pages of `PAGE_SIZE`, as customers are. Merit has no inactive
+        flag for items. Read-only."""
         taxes = self.client.post_list("gettaxes")
         tax_ids: dict[str, str] = {}
         for tax in sorted(taxes, key=lambda t: bool(t.get("NonActive")), reverse=True):
             for name in (tax.get("Name"), tax.get("Code")):
                 if name:
                     tax_ids[str(name).strip().casefold()] = str(tax.get("Id") or "")
-        rows = self.client.post_list("getitems")
-        for start in range(0, len(rows), PAGE_SIZE):
+        for rows in self.client.iter_list("getitems", size=PAGE_SIZE):
             yield [
                 RemoteProduct(
                     id=str(row.get("ItemId") or ""),
@@ -250,7 +259,7 @@ class MeritAdapter(AccountingAdapter):
                         str(row.get("VatTaxName") or "").strip().casefold(), ""
                     ),
                 )
-                for row in rows[start : start + PAGE_SIZE]
+                for row in rows
                 if row.get("ItemId")
             ]
 

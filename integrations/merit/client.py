@@ -43,7 +43,13 @@ from integrations.base import (
     IntegrationError,
     TransientError,
 )
-from integrations.http import HttpCall, HttpResponse, RateLimitInfo, VendorHttpClient
+from integrations.http import (
+    HttpCall,
+    HttpResponse,
+    RateLimitInfo,
+    StreamedArray,
+    VendorHttpClient,
+)
 from integrations.merit import errors, signing
 from integrations.merit import settings as merit_settings
 from integrations.merit.errors import MeritRequestError, say
@@ -181,15 +187,50 @@ class MeritClient(VendorHttpClient):
         """`post`, for endpoints answering an array of objects; a `null` answer is an empty
         list, an object (or an array holding anything but objects) is a malformed answer
         (`TransientError`): a skipped row would make a wrong count or a lost record."""
-        data = self.post(endpoint, body)
-        if data is None:
-            return []
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        return _rows(endpoint, self.post(endpoint, body))
+
+    def post_stream(self, endpoint: str, body: Mapping[str, Any] | None = None) -> Any:
+        """`post`, with the answer streamed (`VendorHttpClient.send(..., stream=True)`): Merit
+        has no paging, so a list such as `getcustomers` comes whole, and this reads it to the
+        end into a temporary file and checks it, without holding it as bytes, text and objects.
+        Returns a `StreamedArray` (rows decoded one at a time) when the answer is an array of
+        objects, else the decoded answer as `post` returns it. Errors as `post`'s: a timeout,
+        a cut or malformed body, a 429 are retried and reported the same way."""
+        response = self.request(
+            "POST", f"/{endpoint}", json=dict(body or {}), idempotent=True, stream=True
+        )
+        return response.data
+
+    def iter_list(
+        self, endpoint: str, body: Mapping[str, Any] | None = None, *, size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The rows of a list endpoint in batches of `size`, read from the streamed answer
+        (`post_stream`): at most one batch of decoded rows is held here at a time. The answer
+        is read and checked whole before the first batch, so a cut or malformed answer raises
+        (`TransientError`, kind "malformed") before any row is handed out, never half-way; an
+        object, or an array holding anything but objects, too, as for `post_list`. Read-only."""
+        data = self.post_stream(endpoint, body)
+        if not isinstance(data, StreamedArray):
+            rows = _rows(endpoint, data)
+            for start in range(0, len(rows), size):
+                yield rows[start : start + size]
+            return
+        batch: list[dict[str, Any]] = []
+        try:
+            for row in data:
+                batch.append(row)
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
+        except ValueError:  # checked whole already; a file that changed under us
             raise TransientError(
                 f"{say('malformed')} {say('retry_later')}",
                 details={"path": f"/{endpoint}", "kind": "malformed"},
-            )
-        return data
+            ) from None
+        finally:
+            data.close()
+        if batch:
+            yield batch
 
     def iter_windows(
         self, endpoint: str, start: date, end: date, body: Mapping[str, Any] | None = None
@@ -384,6 +425,19 @@ class MeritClient(VendorHttpClient):
         if server.tzinfo is None:
             server = server.replace(tzinfo=UTC)
         return server.timestamp() - datetime.now(UTC).timestamp()
+
+
+def _rows(endpoint: str, data: Any) -> list[Any]:
+    """A decoded list answer's rows: `null` is none; anything but an array of objects is a
+    malformed answer (`TransientError`)."""
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise TransientError(
+            f"{say('malformed')} {say('retry_later')}",
+            details={"path": f"/{endpoint}", "kind": "malformed"},
+        )
+    return data
 
 
 def _text_code(response: HttpResponse) -> str:

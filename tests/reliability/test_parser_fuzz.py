@@ -82,6 +82,9 @@ class FakeClient:
     def post_list(self, *args: Any, **kwargs: Any) -> list[Any]:
         return self.rows
 
+    def iter_list(self, *args: Any, **kwargs: Any) -> Iterator[list[Any]]:
+        yield self.rows
+
     def get_raw(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {"values": self.rows, "fullResultSize": len(self.rows)}
 
@@ -223,8 +226,8 @@ def test_fake_client_rows_reach_the_adapter() -> None:
 #
 # These parsers read through the real `TripletexClient` / `MeritClient` list helpers (paging,
 # windows, the row guard), so the fake sits one layer lower: `TripletexClient.get_raw` / `.post`
-# and `MeritClient.post` / `.request` answer the fuzzed rows for the endpoint under test and a
-# fixed valid answer for the lookups an export makes first.
+# and `MeritClient.post` / `.post_stream` / `.request` answer the fuzzed rows for the endpoint
+# under test and a fixed valid answer for the lookups an export makes first.
 
 TX_TOKEN = "eyJ0b2tlbiI6InRlc3QifQ=="
 MERIT_ID = "6c2f7b2a-1f3e-4c5d-9a8b-0123456789ab"
@@ -346,6 +349,11 @@ def vendor_answers(monkeypatch: pytest.MonkeyPatch, settings: Any) -> VendorAnsw
     )
     monkeypatch.setattr(
         MeritClient, "post", lambda self, *a, **k: ANSWERS.merit_post(self, *a, **k)
+    )
+    # A streamed list answers what `post` would (the decoded answer, not a `StreamedArray`),
+    # so the client's row guard sees the fuzzed rows.
+    monkeypatch.setattr(
+        MeritClient, "post_stream", lambda self, *a, **k: ANSWERS.merit_post(self, *a, **k)
     )
     monkeypatch.setattr(
         MeritClient, "request", lambda self, *a, **k: ANSWERS.merit_request(self, *a, **k)

@@ -215,6 +215,38 @@ def test_the_fan_out_queues_a_firms_clients_through_one_broker_connection(
     assert len(sent) == 3 and len(producers) == 1 and sent[0][1] is not None
 
 
+@time_machine.travel("2024-03-27T08:00:00Z", tick=False)
+def test_the_fan_out_messages_are_those_celery_would_make(world, linked, mapped):
+    """The fan-out hands Celery each message's display form (`argsrepr`) ready made, to save
+    its per-message `saferepr`: the messages on the broker are the same as without (the
+    arguments, and the display form Celery itself would have made of them)."""
+    from celery.signals import before_task_publish
+    from celery.utils.saferepr import saferepr
+
+    for n in range(3):
+        linked(f"Kunde {n} AS", f"c{n}")
+    mapped(sale_entries="Sales")
+    seen: list[tuple[tuple, dict]] = []
+
+    def spy(sender=None, body=None, headers=None, **_kw):
+        seen.append((tuple(body[0]), dict(headers or {})))
+
+    conf = celery_app.conf
+    eager, broker = conf.task_always_eager, conf.broker_url
+    conf.task_always_eager, conf.broker_url = False, "memory://"  # on a broker, not run inline
+    before_task_publish.connect(spy, weak=False)
+    try:
+        run_jobs(tasks.schedule_monthly_imports)
+    finally:
+        before_task_publish.disconnect(spy)
+        conf.task_always_eager, conf.broker_url = eager, broker
+    assert sorted(args[1] for args, _h in seen) == sorted(scopes_off_link_ids())
+    for args, headers in seen:
+        assert args == (world.firm_a.pk, args[1], VENDOR, "2024-03-01")
+        assert headers["argsrepr"] == saferepr(args) and headers["kwargsrepr"] == saferepr({})
+        assert headers["task"] == tasks.import_client_statistics.name
+
+
 @time_machine.travel("2024-03-28T08:00:00Z", tick=False)
 def test_the_fan_out_does_nothing_once_the_due_month_is_imported(world, linked, mapped):
     client = linked("Fjord Bakeri AS", "c1")

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -55,6 +55,24 @@ INSTANCE_PATHS = {**{c.path: code for code, c in COUNTRIES.items()}, **PATH_ALIA
 WRONG_API_ID = "API Id is wrong – make sure you haven't copied spaces."  # noqa: RUF001
 
 
+# Faults that answer with the real answer, changed (the others replace it).
+ANSWERING_FAULTS = frozenset(
+    {"delay", "lose_response", "json_string", "cut_json", "cut_connection"}
+)
+
+
+def _cut(reply: Reply, kind: str) -> None:
+    """The real answer cut in the middle: as a complete 200 whose JSON stops half-way
+    (`cut_json`), or with its whole length announced and the connection closed half-way
+    through the body (`cut_connection`). A body too short to cut is cut to nothing."""
+    payload = reply.body or b""
+    half = len(payload) // 2
+    if kind == "cut_json":
+        reply.body = payload[:half]
+    else:
+        reply.cut_at = half
+
+
 class DropConnection(Exception):
     """Raised by the application to close the connection without sending a response."""
 
@@ -67,6 +85,9 @@ class Reply:
     body: bytes | None = None
     content_type: str = "application/json; charset=utf-8"
     headers: list[tuple[str, str]] | None = None
+    # Send only this many bytes of `body` (its whole length still announced), then close: the
+    # `cut_connection` fault, a connection lost half-way through a large answer.
+    cut_at: int | None = None
 
 
 def _encode(value: Any) -> bytes:
@@ -180,11 +201,13 @@ class SandboxApp:
             try:
                 _credential, company, rate = self._authenticate(country, params, body)
                 entry["company_id"] = company.id
-                if fault and fault.kind not in ("delay", "lose_response", "json_string"):
+                if fault and fault.kind not in ANSWERING_FAULTS:
                     reply = self._fault_reply(fault)
                 else:
                     json_string = fault is not None and fault.kind == "json_string"
                     reply = self._dispatch(endpoint, company, body, json_string)
+                    if fault and fault.kind in ("cut_json", "cut_connection"):
+                        _cut(reply, fault.kind)
             except MeritError as error:
                 reply = _error_reply(error)
             except _AuthFailure as failure:
@@ -398,7 +421,15 @@ def _send(reply: Reply, start_response: Callable[..., Any]) -> Iterable[bytes]:
         headers.append(("Content-Type", reply.content_type))
     headers.append(("Content-Length", str(len(payload))))
     start_response(status, headers)
+    if reply.cut_at is not None:
+        return _cut_off(payload[: reply.cut_at])
     return [payload] if payload else []
+
+
+def _cut_off(sent: bytes) -> Iterator[bytes]:
+    """`sent`, then the connection closed before the rest (`DropConnection`)."""
+    yield sent
+    raise DropConnection
 
 
 # ------------------------------------------------------------ control routes

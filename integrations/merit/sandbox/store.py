@@ -51,6 +51,8 @@ FAULT_KINDS = frozenset(
         "delay",
         "drop",
         "malformed_json",
+        "cut_json",
+        "cut_connection",
         "lose_response",
         "json_string",
         "stacktrace_200",

@@ -131,6 +131,40 @@ def test_it_previews_and_imports_every_customer_keeping_estonian_registry_codes(
     assert again.counts["linked"] == len(customers) and again.counts["new"] == 0
 
 
+def test_a_full_preview_whose_answer_is_cut_half_way_loses_no_customer(
+    world, merit_connected, monkeypatch
+) -> None:
+    """Merit answers every customer at once, and uku reads that answer streamed, page by page.
+    An answer cut in the middle (its JSON stops half-way) must not pass for a shorter list:
+    read again once, every customer is previewed; cut on every attempt, the preview fails
+    before any page, with the malformed-answer error, and marks no linked customer as gone."""
+    from integrations import http
+
+    store = merit_connected.store
+    store.reset("demo", customers=700)  # two pages of 500
+    monkeypatch.setattr(http, "STREAM_SPOOL_BYTES", 16 * 1024)  # read back from disk
+    customers = set(store.firm("EE").customers)
+    first = preview(world, full=True)
+    assert first.status == "succeeded", first.error
+    assert confirm(world, first, select="all").status == "succeeded"
+
+    store.inject_fault("cut_json", "getcustomers", times=1)
+    again = preview(world, full=True)
+    assert again.status == "succeeded", again.error
+    assert set(rows(again)) == customers and again.counts["linked"] == len(customers)
+    assert again.counts["stale_links"] == 0
+
+    store.inject_fault("cut_json", "getcustomers", times=100)  # every attempt, retries too
+    cut = preview(world, full=True)
+    assert cut.status == "failed"
+    assert "could not read" in cut.error
+    assert rows(cut) == {}
+    with scopes_disabled():
+        links = ExternalLink.objects.filter(company=world.firm_a, vendor="merit")
+        assert links.count() == len(customers)
+        assert not links.filter(stale_at__isnull=False).exists()
+
+
 def test_an_existing_client_is_matched_by_its_estonian_registry_code(
     world, merit_connected
 ) -> None:
