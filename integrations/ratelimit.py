@@ -36,7 +36,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from integrations.base import RateLimited
+from integrations.base import RateLimited, _process_caches
 
 logger = logging.getLogger(__name__)
 
@@ -240,24 +240,30 @@ ROOMY_REMAINING_MIN = 20
 ROOMY_WRITE_SECONDS = 5.0
 
 
+class _WrittenCounts:
+    """What this process last wrote per key (every `DatabaseBudget` of it: a reload builds
+    an adapter, so a budget, per client-month): key -> (when, whether roomy, the limit).
+    Registered with `clear_process_caches`."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[float, bool, int | None]] = {}
+        self.lock = threading.Lock()
+        _process_caches.append(self)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+_written = _WrittenCounts()
+
+
 class DatabaseBudget(RateLimitBudget):
     """Budget state in the `RateLimitState` table (one row per key), for deployments without
     Redis. Writes are single `UPDATE`/`INSERT` statements, so concurrent workers cannot lose a
     block. A response with plenty of calls left is written at most every
-    `ROOMY_WRITE_SECONDS` per key by one budget: what others read then is an older count that
+    `ROOMY_WRITE_SECONDS` per key by this process: what others read then is an older count that
     was roomy too, and no worker waits on a roomy count (`BudgetState.wait_seconds`)."""
-
-    def __init__(
-        self,
-        *,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-        max_inline_wait: float | None = None,
-    ) -> None:
-        super().__init__(clock=clock, sleep=sleep, max_inline_wait=max_inline_wait)
-        # key -> (when this budget last wrote it, whether that count was roomy, its limit)
-        self._written: dict[str, tuple[float, bool, int | None]] = {}
-        self._written_lock = threading.Lock()
 
     @staticmethod
     def _roomy(limit: int | None, remaining: int | None) -> bool:
@@ -271,8 +277,8 @@ class DatabaseBudget(RateLimitBudget):
         nobody keeps waiting on a stale low count), a changed limit, or a stale row."""
         now = self.clock()
         roomy = self._roomy(limit, remaining)
-        with self._written_lock:
-            last = self._written.get(key)
+        with _written.lock:
+            last = _written.values.get(key)
             if (
                 roomy
                 and last is not None
@@ -281,7 +287,7 @@ class DatabaseBudget(RateLimitBudget):
                 and 0 <= now - last[0] < ROOMY_WRITE_SECONDS
             ):
                 return False
-            self._written[key] = (now, roomy, limit)
+            _written.values[key] = (now, roomy, limit)
             return True
 
     def _dt(self, seconds: float) -> datetime:
