@@ -17,7 +17,7 @@ from typing import Any
 _CALLABLE = "<callable>"
 
 
-def _serve(vendor: str, customers: int, pipe: Connection) -> None:
+def _serve(vendor: str, customers: int | None, pipe: Connection) -> None:
     """Child process: start the sandbox and answer the parent's requests until "stop"."""
     server: Any
     if vendor == "tripletex":
@@ -70,7 +70,7 @@ class SandboxProcess:
     """`start_sandbox(seed="demo", customers=...)` of `vendor`, in a child process: `url`
     (Tripletex), `urls` (Merit), `store` (a proxy) and `stop()`, like the in-process server."""
 
-    def __init__(self, vendor: str, customers: int) -> None:
+    def __init__(self, vendor: str, customers: int | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self._pipe, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(vendor, customers, child), daemon=True)

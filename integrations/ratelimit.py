@@ -36,7 +36,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from integrations.base import RateLimited
+from integrations.base import RateLimited, _process_caches
 
 logger = logging.getLogger(__name__)
 
@@ -232,10 +232,63 @@ return 1
 # --- Database ----------------------------------------------------------------------------------------
 
 
+#: A response leaving more than this share of the period's limit (and at least
+#: `ROOMY_REMAINING_MIN` calls) cannot make any worker wait: the database budget writes it
+#: only every `ROOMY_WRITE_SECONDS` per key, so a reload does not commit once per vendor call.
+ROOMY_REMAINING_SHARE = 0.1
+ROOMY_REMAINING_MIN = 20
+ROOMY_WRITE_SECONDS = 5.0
+
+
+class _WrittenCounts:
+    """What this process last wrote per key (every `DatabaseBudget` of it: a reload builds
+    an adapter, so a budget, per client-month): key -> (when, whether roomy, the limit).
+    Registered with `clear_process_caches`."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[float, bool, int | None]] = {}
+        self.lock = threading.Lock()
+        _process_caches.append(self)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+_written = _WrittenCounts()
+
+
 class DatabaseBudget(RateLimitBudget):
     """Budget state in the `RateLimitState` table (one row per key), for deployments without
     Redis. Writes are single `UPDATE`/`INSERT` statements, so concurrent workers cannot lose a
-    block."""
+    block. A response with plenty of calls left is written at most every
+    `ROOMY_WRITE_SECONDS` per key by this process: what others read then is an older count that
+    was roomy too, and no worker waits on a roomy count (`BudgetState.wait_seconds`)."""
+
+    @staticmethod
+    def _roomy(limit: int | None, remaining: int | None) -> bool:
+        if remaining is None:
+            return False
+        return remaining > max(ROOMY_REMAINING_MIN, (limit or 0) * ROOMY_REMAINING_SHARE)
+
+    def _must_write(self, key: str, limit: int | None, remaining: int | None) -> bool:
+        """Whether this response's headers must reach the table: a count that is not roomy
+        (others may have to wait on it), the first roomy count after one that was not (so
+        nobody keeps waiting on a stale low count), a changed limit, or a stale row."""
+        now = self.clock()
+        roomy = self._roomy(limit, remaining)
+        with _written.lock:
+            last = _written.values.get(key)
+            if (
+                roomy
+                and last is not None
+                and last[1]
+                and last[2] == limit
+                and 0 <= now - last[0] < ROOMY_WRITE_SECONDS
+            ):
+                return False
+            _written.values[key] = (now, roomy, limit)
+            return True
 
     def _dt(self, seconds: float) -> datetime:
         return datetime.fromtimestamp(seconds, UTC)
@@ -265,9 +318,9 @@ class DatabaseBudget(RateLimitBudget):
             defaults["remaining"] = remaining
         if reset_seconds is not None:
             defaults["reset_at"] = self._dt(self.clock() + reset_seconds)
-        if defaults:
-            # One statement per response (an upsert on the key), not a locking read and a write:
-            # this runs after every call a vendor client makes.
+        if defaults and self._must_write(key, limit, remaining):
+            # One statement (an upsert on the key), not a locking read and a write: this runs
+            # after every call a vendor client makes whose count is not roomy.
             RateLimitState.objects.bulk_create(
                 [RateLimitState(key=key, **defaults)],
                 update_conflicts=True,

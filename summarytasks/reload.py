@@ -262,9 +262,11 @@ def _work_in_threads(job: SyncJob, threads: int) -> None:
 
     def work() -> None:
         adapter: AccountingAdapter | None = None
+        # The part's calls are written in one insert when it ends, not one commit each.
+        calls = integration_services.CallLog(job, buffered=True)
         try:
             with scope(company=job.company):
-                adapter = integration_services.adapter_for(connection, job)
+                adapter = integration_services.adapter_for(connection, job, calls)
                 while not failed.is_set():
                     if ReloadPart.objects.filter(
                         job=job, state=PartState.FAILED, error_kind="auth"
@@ -275,10 +277,14 @@ def _work_in_threads(job: SyncJob, threads: int) -> None:
                     if part is None:
                         return
                     part.job = job
-                    run_part(part, adapter)
+                    try:
+                        run_part(part, adapter)
+                    finally:
+                        calls.flush()
         finally:
             if adapter is not None:
                 adapter.release()
+            calls.flush()
             db.connection.close()
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reload") as pool:

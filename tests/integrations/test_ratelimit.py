@@ -168,3 +168,34 @@ def test_a_response_costs_the_database_budget_one_statement(fake) -> None:
     assert len(first.captured_queries) == len(second.captured_queries) == 1
     row = RateLimitState.objects.get()
     assert (row.remaining, row.limit) == (8, 10) and row.blocked_until is not None
+
+
+@pytest.mark.django_db
+def test_a_roomy_count_is_written_only_every_few_seconds(fake) -> None:
+    """A reload's calls each report a count far from the limit: the database budget writes
+    one of them every ROOMY_WRITE_SECONDS instead of committing once per call, and writes a
+    count that may make others wait (or the first roomy one after it) at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.ratelimit import ROOMY_WRITE_SECONDS
+
+    budget = DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
+    with CaptureQueriesContext(connection) as roomy:
+        for remaining in range(900, 890, -1):
+            budget.update(KEY, limit=1000, remaining=remaining, reset_seconds=60)
+        # Another adapter's budget in this process (a reload builds one per client-month).
+        DatabaseBudget(clock=fake.clock, sleep=fake.sleep).update(KEY, 1000, 890, 59)
+    assert len(roomy.captured_queries) == 1
+    assert RateLimitState.objects.get().remaining == 900
+    fake.now += ROOMY_WRITE_SECONDS
+    budget.update(KEY, limit=1000, remaining=850, reset_seconds=55)
+    assert RateLimitState.objects.get().remaining == 850
+    budget.update(KEY, limit=1000, remaining=50, reset_seconds=54)  # 5 %: others may wait
+    budget.update(KEY, limit=1000, remaining=0, reset_seconds=54)
+    assert RateLimitState.objects.get().remaining == 0
+    assert budget.wait(KEY, max_wait=60) == pytest.approx(54)
+    budget.update(KEY, limit=1000, remaining=999, reset_seconds=60)  # a new period
+    budget.update(KEY, limit=1000, remaining=998, reset_seconds=60)
+    assert RateLimitState.objects.get().remaining == 999
+    assert budget.wait(KEY) == 0

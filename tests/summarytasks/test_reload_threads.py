@@ -84,3 +84,36 @@ def test_a_reload_runs_its_parts_in_threads_and_imports_the_true_counts(
             want = truth(sandbox, company, period)
             for key in ("sale_entries", "bank_transactions"):
                 assert values[(client.pk, period, key)] == Decimal(want[key]), (company, period)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("reload-threads")
+def test_a_reload_thread_writes_a_parts_calls_in_one_insert(
+    world, saved_connection, sandbox
+) -> None:
+    """Every call is still in the job's log, but a reload thread writes a client-month's
+    calls when it ends (one insert), not one row (one commit) as each call ends."""
+    from django_scopes import scopes_disabled
+
+    from integrations.models import SyncJobCall
+    from tests.summarytasks.test_tripletex import link_clients, map_fields
+    from tests.summarytasks.test_tripletex import reload as run_reload
+
+    saved_connection(token=sandbox.store.create_employee_token(accountant=True)["token"])
+    map_fields(world, ["sale_entries", "bank_transactions"])
+    link_clients(world, sandbox, 2)
+    sandbox.store.clear_requests()
+    bulk = mock.Mock(wraps=SyncJobCall.objects.bulk_create)
+    single = mock.Mock(wraps=SyncJobCall.save, autospec=True)
+    with (
+        override_settings(UKU_RELOAD_THREADS=3),
+        mock.patch.object(SyncJobCall.objects, "bulk_create", bulk),
+        mock.patch.object(SyncJobCall, "save", single),
+    ):
+        job = run_reload(world)
+    assert job.counts["done"] == 24, job.counts
+    with scopes_disabled():
+        logged = SyncJobCall.objects.filter(job=job).count()
+    assert logged == sum(sandbox.store.request_counts().values())
+    assert 0 < bulk.call_count <= 24 + 3
+    assert single.call_count < logged / 4  # only the runner's own calls, outside the threads

@@ -318,6 +318,23 @@ def apply_seed(store: Store, seed: str, customers: int | None = None) -> None:
     _seed_demo(builder, firm, employees, DEMO_CUSTOMERS if customers is None else customers)
 
 
+def add_demo_clients(store: Store, count: int) -> list[int]:
+    """``count`` client companies more for the firm, each with the history of a demo client
+    (generated now, with fresh ids), so a benchmark can read many different books."""
+    firm = store.firm_company_id
+    added = []
+    with store.lock:
+        builder = _Builder(store)
+        for n in range(count):
+            index = n % len(CLIENTS)
+            name, kind, _sales, _purchases = CLIENTS[index]
+            company = builder.company(f"{name} {n + 2}", kind, random.Random(f"bench-{n}"))
+            _client_history(builder, company, index)
+            (store.get("company", firm) or {})["_clients"].append(company)
+            added.append(company)
+    return added
+
+
 def load_client_history(store: Store, company: int, index: int) -> None:
     """Materialise the bookkeeping history of demo client ``index`` (called by the store)."""
     _client_history(_Builder(store), company, index)

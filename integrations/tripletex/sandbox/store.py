@@ -360,6 +360,12 @@ class Store:
         """Seeded id lookups such as ``lookup("account", company, 1920)``."""
         return self.data.lookup.get(key)
 
+    def add_demo_clients(self, count: int) -> list[int]:
+        """``count`` more demo client companies for the firm, generated now (for benchmarks)."""
+        from .seed import add_demo_clients
+
+        return add_demo_clients(self, count)
+
     def company_clients(self, company: int) -> list[int]:
         """Ids of the client companies ``company`` has accountant (proxy) login access to."""
         row = self.get("company", company)

@@ -144,3 +144,16 @@ def test_it_generates_ten_thousand_customers(sandbox: SandboxServer, control) ->
     assert client.get("/customer", isInactive="", count=0).json()["fullResultSize"] == 10_000
     page = client.values("/customer", isInactive="", count=1000, fields="id,name", **{"from": 9500})
     assert len(page) == 500
+
+
+def test_it_adds_demo_clients_with_their_own_books(sandbox: SandboxServer) -> None:
+    """For benchmarks that read many clients: each added client is the firm's, with a demo
+    client's history of its own (its own vouchers, not another company's)."""
+    store = sandbox.store
+    before = store.company_clients(store.firm_company_id)
+    added = store.add_demo_clients(2)
+    assert store.company_clients(store.firm_company_id) == before + added
+    assert len(set(added) - set(before)) == 2
+    for company in added:
+        vouchers = store.company_rows("voucher", company)
+        assert vouchers and all(v["_company"] == company for v in vouchers)
