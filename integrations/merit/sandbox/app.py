@@ -195,6 +195,8 @@ class SandboxApp:
         try:
             if fault and fault.kind == "delay":
                 time.sleep(fault.delay_seconds)
+            if store.latency_seconds:
+                time.sleep(store.latency_seconds)  # the network's round trip (`set_latency`)
             if fault and fault.kind == "drop":
                 raise DropConnection
             rate: RateState | None = None

@@ -169,6 +169,7 @@ class Store:
         self.clock_offset_seconds = 0.0
         self.max_skew_seconds = DEFAULT_MAX_SKEW_SECONDS
         self.rate_limit = DEFAULT_RATE_LIMIT
+        self.latency_seconds = 0.0
         self.rate_period = DEFAULT_RATE_PERIOD
         self.instances: dict[str, Instance] = {}
         self._windows: dict[tuple[str, int], _Window] = {}
@@ -397,6 +398,16 @@ class Store:
             return company.summary()
 
     # ------------------------------------------------------------ rate limits
+    def set_latency(self, seconds: float) -> dict[str, Any]:
+        """Answer every request `seconds` late (0: at once, the default). On loopback the
+        sandbox answers in microseconds, where the real API's answers cross a network; the
+        benchmark sets a round trip so that concurrency is measured against waiting, as it
+        would be against the vendor. Slept outside the store's lock, as a network would be."""
+        if seconds < 0:
+            raise ControlError("seconds must be >= 0")
+        self.latency_seconds = float(seconds)
+        return {"latency_seconds": self.latency_seconds}
+
     def set_rate_limit(self, limit: int, period_seconds: float) -> dict[str, Any]:
         """Change the per-company limit and restart every window."""
         if limit < 1 or period_seconds <= 0:

@@ -428,6 +428,8 @@ class SandboxApp:
         try:
             if fault and fault.kind == "delay":
                 time.sleep(fault.delay_seconds)
+            if store.latency_seconds:
+                time.sleep(store.latency_seconds)  # the network's round trip (`set_latency`)
             if fault and fault.kind == "drop":
                 raise DropConnection
             bucket, auth_error = self._authenticate(call, route)

@@ -206,6 +206,7 @@ class Store:
         if today is not None:
             self.set_today(today)
         self.rate_limit = DEFAULT_RATE_LIMIT
+        self.latency_seconds = 0.0
         self.rate_period = DEFAULT_RATE_PERIOD
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._faults: list[Fault] = []
@@ -736,6 +737,16 @@ class Store:
         return self.update_customer(customer_id, isInactive=True)
 
     # ------------------------------------------------------------- rate limit
+    def set_latency(self, seconds: float) -> dict[str, Any]:
+        """Answer every request `seconds` late (0: at once, the default). On loopback the
+        sandbox answers in microseconds, where the real API's answers cross a network; the
+        benchmark sets a round trip so that concurrency is measured against waiting, as it
+        would be against the vendor. Slept outside the store's lock, as a network would be."""
+        if seconds < 0:
+            raise ControlError("seconds must be >= 0")
+        self.latency_seconds = float(seconds)
+        return {"latency_seconds": self.latency_seconds}
+
     def set_rate_limit(self, limit: int, period_seconds: float) -> dict[str, Any]:
         """Change the per-(consumer, employee) limit; all current windows restart."""
         if limit < 0 or period_seconds <= 0:

@@ -113,3 +113,28 @@ def test_it_answers_a_malformed_date_with_a_500_stack_trace(reader: Merit, value
     assert response.status_code == 500
     assert response.headers["Content-Type"].startswith("text/html")
     assert "System.FormatException" in response.text
+
+
+def test_a_set_latency_delays_every_answer_and_concurrent_calls_overlap(
+    sandbox: SandboxServer,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sandbox.store.set_rate_limit(1000, 60)
+    sandbox.store.set_latency(0.3)
+
+    def timed(_n: int) -> float:
+        started = time.monotonic()
+        assert demo_client(sandbox).call("gettaxes").status_code == 200
+        return time.monotonic() - started
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        each = list(pool.map(timed, range(4)))
+    together = time.monotonic() - started
+    assert min(each) >= 0.3  # every answer waits the round trip
+    assert together < 4 * 0.3  # outside the store's lock: the waits overlap, as a network's do
+    sandbox.store.set_latency(0)
+    assert timed(0) < 0.3
+    with pytest.raises(Exception, match="seconds must be >= 0"):
+        sandbox.store.set_latency(-1)

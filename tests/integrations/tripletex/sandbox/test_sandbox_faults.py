@@ -216,3 +216,31 @@ def test_it_injects_an_html_503_without_the_envelope(api: Api, control) -> None:
     assert response.headers["Content-Type"].startswith("text/html")
     assert response.text.startswith("<!DOCTYPE html>") and "Retry-After" not in response.headers
     assert api.get("/customer", count=1).status_code == 200
+
+
+def test_a_set_latency_delays_every_answer_and_concurrent_calls_overlap(
+    api: Api, sandbox: SandboxServer
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert api.get("/token/session/>whoAmI").status_code == 200
+    sandbox.store.set_latency(0.3)
+
+    def timed(_n: int) -> float:
+        own = Api(sandbox, api.token)  # one session per thread
+        started = time.monotonic()
+        assert own.get("/token/session/>whoAmI").status_code == 200
+        return time.monotonic() - started
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        each = list(pool.map(timed, range(4)))
+    together = time.monotonic() - started
+    assert min(each) >= 0.3  # every answer waits the round trip
+    assert together < 4 * 0.3  # outside the store's lock: the waits overlap, as a network's do
+    sandbox.store.set_latency(0)
+    started = time.monotonic()
+    assert api.get("/token/session/>whoAmI").status_code == 200
+    assert time.monotonic() - started < 0.3
+    with pytest.raises(Exception, match="seconds must be >= 0"):
+        sandbox.store.set_latency(-1)
