@@ -371,3 +371,40 @@ def test_processed_rows_point_at_their_client(world, empty_tx) -> None:
     row = rows(job)[str(made["id"])]
     with scopes_disabled():
         assert row.client == Client.objects.get(links__remote_id=str(made["id"]))
+
+
+def test_a_batch_writes_its_outcomes_with_the_same_statement_whatever_its_size(
+    world, empty_tx
+) -> None:
+    # One statement and eight parameters per batch (arrays on PostgreSQL), not four per row:
+    # binding and planning thousands of placeholders was most of the outcome write's time.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the arrays are PostgreSQL's")
+    written: list[tuple[str, int]] = []
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "clients_customerimportrow" SET outcome'):
+            written.append((sql, len(params)))
+        return execute(sql, params, many, context)
+
+    def outcome_statement(names: list[str]) -> tuple[str, int]:
+        for name in names:
+            remote(empty_tx.store, name)
+        job = preview(world)
+        written.clear()
+        with connection.execute_wrapper(spy):
+            done = confirm(world, job, select="all_new")
+        assert done.status == "succeeded", done.error
+        assert done.counts["created"] == len(names)
+        assert len(written) == 1
+        return written[0]
+
+    one = outcome_statement(["Én AS"])
+    many = outcome_statement([f"Kunde {n} AS" for n in range(25)])
+    assert one == many and one[1] == 8
+    with scopes_disabled():
+        made = CustomerImportRow.objects.filter(outcome="created")
+        assert made.count() == 26 and not made.filter(client__isnull=True).exists()
+        assert not made.filter(selected=True).exists()
