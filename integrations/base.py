@@ -528,28 +528,48 @@ V = TypeVar("V")
 
 class ExpiringCache(Generic[V]):
     """A per-process cache of vendor lookups that change rarely (VAT codes, items, whether a
-    bank account is set), keyed by a hash of the credential, so one batch of exports for one
-    connection asks once instead of once per invoice. Entries expire after `seconds`; callers
-    that find a value missing in a cached table look again once (`forget`) before refusing,
-    so something added in the accounting system meanwhile is seen. Never shared between
-    credentials: the key must include them (hashed)."""
+    bank account is set, a client company's voucher types or bank statement list), keyed by a
+    hash of the credential, so one batch of exports or one reload asks once instead of once per
+    invoice or month. Entries expire after `seconds`; callers that find a value missing in a
+    cached table look again once (`forget`) before refusing, so something added in the
+    accounting system meanwhile is seen. Never shared between credentials: the key must include
+    them (hashed).
 
-    def __init__(self, seconds: float) -> None:
+    Thread-safe, and one load per key at a time: threads asking for a key that is being loaded
+    wait for that load instead of each asking the vendor (a reload's parallel months of one
+    company). A load that raises stores nothing; the next caller loads again."""
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
+        self.clock = clock
         self._values: dict[str, tuple[float, V]] = {}
+        self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         _process_caches.append(self)
 
-    def get(self, key: str, load: Callable[[], V]) -> V:
-        now = time.monotonic()
+    def _fresh(self, key: str) -> tuple[float, V] | None:
         with self._lock:
             found = self._values.get(key)
-            if found is not None and now - found[0] < self.seconds:
-                return found[1]
-        value = load()
+            if found is not None and self.clock() - found[0] >= self.seconds:
+                del self._values[key]
+                return None
+            return found
+
+    def get(self, key: str, load: Callable[[], V]) -> V:
+        """The value of `key`, from `load()` when it is absent or expired."""
+        found = self._fresh(key)
+        if found is not None:
+            return found[1]
         with self._lock:
-            self._values[key] = (now, value)
-        return value
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            found = self._fresh(key)  # loaded by the thread this one waited for
+            if found is not None:
+                return found[1]
+            value = load()
+            with self._lock:
+                self._values[key] = (self.clock(), value)
+            return value
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -558,6 +578,7 @@ class ExpiringCache(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+            self._loading.clear()
 
 
 def clear_process_caches() -> None:

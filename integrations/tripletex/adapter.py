@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -40,8 +40,6 @@ from integrations.tripletex.client import TOKEN_MENU_PATH, TripletexClient
 from integrations.tripletex.errors import TripletexForbidden, TripletexRequestError, say
 from integrations.tripletex.statistics import (
     StatisticsReader,
-    VoucherTypeCache,
-    VoucherTypes,
     check_keys,
 )
 
@@ -82,9 +80,6 @@ class TripletexAdapter(AccountingAdapter):
     key = "tripletex"
 
     _client: TripletexClient | None = None
-    # Voucher types per client company (their ids differ per company): listed once per
-    # company and credential in this process, shared across adapters (`VoucherTypeCache`).
-    _voucher_types: MutableMapping[str, VoucherTypes] | None = None
 
     @classmethod
     def clean_credentials(cls, raw: dict[str, str]) -> dict[str, str]:
@@ -303,9 +298,9 @@ class TripletexAdapter(AccountingAdapter):
         if not company:
             raise BooksAccessLost(say("books_not_linked"), books_company_id="")
         books = self.books_client(company)
-        if self._voucher_types is None:
-            self._voucher_types = VoucherTypeCache(self.client.credential_key)
-        return StatisticsReader(books, self._voucher_types).read(period, wanted)
+        # Voucher types and bank statement lists per client company are listed once per company
+        # and credential in this process, shared across adapters (`owner`).
+        return StatisticsReader(books, owner=self.client.credential_key).read(period, wanted)
 
     def export_invoice(self, invoice: InvoiceOut) -> ExportedInvoice:
         """One `POST /order` with the lines embedded, the reference in `reference` (details in

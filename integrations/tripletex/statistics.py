@@ -22,9 +22,7 @@ client company (accountant access, fact sheet 2.3 and 6.7):
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Collection, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -35,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.base import (
     BooksAccessLost,
     ConfigError,
+    ExpiringCache,
     Statistic,
     StatisticValue,
     TransientError,
@@ -188,56 +187,9 @@ Counts = dict[str, StatisticValue]
 VOUCHER_TYPES_TTL_SECONDS = 15 * 60
 
 
-class VoucherTypeCache(MutableMapping[str, VoucherTypes]):
-    """The voucher types of client companies seen through one credential (`owner`: a hash of
-    it, never the credential), shared by every adapter of this process for
-    `VOUCHER_TYPES_TTL_SECONDS`: company id -> its voucher types. Thread-safe; an expired entry
-    reads as absent."""
-
-    def __init__(self, owner: str, clock: Callable[[], float] = time.monotonic) -> None:
-        self.owner = owner
-        self._clock = clock
-
-    def _key(self, company: str) -> tuple[str, str]:
-        return (self.owner, company)
-
-    def __getitem__(self, company: str) -> VoucherTypes:
-        with _voucher_types_lock:
-            found = _voucher_types.get(self._key(company))
-            if found is None or found[0] <= self._clock():
-                _voucher_types.pop(self._key(company), None)
-                raise KeyError(company)
-            return found[1]
-
-    def __setitem__(self, company: str, types: VoucherTypes) -> None:
-        with _voucher_types_lock:
-            expires = self._clock() + VOUCHER_TYPES_TTL_SECONDS
-            _voucher_types[self._key(company)] = (expires, types)
-
-    def __delitem__(self, company: str) -> None:
-        with _voucher_types_lock:
-            del _voucher_types[self._key(company)]
-
-    def __iter__(self) -> Iterator[str]:
-        with _voucher_types_lock:
-            now = self._clock()
-            mine = [
-                c for (o, c), (exp, _t) in _voucher_types.items() if o == self.owner and exp > now
-            ]
-        return iter(mine)
-
-    def __len__(self) -> int:
-        return sum(1 for _company in self)
-
-
-_voucher_types: dict[tuple[str, str], tuple[float, VoucherTypes]] = {}
-_voucher_types_lock = threading.Lock()
-
-
-def clear_voucher_type_cache() -> None:
-    """Forget every company's voucher types in this process (tests)."""
-    with _voucher_types_lock:
-        _voucher_types.clear()
+# Company voucher types by "credential owner:company id", shared by every adapter of this
+# process; one listing per company at a time.
+_voucher_types: ExpiringCache[VoucherTypes] = ExpiringCache(VOUCHER_TYPES_TTL_SECONDS)
 
 
 #: How long a company's bank statement list is reused in this process. The list has no date
@@ -246,26 +198,16 @@ def clear_voucher_type_cache() -> None:
 #: reload's months run within minutes of each other.
 STATEMENT_LIST_TTL_SECONDS = 5 * 60
 
-# (credential owner, company id) -> (expires, [(statement id, from, to)]).
 StatementSpan = tuple[int, date | None, date | None]
-_statement_lists: dict[tuple[str, str], tuple[float, list[StatementSpan]]] = {}
-_statement_lists_lock = threading.Lock()
-# One fetch per key at a time: parallel months of one company wait for the first one's list
-# instead of each listing it.
-_statement_fetch_locks: dict[tuple[str, str], threading.Lock] = {}
-
-
-def _fetch_lock(key: tuple[str, str]) -> threading.Lock:
-    with _statement_lists_lock:
-        return _statement_fetch_locks.setdefault(key, threading.Lock())
+# [(statement id, from, to)] by "credential owner:company id"; one listing per company at a
+# time, so parallel months of one company wait for the first one's list.
+_statement_lists: ExpiringCache[list[StatementSpan]] = ExpiringCache(STATEMENT_LIST_TTL_SECONDS)
 
 
 def clear_statistics_caches() -> None:
     """Forget every company's voucher types and bank statement lists in this process."""
-    clear_voucher_type_cache()
-    with _statement_lists_lock:
-        _statement_lists.clear()
-        _statement_fetch_locks.clear()
+    _voucher_types.clear()
+    _statement_lists.clear()
 
 
 def month_range(period: date) -> tuple[date, date]:
@@ -291,11 +233,13 @@ def check_keys(keys: Collection[str]) -> list[str]:
 class StatisticsReader:
     """Counts statistics of one client company (`books`: a `for_company` client).
 
-    `voucher_types` is the caller's cache of voucher types by company id (filled on first
-    need; the adapter passes a `VoucherTypeCache`); `read` is read-only and idempotent."""
+    `owner` names the credential (a hash of it, never the credential): readers of one owner
+    share the company's voucher types and bank statement list in this process (for
+    `VOUCHER_TYPES_TTL_SECONDS` and `STATEMENT_LIST_TTL_SECONDS`); a reader without one lists
+    them itself. `read` is read-only and idempotent."""
 
     books: TripletexClient
-    voucher_types: MutableMapping[str, VoucherTypes]
+    owner: str | None = None
     _reachable: bool = False
 
     def read(self, period: date, keys: Collection[str]) -> Counts:
@@ -420,21 +364,10 @@ class StatisticsReader:
     def _statements(self) -> list[StatementSpan]:
         """The company's bank statements (id, from, to), listed once per company for
         `STATEMENT_LIST_TTL_SECONDS` and shared by every reader of the same credential in this
-        process (the reader's `voucher_types` cache names it: `owner`); a reader without one
-        lists them itself."""
-        owner = getattr(self.voucher_types, "owner", None)
-        if not isinstance(owner, str):
+        process (`owner`); a reader without one lists them itself."""
+        if self.owner is None:
             return self._list_statements()
-        key = (owner, str(self.books.company_id))
-        with _fetch_lock(key):
-            with _statement_lists_lock:
-                found = _statement_lists.get(key)
-            if found is not None and found[0] > time.monotonic():
-                return found[1]
-            spans = self._list_statements()
-            with _statement_lists_lock:
-                _statement_lists[key] = (time.monotonic() + STATEMENT_LIST_TTL_SECONDS, spans)
-            return spans
+        return _statement_lists.get(f"{self.owner}:{self.books.company_id}", self._list_statements)
 
     def _list_statements(self) -> list[StatementSpan]:
         spans: list[StatementSpan] = []
@@ -470,26 +403,18 @@ class StatisticsReader:
             yield row
 
     def _voucher_types(self) -> VoucherTypes:
-        owner = getattr(self.voucher_types, "owner", None)
-        if not isinstance(owner, str):
+        if self.owner is None:
             return self._list_voucher_types()
-        # One listing per company at a time: parallel months wait for the first one's.
-        with _fetch_lock((f"voucher-types:{owner}", str(self.books.company_id))):
-            return self._list_voucher_types()
+        return _voucher_types.get(f"{self.owner}:{self.books.company_id}", self._list_voucher_types)
 
     def _list_voucher_types(self) -> VoucherTypes:
-        key = str(self.books.company_id)
-        found = self.voucher_types.get(key)
-        if found is None:
-            names: dict[str, set[int]] = {}
-            for row in self.books.iter_values(VOUCHER_TYPES, fields="id,name", page_size=PAGE_SIZE):
-                name = row.get("name")
-                if not isinstance(name, str):
-                    raise _malformed(VOUCHER_TYPES)
-                names.setdefault(name.strip(), set()).add(_row_id(row, VOUCHER_TYPES))
-            found = {name: frozenset(ids) for name, ids in names.items()}
-            self.voucher_types[key] = found
-        return found
+        names: dict[str, set[int]] = {}
+        for row in self.books.iter_values(VOUCHER_TYPES, fields="id,name", page_size=PAGE_SIZE):
+            name = row.get("name")
+            if not isinstance(name, str):
+                raise _malformed(VOUCHER_TYPES)
+            names.setdefault(name.strip(), set()).add(_row_id(row, VOUCHER_TYPES))
+        return {name: frozenset(ids) for name, ids in names.items()}
 
     def _only_endpoint_refused(self, exc: BooksAccessLost) -> bool:
         """Whether a refusal concerns one endpoint only: a 403 while the company still opens
