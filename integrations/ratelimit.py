@@ -279,6 +279,9 @@ return 1
         super().__init__(clock=clock, sleep=sleep, max_inline_wait=max_inline_wait)
         self.redis: Any = _redis_client(url or settings.REDIS_URL)
         self.prefix = prefix
+        # EVALSHA once loaded: the script's text is not sent with every call.
+        self._take_script: Any = self.redis.register_script(self._TAKE_SCRIPT)
+        self._update_script: Any = self.redis.register_script(self._UPDATE_SCRIPT)
 
     def _keys(self, key: str) -> tuple[str, str]:
         return f"{self.prefix}{key}", f"{self.prefix}{key}:blocked"
@@ -320,21 +323,16 @@ return 1
             ttl,
         ]
         try:
-            self.redis.eval(self._UPDATE_SCRIPT, 1, period_key, *args)
+            self._update_script(keys=[period_key], args=args)
         except RedisError:
             logger.warning("rate-limit budget: Redis unavailable, update lost", exc_info=True)
 
     def _take(self, key: str, now: float) -> float:
         period_key, block_key = self._keys(key)
         try:
-            answer = self.redis.eval(
-                self._TAKE_SCRIPT,
-                2,
-                period_key,
-                block_key,
-                repr(now),
-                repr(PROVISIONAL_PERIOD_SECONDS),
-                _TTL_MARGIN,
+            answer = self._take_script(
+                keys=[period_key, block_key],
+                args=[repr(now), repr(PROVISIONAL_PERIOD_SECONDS), _TTL_MARGIN],
             )
         except RedisError:
             logger.warning("rate-limit budget: Redis unavailable, not waiting", exc_info=True)
