@@ -3,9 +3,9 @@
 The rules that must hold for every accounting system live here, once:
 
 * **Timeouts.** Every request has a connect and a read timeout (the vendor passes its settings).
-* **The shared rate-limit budget** (`integrations.ratelimit`): consulted before each attempt, fed
-  the vendor's rate-limit headers after each answer, blocked on a 429 for every worker sharing
-  the credential. A wait longer than `max_inline_wait` raises `RateLimited` instead of sleeping.
+* **The shared rate-limit budget** (`integrations.ratelimit`): one call reserved from it before
+  each attempt (`reserve`), fed the vendor's rate-limit headers after each answer, blocked on a
+  429 for every worker sharing the credential. A wait longer than `max_inline_wait` raises `RateLimited` instead of sleeping.
 * **Retries of reads only.** A call the vendor marks idempotent (by default GET/HEAD/OPTIONS; a
   vendor such as Merit, whose reads are POSTs, passes `idempotent=True`) is retried on timeouts,
   dropped connections, 429, 5xx and malformed answers, with exponential backoff plus jitter.
@@ -449,9 +449,9 @@ class VendorHttpClient:
         renewed = False
         while True:
             attempt += 1
-            # May raise RateLimited before anything is sent; sleeps short waits shared with
-            # every other worker on this credential.
-            self._budget.wait(self._rate_key, max_wait=self._max_inline_wait)
+            # Reserves this attempt's call. May raise RateLimited before anything is sent;
+            # sleeps short waits shared with every other worker on this credential.
+            self._budget.reserve(self._rate_key, max_wait=self._max_inline_wait)
             # A fresh copy per attempt: authentication is redone (a fresh session check, a
             # fresh timestamp and signature) after any wait, and nothing from the last attempt
             # leaks into this one.
@@ -516,7 +516,7 @@ class VendorHttpClient:
                 retry_after = self.retry_after(response)
                 self._budget.block(self._rate_key, retry_after)
                 if attempt < max_attempts:
-                    continue  # the budget's wait() sleeps it out, shared with other workers
+                    continue  # the budget's reserve() sleeps it out, shared with other workers
                 error = rate_limited(retry_after)
                 error.details.update(self._details(call, response))
                 raise error

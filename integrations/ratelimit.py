@@ -3,8 +3,9 @@
 Vendors such as Tripletex count requests per credential (per employee token and API consumer),
 not per process. If each Celery worker only honoured the 429s it saw itself, ten workers would
 each burn through the period and each be told to wait. So every client reports the vendor's
-rate-limit headers here after each response, and asks here before each request; the state lives
-where every worker sees it:
+rate-limit headers here after each response, and reserves one call here before each request
+(`reserve`: threads and workers sending at once cannot all spend the same last calls, which
+answers still in flight have not yet counted); the state lives where every worker sees it:
 
 * `RedisBudget` when `settings.REDIS_URL` is set (production): two small keys per credential,
   each with a TTL, so nothing needs cleaning up;
@@ -48,6 +49,14 @@ DEFAULT_MAX_INLINE_WAIT = 30.0
 
 # Keep state a little past its reset so a late worker still sees the last known numbers.
 _TTL_MARGIN = 60
+
+# A wait shorter than this is not slept (a millisecond: what float rounding leaves over).
+_NEGLIGIBLE_WAIT = 0.001
+
+#: When a period is over, the first reservation starts the next one with `limit - 1` left
+#: and this provisional reset (seconds), until the first answer of the new period says when it
+#: really ends. Only an exhausted new period with no answer yet waits this long.
+PROVISIONAL_PERIOD_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,15 @@ class RateLimitBudget:
         block. Idempotent."""
         raise NotImplementedError
 
+    def _take(self, key: str, now: float) -> float:
+        """Take one request from the period's known count at `now`, atomically for every
+        worker: 0 when taken (or when nothing is known: a request may go), else the seconds to
+        wait before trying again (a block, or an exhausted period's reset).
+
+        This default only reads `state` (what `wait` does), taking nothing: a backend that
+        can take atomically overrides it, as `RedisBudget` and `DatabaseBudget` do."""
+        return self.state(key).wait_seconds(now)
+
     # --- shared behaviour -----------------------------------------------------------------------
 
     def wait(self, key: str, max_wait: float | None = None) -> float:
@@ -128,6 +146,50 @@ class RateLimitBudget:
             raise rate_limited(delay)
         self.sleep(delay)
         return delay
+
+    def reserve(self, key: str, max_wait: float | None = None) -> float:
+        """Call before each request, instead of `wait`: takes one request from the period's
+        known remaining count, so that workers and threads sending at once cannot all spend the
+        same last calls (each response's `update` then says what the vendor counted). When the
+        known count is spent, or a 429 blocked the key, it sleeps until the reset or the block's
+        end and tries again; raises `RateLimited(retry_after=...)` instead when the waits would
+        exceed `max_wait` seconds in all (`None`: `max_inline_wait`). Returns the seconds slept.
+
+        After a sleep the next try counts time from the sleep's end even when the clock has not
+        moved (tests inject a sleep that returns at once), so one wait is never slept twice."""
+        limit = self.max_inline_wait if max_wait is None else max_wait
+        start = self.clock()
+        slept = 0.0
+        while True:
+            delay = self._take(key, max(self.clock(), start + slept))
+            if delay < _NEGLIGIBLE_WAIT:  # what rounding leaves of a wait just slept
+                return slept
+            if slept + delay > limit:
+                raise rate_limited(delay)
+            self.sleep(delay)
+            slept += delay
+
+
+def _merged_remaining(
+    current: int | None, current_reset: float | None, reported: int, now: float
+) -> int:
+    """The count to keep when a response reports `reported` calls left: within a period
+    that is still running, never more than what is already known, since reservations made
+    after that response was sent have spent some of it (headers of answers in flight are
+    older than the count); otherwise (a new period, nothing known) the vendor's count."""
+    if current is not None and current_reset is not None and current_reset > now:
+        return min(current, reported)
+    return reported
+
+
+def _reported(
+    remaining: int | None, reset_seconds: float | None
+) -> tuple[int | None, float | None]:
+    """A response's remaining count and reset, or neither when it describes a period already
+    over (an answer that was in flight across the reset): it must not hold the new period."""
+    if reset_seconds is not None and reset_seconds <= 0:
+        return None, None
+    return remaining, reset_seconds
 
 
 def rate_limited(retry_after: float) -> RateLimited:
@@ -161,6 +223,50 @@ end
 return 1
 """
 
+    # Take one request (see `RateLimitBudget._take`), atomically. KEYS: the period hash, the
+    # block key; ARGV: now, the provisional period, the TTL margin. Answers a string (Lua
+    # numbers become integers in replies): "0" when taken, else the seconds to wait.
+    _TAKE_SCRIPT = """
+local now = tonumber(ARGV[1])
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > now then return string.format('%.17g', blocked - now) end
+local v = redis.call('HMGET', KEYS[1], 'limit', 'remaining', 'reset_at')
+local limit, remaining, reset_at = tonumber(v[1]), tonumber(v[2]), tonumber(v[3])
+if remaining == nil then return '0' end
+if reset_at ~= nil and reset_at <= now then
+  if limit == nil then return '0' end
+  local provisional = now + tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'remaining', limit - 1, 'reset_at', string.format('%.17g', provisional))
+  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + tonumber(ARGV[3]))
+  return '0'
+end
+if remaining > 0 then
+  redis.call('HINCRBY', KEYS[1], 'remaining', -1)
+  return '0'
+end
+if reset_at == nil then return '0' end
+return string.format('%.17g', reset_at - now)
+"""
+
+    # Record a response's headers (see `update`) with the count merged as `_merged_remaining`
+    # does. KEYS: the period hash; ARGV: now, limit, remaining, reset_at ('' when absent), TTL.
+    _UPDATE_SCRIPT = """
+local now = tonumber(ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[2]) end
+if ARGV[3] ~= '' then
+  local reported = tonumber(ARGV[3])
+  local v = redis.call('HMGET', KEYS[1], 'remaining', 'reset_at')
+  local current, current_reset = tonumber(v[1]), tonumber(v[2])
+  if current ~= nil and current_reset ~= nil and current_reset > now and current < reported then
+    reported = current
+  end
+  redis.call('HSET', KEYS[1], 'remaining', reported)
+end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'reset_at', ARGV[4]) end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
     def __init__(
         self,
         url: str | None = None,
@@ -173,6 +279,9 @@ return 1
         super().__init__(clock=clock, sleep=sleep, max_inline_wait=max_inline_wait)
         self.redis: Any = _redis_client(url or settings.REDIS_URL)
         self.prefix = prefix
+        # EVALSHA once loaded: the script's text is not sent with every call.
+        self._take_script: Any = self.redis.register_script(self._TAKE_SCRIPT)
+        self._update_script: Any = self.redis.register_script(self._UPDATE_SCRIPT)
 
     def _keys(self, key: str) -> tuple[str, str]:
         return f"{self.prefix}{key}", f"{self.prefix}{key}:blocked"
@@ -200,24 +309,35 @@ return 1
     def update(
         self, key: str, limit: int | None, remaining: int | None, reset_seconds: float | None
     ) -> None:
-        mapping: dict[str, str] = {}
-        if limit is not None:
-            mapping["limit"] = str(limit)
-        if remaining is not None:
-            mapping["remaining"] = str(remaining)
-        if reset_seconds is not None:
-            mapping["reset_at"] = repr(self.clock() + reset_seconds)
-        if not mapping:
+        remaining, reset_seconds = _reported(remaining, reset_seconds)
+        if limit is None and remaining is None and reset_seconds is None:
             return
+        now = self.clock()
         period_key, _block_key = self._keys(key)
-        ttl = math.ceil(reset_seconds or 0) + _TTL_MARGIN
-        pipe = self.redis.pipeline()
-        pipe.hset(period_key, mapping=mapping)
-        pipe.expire(period_key, ttl)
+        ttl = math.ceil(max(0.0, reset_seconds or 0)) + _TTL_MARGIN
+        args = [
+            repr(now),
+            "" if limit is None else str(limit),
+            "" if remaining is None else str(remaining),
+            "" if reset_seconds is None else repr(now + reset_seconds),
+            ttl,
+        ]
         try:
-            pipe.execute()
+            self._update_script(keys=[period_key], args=args)
         except RedisError:
             logger.warning("rate-limit budget: Redis unavailable, update lost", exc_info=True)
+
+    def _take(self, key: str, now: float) -> float:
+        period_key, block_key = self._keys(key)
+        try:
+            answer = self._take_script(
+                keys=[period_key, block_key],
+                args=[repr(now), repr(PROVISIONAL_PERIOD_SECONDS), _TTL_MARGIN],
+            )
+        except RedisError:
+            logger.warning("rate-limit budget: Redis unavailable, not waiting", exc_info=True)
+            return 0.0
+        return max(0.0, float(answer.decode() if isinstance(answer, bytes) else answer))
 
     def block(self, key: str, seconds: float) -> None:
         _period_key, block_key = self._keys(key)
@@ -256,6 +376,26 @@ class _WrittenCounts:
 
 
 _written = _WrittenCounts()
+
+
+class _Estimates:
+    """This process's own count per key (every `DatabaseBudget` of it): key -> (remaining,
+    reset_at), fed by every response's headers and by every reservation. While it is roomy a
+    reservation only takes one from it, in memory: the database is not written once per call;
+    once it is low, reservations take from the shared row, atomically. Registered with
+    `clear_process_caches`."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[int, float]] = {}
+        self.lock = threading.Lock()
+        _process_caches.append(self)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+_estimates = _Estimates()
 
 
 class DatabaseBudget(RateLimitBudget):
@@ -309,24 +449,130 @@ class DatabaseBudget(RateLimitBudget):
     def update(
         self, key: str, limit: int | None, remaining: int | None, reset_seconds: float | None
     ) -> None:
+        from django.db import connection
+
         from integrations.models import RateLimitState
 
-        defaults: dict[str, object] = {}
-        if limit is not None:
-            defaults["limit"] = limit
-        if remaining is not None:
-            defaults["remaining"] = remaining
-        if reset_seconds is not None:
-            defaults["reset_at"] = self._dt(self.clock() + reset_seconds)
-        if defaults and self._must_write(key, limit, remaining):
-            # One statement (an upsert on the key), not a locking read and a write: this runs
-            # after every call a vendor client makes whose count is not roomy.
-            RateLimitState.objects.bulk_create(
-                [RateLimitState(key=key, **defaults)],
-                update_conflicts=True,
-                unique_fields=["key"],
-                update_fields=[*defaults, "updated_at"],
-            )
+        remaining, reset_seconds = _reported(remaining, reset_seconds)
+        if limit is None and remaining is None and reset_seconds is None:
+            return
+        now = self.clock()
+        reset_at = None if reset_seconds is None else now + reset_seconds
+        if remaining is not None and reset_at is not None:
+            with _estimates.lock:
+                current = _estimates.values.get(key)
+                known, known_reset = current if current is not None else (None, None)
+                merged = _merged_remaining(known, known_reset, remaining, now)
+                _estimates.values[key] = (merged, reset_at)
+        if not self._must_write(key, limit, remaining):
+            return
+        # One statement (an upsert on the key), not a locking read and a write: this runs
+        # after every call a vendor client makes whose count is not roomy. Within a running
+        # period the stored count only goes down (`_merged_remaining`): reservations made
+        # while this answer was in flight have spent part of what it reports.
+        ops = connection.ops
+        table, q = ops.quote_name(RateLimitState._meta.db_table), ops.quote_name
+        lim, rem, res, upd = q("limit"), q("remaining"), q("reset_at"), q("updated_at")
+        sql = (
+            f"INSERT INTO {table} ({q('key')}, {lim}, {rem}, {res}, {upd}) "  # noqa: S608 - names quoted, values bound
+            f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT ({q('key')}) DO UPDATE SET "
+            f"{lim} = COALESCE(excluded.{lim}, {table}.{lim}), "
+            f"{rem} = CASE WHEN excluded.{rem} IS NULL THEN {table}.{rem} "
+            f"WHEN {table}.{rem} IS NOT NULL AND {table}.{res} IS NOT NULL "
+            f"AND {table}.{res} > %s AND {table}.{rem} < excluded.{rem} THEN {table}.{rem} "
+            f"ELSE excluded.{rem} END, "
+            f"{res} = COALESCE(excluded.{res}, {table}.{res}), "
+            f"{upd} = excluded.{upd}"
+        )
+        at = ops.adapt_datetimefield_value
+        params = [
+            key,
+            limit,
+            remaining,
+            None if reset_at is None else at(self._dt(reset_at)),
+            at(self._dt(now)),
+            at(self._dt(now)),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def _take(self, key: str, now: float) -> float:
+        state = self.state(key)  # one read, as `wait` always made
+        if state.blocked_until is not None and state.blocked_until > now:
+            return state.blocked_until - now
+        remaining, reset_at = state.remaining, state.reset_at
+        with _estimates.lock:
+            local = _estimates.values.get(key)
+            if local is not None and local[1] > now:
+                if remaining is None or reset_at is None or reset_at <= now:
+                    remaining, reset_at = local  # the row is older than this process's count
+                else:
+                    remaining = min(remaining, local[0])
+            if remaining is None:
+                return 0.0  # nothing known: a request may go
+            if reset_at is not None and reset_at <= now:
+                if state.limit is None:
+                    return 0.0
+                # The period is over: this request starts the next one.
+                remaining, reset_at = state.limit, now + PROVISIONAL_PERIOD_SECONDS
+            if remaining <= 0:
+                return 0.0 if reset_at is None else reset_at - now
+            if reset_at is None:
+                return 0.0  # no reset known: nothing to wait for
+            if self._roomy(state.limit, remaining - 1):
+                _estimates.values[key] = (remaining - 1, reset_at)
+                return 0.0
+        taken = self._take_shared(key, now, remaining, reset_at)
+        if taken is not None:
+            with _estimates.lock:
+                _estimates.values[key] = taken
+            return 0.0
+        # Another worker took the last one (or blocked the key) since the read.
+        fresh = self.state(key)
+        if fresh.blocked_until is not None and fresh.blocked_until > now:
+            return fresh.blocked_until - now
+        if fresh.remaining is not None and fresh.remaining <= 0 and fresh.reset_at:
+            return max(0.0, fresh.reset_at - now)
+        return 0.0
+
+    def _take_shared(
+        self, key: str, now: float, remaining: int, reset_at: float
+    ) -> tuple[int, float] | None:
+        """Take one from the row in one statement, the database serialising it: from the
+        row's count while its period runs (capped by what this process knows, `remaining`),
+        else from `remaining` with `reset_at` (the new period this process knows of, or a
+        provisional one). The count and reset left, or None when none was left."""
+        from django.db import connection
+
+        from integrations.models import RateLimitState
+
+        ops = connection.ops
+        table, q = ops.quote_name(RateLimitState._meta.db_table), ops.quote_name
+        rem, res, blk = q("remaining"), q("reset_at"), q("blocked_until")
+        over = f"({res} IS NULL OR {res} <= %s OR {rem} IS NULL)"
+        sql = (
+            f"UPDATE {table} SET "  # noqa: S608 - names quoted, values bound
+            f"{rem} = CASE WHEN {over} THEN %s WHEN {rem} < %s THEN {rem} - 1 ELSE %s END, "
+            f"{res} = CASE WHEN {over} THEN %s ELSE {res} END "
+            f"WHERE {q('key')} = %s AND ({blk} IS NULL OR {blk} <= %s) "
+            f"AND ({over} OR {rem} > 0) "
+            f"RETURNING {rem}, {res}"
+        )
+        at = ops.adapt_datetimefield_value
+        now_p, reset_p = at(self._dt(now)), at(self._dt(reset_at))
+        params = [now_p, remaining - 1, remaining, remaining - 1, now_p, reset_p]
+        params += [key, now_p, now_p]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        left, until = row
+        if isinstance(until, str):  # SQLite answers text
+            until = datetime.fromisoformat(until)
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        return int(left), until.timestamp()
 
     def block(self, key: str, seconds: float) -> None:
         from integrations.models import RateLimitState

@@ -199,3 +199,125 @@ def test_a_roomy_count_is_written_only_every_few_seconds(fake) -> None:
     budget.update(KEY, limit=1000, remaining=998, reset_seconds=60)
     assert RateLimitState.objects.get().remaining == 999
     assert budget.wait(KEY) == 0
+
+
+# --- Reservations: each request takes one before it is sent -------------------------------------
+
+
+@pytest.fixture
+def committed_database_budgets(transactional_db) -> Callable[[FakeTime], RateLimitBudget]:
+    """Database budgets whose rows other threads see (each thread has its own connection)."""
+    return lambda fake: DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("redis_budgets", marks=pytest.mark.redis),
+        pytest.param("committed_database_budgets", marks=pytest.mark.django_db(transaction=True)),
+    ]
+)
+def workers(request, fake) -> Callable[[], RateLimitBudget]:
+    make = request.getfixturevalue(request.param)
+    return lambda: make(fake)
+
+
+def _reserve_at_once(budgets: list[RateLimitBudget]) -> list[float]:
+    """Each budget reserves in its own thread, all released together; the seconds each slept."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(budgets))
+    slept: list[float] = []
+    errors: list[BaseException] = []
+
+    def run(budget: RateLimitBudget) -> None:
+        try:
+            barrier.wait()
+            slept.append(budget.reserve(KEY, max_wait=60))
+        except BaseException as exc:  # re-raised in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in budgets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return sorted(slept)
+
+
+def test_concurrent_reservations_never_spend_more_than_the_known_remaining(workers, fake) -> None:
+    """Three workers about to send while the vendor said 2 calls are left: two go at once and
+    the third waits for the period's reset, instead of all three sending and one getting a
+    429 (what `wait`, which only reads, let happen)."""
+    budgets = [workers() for _n in range(3)]
+    budgets[0].update(KEY, limit=100, remaining=2, reset_seconds=12)
+    assert _reserve_at_once(budgets) == [0, 0, pytest.approx(12)]
+
+
+def test_an_older_answer_does_not_give_back_what_was_reserved(two_workers, fake) -> None:
+    """An answer in flight reports a count from before the reservations made since: within
+    the period the smaller count holds, so the next request still waits for the reset."""
+    first, second = two_workers
+    first.update(KEY, limit=100, remaining=2, reset_seconds=12)
+    assert first.reserve(KEY) == 0 and second.reserve(KEY) == 0
+    first.update(KEY, limit=100, remaining=1, reset_seconds=11)  # sent before the second
+    assert second.state(KEY).remaining == 0
+    assert second.reserve(KEY, max_wait=60) == pytest.approx(11)
+
+
+def test_a_new_period_is_reserved_from_the_limit_until_its_first_answer(two_workers, fake) -> None:
+    """Once the period is over the first reservation starts the next one from the limit; the
+    new period's first answer can only lower that count, and an answer from the old period
+    (still in flight across the reset) changes nothing."""
+    first, second = two_workers
+    first.update(KEY, limit=3, remaining=0, reset_seconds=5)
+    assert first.reserve(KEY, max_wait=60) == pytest.approx(5)  # slept to the reset, took one
+    assert second.reserve(KEY) == 0
+    first.update(KEY, limit=3, remaining=0, reset_seconds=0)  # the old period's last answer
+    assert second.state(KEY).remaining == 1
+    second.update(KEY, limit=3, remaining=2, reset_seconds=10)  # the new period's first
+    assert first.state(KEY).remaining == 1
+    assert first.reserve(KEY) == 0
+    with pytest.raises(RateLimited):
+        second.reserve(KEY, max_wait=5)  # spent: the next waits the reset (10 s), not 5
+    assert second.reserve(KEY, max_wait=60) == pytest.approx(10)
+
+
+def test_a_reservation_sleeps_out_a_429_block_once(two_workers) -> None:
+    """A sleep that returns at once (tests inject one) still counts as the wait it was asked
+    for: the block is slept out once, not again and again on a clock that did not move."""
+    import time
+
+    sleeps: list[float] = []
+    first, second = two_workers
+    for budget in (first, second):
+        budget.clock, budget.sleep = time.time, sleeps.append
+    first.update(KEY, limit=100, remaining=0, reset_seconds=2)
+    first.block(KEY, 2)
+    assert second.reserve(KEY) == pytest.approx(2, abs=0.1)
+    assert len(sleeps) == 1
+
+
+@pytest.mark.django_db
+def test_a_roomy_reservation_costs_the_database_no_write(fake) -> None:
+    """While plenty of calls are left a reservation takes one from this process's count: one
+    read, as `wait` made, and no write (a reload must not commit once per call)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    budget = DatabaseBudget(clock=fake.clock, sleep=fake.sleep)
+    budget.update(KEY, limit=1000, remaining=900, reset_seconds=60)
+    with CaptureQueriesContext(connection) as reserving:
+        for _n in range(10):
+            assert budget.reserve(KEY) == 0
+    sql = [q["sql"].lstrip().upper() for q in reserving.captured_queries]
+    assert len(sql) == 10 and all(s.startswith("SELECT") for s in sql)
+    # Low counts are taken from the shared row, so other processes see them at once.
+    budget.update(KEY, limit=1000, remaining=3, reset_seconds=50)
+    assert budget.reserve(KEY) == 0
+    assert RateLimitState.objects.get().remaining == 2
