@@ -162,14 +162,15 @@ def register_enable_option(name: str, label: Any, help_text: Any, wanted: str, a
     ENABLE_OPTIONS.append(EnableOption(name, label, help_text, wanted, apply))
 
 
-def _audit(
+def audit_integration(
     company: Company,
     actor: User | None,
     action: str,
     vendor: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """An audit event about the firm's integration with `vendor` (the object is the vendor)."""
+    """An audit event about the firm's integration with `vendor` (the object is the vendor).
+    Other apps record their firm-wide events about a vendor through it too (summary tasks)."""
     audit.record(
         company=company,
         actor=actor,
@@ -205,7 +206,7 @@ def enable_integration(
                 import_string(option.apply)(company=company, actor=actor, vendor=vendor)
                 applied.append(option.name)
         if not was_enabled or applied:
-            _audit(company, actor, "integration.enabled", vendor, {"options": applied})
+            audit_integration(company, actor, "integration.enabled", vendor, {"options": applied})
     return connection
 
 
@@ -218,7 +219,7 @@ def disable_integration(*, company: Company, actor: User, vendor: str) -> Integr
         if connection.enabled:
             connection.enabled = False
             connection.save(update_fields=["enabled", "updated_at"])
-            _audit(company, actor, "integration.disabled", vendor)
+            audit_integration(company, actor, "integration.disabled", vendor)
     return connection
 
 
@@ -449,7 +450,7 @@ def save_connection(
         connection.last_error_at = None
         connection.save()
         # What was saved, never with what: no credential value, not even its last characters.
-        _audit(
+        audit_integration(
             company,
             actor,
             "connection.saved" if created else "connection.replaced",
@@ -478,7 +479,9 @@ def disconnect(
         )
         IntegrationCredential.objects.filter(connection=connection).delete()
         if removed:
-            _audit(company, actor, "connection.removed", vendor, {"environments": removed})
+            audit_integration(
+                company, actor, "connection.removed", vendor, {"environments": removed}
+            )
         connection.status = ConnectionStatus.NOT_CONNECTED
         connection.remote_company_name = ""
         connection.remote_company_id = ""

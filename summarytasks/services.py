@@ -36,6 +36,7 @@ from integrations.base import (
     get_vendor,
 )
 from integrations.models import ConnectionStatus, IntegrationConnection, SyncJob
+from integrations.services import audit_integration
 from summarytasks import schedule
 from summarytasks.models import (
     NUMERIC_TYPES,
@@ -163,15 +164,7 @@ def _audit(
             details={"vendor": vendor, **details},
         )
         return
-    audit.record(
-        company=company,
-        actor=actor,
-        action=action,
-        object_type="integration",
-        object_id=vendor,
-        object_label=str(get_vendor(vendor).label),
-        details={"vendor": vendor, **details},
-    )
+    audit_integration(company, actor, action, vendor, {"vendor": vendor, **details})
 
 
 def task_title(settings_row: SummarySettings, client: Client, period: date) -> str:
