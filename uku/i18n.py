@@ -30,7 +30,9 @@ def every_language(render: Callable[[], object]) -> Translated:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             texts[code] = str(render())
-    text = Translated(str(render()))
+    active = translation.get_language()
+    # The active language is one of them, unless none is active or it is another variant.
+    text = Translated(texts[active] if active in texts else str(render()))
     text.texts = texts
     return text
 
